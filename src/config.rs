@@ -1,0 +1,128 @@
+//! Settings from the environment (and the command line), with the embedded defaults of ARCHITECTURE.md:
+//! nothing needs to be set for `cargo run --release`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Args, Clone, Debug)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "NONGSAN_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    pub addr: String,
+
+    /// Folder for the SQLite database, photos and the mail outbox.
+    #[arg(long, env = "NONGSAN_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// `postgres://…` for PostgreSQL; a file path or `sqlite://path` for SQLite.
+    /// Default: SQLite at `<data dir>/nongsan.db`.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Database connections per instance (SQLite: readers; writes share one connection).
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 8, global = true)]
+    pub db_pool_size: u32,
+
+    /// How long a request waits for a database connection before it answers 503.
+    #[arg(long, env = "DB_TIMEOUT_MS", default_value_t = 3000, global = true)]
+    pub db_timeout_ms: u64,
+
+    /// `redis://…` to share cache, rate limits and signals between instances. Default: in-process.
+    #[arg(long, env = "REDIS_URL", global = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every cache key, so several deployments (or tests) can share one Redis.
+    #[arg(long, env = "NONGSAN_CACHE_PREFIX", default_value = "nongsan", global = true)]
+    pub cache_prefix: String,
+
+    /// `smtp://user:pass@host:port` (or `smtps://`) to send email. Default: `.eml` files in `<data dir>/outbox`.
+    #[arg(long, env = "SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender address of every email.
+    #[arg(long, env = "MAIL_FROM", default_value = "Nông Sản <no-reply@nongsan.vn>", global = true)]
+    pub mail_from: String,
+
+    /// HTTP worker threads. Default: one per CPU core.
+    #[arg(long, env = "NONGSAN_WORKERS", global = true)]
+    pub workers: Option<usize>,
+
+    /// Log output: human-readable text or one JSON object per line.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Which database a URL points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl Settings {
+    /// The defaults, exactly as `cargo run` would use them with no variable set.
+    pub fn embedded_defaults() -> Settings {
+        Settings {
+            addr: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            db_pool_size: 8,
+            db_timeout_ms: 3000,
+            redis_url: None,
+            cache_prefix: "nongsan".into(),
+            smtp_url: None,
+            mail_from: "Nông Sản <no-reply@nongsan.vn>".into(),
+            workers: None,
+            log_format: LogFormat::Text,
+        }
+    }
+
+    pub fn database(&self) -> DatabaseTarget {
+        match self.database_url.as_deref().map(str::trim) {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                DatabaseTarget::Postgres(url.to_owned())
+            }
+            Some(url) if !url.is_empty() => {
+                let path = url.strip_prefix("sqlite://").unwrap_or(url);
+                DatabaseTarget::Sqlite(PathBuf::from(path))
+            }
+            _ => DatabaseTarget::Sqlite(self.data_dir.join("nongsan.db")),
+        }
+    }
+
+    pub fn db_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_timeout_ms)
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_target_defaults_to_sqlite_in_the_data_dir() {
+        let settings = Settings::embedded_defaults();
+        assert_eq!(settings.database(), DatabaseTarget::Sqlite(PathBuf::from("data/nongsan.db")));
+    }
+
+    #[test]
+    fn database_target_recognises_postgres_and_sqlite_urls() {
+        let mut settings = Settings::embedded_defaults();
+        settings.database_url = Some("postgres://u@h/db".into());
+        assert_eq!(settings.database(), DatabaseTarget::Postgres("postgres://u@h/db".into()));
+        settings.database_url = Some("sqlite:///tmp/x.db".into());
+        assert_eq!(settings.database(), DatabaseTarget::Sqlite(PathBuf::from("/tmp/x.db")));
+    }
+}

@@ -1,0 +1,3 @@
+//! Validated domain values and the parsers that make them from what people type.
+
+pub mod text;

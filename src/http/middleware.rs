@@ -1,0 +1,114 @@
+//! The two middlewares every request passes: request context (id, tracing span, metrics, access log) on
+//! the outside, and the problem renderer on the inside, which gives every 4xx/5xx one shape.
+
+use std::time::Instant;
+
+use actix_web::HttpMessage;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse};
+use rand::Rng;
+use tracing::Instrument;
+
+use crate::error::{AppError, Kind, Lang};
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The request's id: the caller's `X-Request-Id` when it is sane, otherwise a fresh one.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+fn request_id_of(req: &ServiceRequest) -> String {
+    let given = req.headers().get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()).filter(|id| {
+        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    match given {
+        Some(id) => id.to_owned(),
+        None => format!("{:016x}", rand::rng().random::<u64>()),
+    }
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let request_id = request_id_of(&req);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", id = %request_id, %method, path = %req.path());
+    let mut res = next.call(req).instrument(span.clone()).await?;
+
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(X_REQUEST_ID, value);
+    }
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let status = res.status().as_u16();
+    let elapsed = started.elapsed();
+    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route).record(elapsed.as_secs_f64());
+    span.in_scope(|| tracing::info!(status, elapsed_us = elapsed.as_micros() as u64, "served"));
+    Ok(res)
+}
+
+/// Renders every error response as RFC 9457 problem+json in the caller's language, whether it came from
+/// an [`AppError`] or from actix itself (unmatched route, bad path parameter, …). Causes of 5xx are logged.
+pub async fn render_problems(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, Error> {
+    let lang = Lang::of(req.request());
+    let http_request = req.request().clone();
+    let res = match next.call(req).await {
+        Ok(res) => res,
+        Err(error) => return Ok(into_problem(ServiceResponse::from_err(error, http_request), lang).map_into_right_body()),
+    };
+    let status = res.status();
+    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return Ok(res.map_into_left_body());
+    }
+    Ok(into_problem(res, lang).map_into_right_body())
+}
+
+fn into_problem<B>(res: ServiceResponse<B>, lang: Lang) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let fallback;
+    let error = match res.response().error().and_then(|e| e.as_error::<AppError>()) {
+        Some(error) => error,
+        None => {
+            fallback = match Kind::from_status(status) {
+                Kind::NotFound => AppError::not_found(),
+                kind => AppError::bare(kind),
+            };
+            if status.is_server_error() {
+                let cause = res.response().error().map(ToString::to_string).unwrap_or_default();
+                tracing::error!(%status, %cause, "request failed");
+            }
+            &fallback
+        }
+    };
+    if let Some(source) = error.source_error() {
+        tracing::error!(code = error.code, error = format!("{source:#}"), "request failed");
+    }
+    let request_id = res.request().extensions().get::<RequestId>().map(|id| id.0.clone());
+    let body = serde_json::to_string(&error.problem(lang, request_id.as_deref())).unwrap_or_default();
+    let retry_after = error.retry_after;
+
+    let (request, original) = res.into_parts();
+    let mut problem = HttpResponse::build(status);
+    problem.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+    for name in [header::ALLOW, header::WWW_AUTHENTICATE] {
+        if let Some(value) = original.headers().get(&name) {
+            problem.insert_header((name, value.clone()));
+        }
+    }
+    if let Some(seconds) = retry_after {
+        problem.insert_header((header::RETRY_AFTER, seconds));
+    }
+    ServiceResponse::new(request, problem.body(body))
+}

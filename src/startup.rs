@@ -1,0 +1,138 @@
+//! Wires the components together and builds the HTTP server; used by `main` and by the tests.
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+
+use crate::cache::Cache;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::{Problem, ProblemField};
+use crate::health::OpenApiJson;
+use crate::http::{RouteTable, render_problems, request_context, unmatched};
+use crate::mail::Mailer;
+use crate::{health, reference, telemetry};
+
+/// Largest JSON body accepted (photos have their own limit).
+const JSON_BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub cache: Cache,
+    pub mailer: Mailer,
+    pub settings: Settings,
+}
+
+/// The outside systems the service talks to.
+pub struct Components {
+    pub db: Db,
+    pub cache: Cache,
+    pub mailer: Mailer,
+}
+
+impl Components {
+    /// Connects to what the settings name, migrates the database and loads the seeds.
+    pub async fn start(settings: &Settings) -> anyhow::Result<Components> {
+        let db = connect_database(settings).await?;
+        prepare_database(&db).await?;
+        let cache = match &settings.redis_url {
+            Some(url) => Cache::redis(url, &settings.cache_prefix).context("invalid REDIS_URL")?,
+            None => Cache::in_process(&settings.cache_prefix),
+        };
+        Ok(Components { db, cache, mailer: Mailer::from_settings(settings)? })
+    }
+}
+
+pub async fn connect_database(settings: &Settings) -> anyhow::Result<Db> {
+    let (target, size, timeout) = (settings.database(), settings.db_pool_size, settings.db_timeout());
+    tokio::task::spawn_blocking(move || Db::connect(&target, size, timeout)).await?
+}
+
+/// Applies pending migrations and changed seeds; a second run changes nothing.
+pub async fn prepare_database(db: &Db) -> anyhow::Result<()> {
+    let applied = db.migrate().await?;
+    tracing::info!(backend = db.backend().name(), ?applied, "migrations up to date");
+    for outcome in reference::seed::load_all(db).await.map_err(|e| anyhow::anyhow!("loading seeds failed: {e}"))? {
+        match outcome.rows {
+            Some(rows) => tracing::info!(seed = outcome.name, rows, "seed loaded"),
+            None => tracing::debug!(seed = outcome.name, "seed unchanged"),
+        }
+    }
+    Ok(())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "nongsan", description = "Agricultural e-marketplace for rural households in Vietnam."),
+    components(schemas(Problem, ProblemField))
+)]
+struct ApiDoc;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(settings: Settings, components: Components) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let port = listener.local_addr()?.port();
+        tracing::info!(
+            addr = %listener.local_addr()?,
+            database = components.db.backend().name(),
+            cache = components.cache.backend_name(),
+            mail = components.mailer.backend_name(),
+            "nongsan serving"
+        );
+        let workers = settings.workers;
+        let state = web::Data::new(AppState {
+            db: components.db,
+            cache: components.cache,
+            mailer: components.mailer,
+            settings,
+        });
+        telemetry::prometheus();
+        let server = HttpServer::new(move || {
+            let (app, api) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(JSON_BODY_LIMIT))
+                .configure(health::routes)
+                .service(scope::scope("/api/v1").configure(reference::routes))
+                .split_for_parts();
+            let document = api.to_json().unwrap_or_default();
+            app.app_data(web::Data::new(RouteTable::from_openapi(&api)))
+                .app_data(web::Data::new(OpenApiJson(document)))
+                .default_service(web::to(unmatched))
+                .wrap(from_fn(render_problems))
+                .wrap(Compress::default())
+                .wrap(from_fn(request_context))
+        });
+        let server = match workers {
+            Some(workers) => server.workers(workers),
+            None => server,
+        };
+        let server = server.listen(listener)?.shutdown_timeout(10).run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM (or a stop through the handle), finishing requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
