@@ -73,10 +73,7 @@ impl Cache {
     }
 
     fn with_redis(prefix: &str, redis: Option<RedisStore>) -> Cache {
-        let local = moka::future::Cache::builder()
-            .max_capacity(LOCAL_CAPACITY)
-            .expire_after(EntryTtl)
-            .build();
+        let local = moka::future::Cache::builder().max_capacity(LOCAL_CAPACITY).expire_after(EntryTtl).build();
         Cache { inner: Arc::new(Inner { prefix: prefix.to_owned(), local, redis }) }
     }
 

@@ -180,9 +180,12 @@ impl FieldError {
     }
 }
 
-/// The service's one error type.
+/// The service's one error type; boxed, so `Result`s stay small on the happy path.
 #[derive(Debug)]
-pub struct AppError {
+pub struct AppError(Box<ErrorDetails>);
+
+#[derive(Debug)]
+pub struct ErrorDetails {
     pub kind: Kind,
     /// Stable snake_case code clients can branch on.
     pub code: &'static str,
@@ -196,21 +199,28 @@ pub struct AppError {
     source: Option<anyhow::Error>,
 }
 
+impl std::ops::Deref for AppError {
+    type Target = ErrorDetails;
+
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
 impl AppError {
     pub fn new(kind: Kind, code: &'static str, detail: Text) -> AppError {
-        AppError { code, detail: Some(detail), ..AppError::bare(kind) }
+        AppError(Box::new(ErrorDetails { code, detail: Some(detail), ..ErrorDetails::bare(kind) }))
     }
 
     /// A 422 listing every invalid field.
     pub fn validation(errors: Vec<FieldError>) -> AppError {
-        AppError {
-            errors,
-            ..AppError::new(
-                Kind::Unprocessable,
-                "validation_failed",
-                Text::new("Một số thông tin chưa đúng.", "Some fields are invalid."),
-            )
-        }
+        let mut error = AppError::new(
+            Kind::Unprocessable,
+            "validation_failed",
+            Text::new("Một số thông tin chưa đúng.", "Some fields are invalid."),
+        );
+        error.0.errors = errors;
+        error
     }
 
     /// A 422 for a single field.
@@ -233,30 +243,22 @@ impl AppError {
 
     /// An error of a kind with its default code and no detail.
     pub fn bare(kind: Kind) -> AppError {
-        AppError {
-            kind,
-            code: kind.default_code(),
-            detail: None,
-            errors: Vec::new(),
-            retry_after: None,
-            allow: None,
-            source: None,
-        }
+        AppError(Box::new(ErrorDetails::bare(kind)))
     }
 
     pub fn unavailable(code: &'static str, detail: Text, source: impl Into<anyhow::Error>) -> AppError {
         let mut error = AppError::new(Kind::Unavailable, code, detail).with_source(source);
-        error.retry_after = Some(1);
+        error.0.retry_after = Some(1);
         error
     }
 
     pub fn with_source(mut self, source: impl Into<anyhow::Error>) -> AppError {
-        self.source = Some(source.into());
+        self.0.source = Some(source.into());
         self
     }
 
     pub fn with_allow(mut self, methods: String) -> AppError {
-        self.allow = Some(methods);
+        self.0.allow = Some(methods);
         self
     }
 
@@ -275,9 +277,27 @@ impl AppError {
             errors: self
                 .errors
                 .iter()
-                .map(|e| ProblemField { field: e.field.clone(), code: e.code.to_owned(), message: e.message.get(lang).to_owned() })
+                .map(|e| ProblemField {
+                    field: e.field.clone(),
+                    code: e.code.to_owned(),
+                    message: e.message.get(lang).to_owned(),
+                })
                 .collect(),
             request_id: request_id.map(str::to_owned),
+        }
+    }
+}
+
+impl ErrorDetails {
+    fn bare(kind: Kind) -> ErrorDetails {
+        ErrorDetails {
+            kind,
+            code: kind.default_code(),
+            detail: None,
+            errors: Vec::new(),
+            retry_after: None,
+            allow: None,
+            source: None,
         }
     }
 }

@@ -32,7 +32,7 @@ pub struct Readiness {
 pub struct OpenApiJson(pub String);
 
 /// The process is up.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
@@ -42,7 +42,7 @@ async fn healthz() -> web::Json<Health> {
 #[utoipa::path(
     tag = "operations",
     responses(
-        (status = 200, body = Readiness),
+        (status = 200, description = "Ready to serve", body = Readiness),
         (status = 503, description = "Database or Redis unreachable", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -54,7 +54,7 @@ async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, AppE
 }
 
 /// Counters and latencies in the Prometheus text format.
-#[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 async fn metrics() -> HttpResponse {
     HttpResponse::Ok()
@@ -63,7 +63,7 @@ async fn metrics() -> HttpResponse {
 }
 
 /// This document.
-#[utoipa::path(tag = "operations", responses((status = 200, content_type = "application/json", body = Object)))]
+#[utoipa::path(tag = "operations", responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
 #[get("/openapi.json")]
 async fn openapi_json(document: web::Data<OpenApiJson>) -> HttpResponse {
     HttpResponse::Ok().insert_header((CONTENT_TYPE, "application/json")).body(document.0.clone())

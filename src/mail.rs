@@ -67,7 +67,9 @@ impl Mailer {
         match &self.transport {
             Transport::Files(files) => drop(files.send(message).await?),
             Transport::Smtp(smtp) => drop(smtp.send(message).await?),
-            Transport::Memory(sent) => sent.lock().map_err(|_| anyhow::anyhow!("mail store poisoned"))?.push(email.clone()),
+            Transport::Memory(sent) => {
+                sent.lock().map_err(|_| anyhow::anyhow!("mail store poisoned"))?.push(email.clone())
+            }
         }
         Ok(())
     }

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use nongsan::config::Settings;
-use nongsan::startup::{Application, Components, connect_database, prepare_database};
+use nongsan::startup::{Application, Components, connect_database, openapi, prepare_database};
 use nongsan::telemetry;
 
 /// nongsan: agricultural e-marketplace backend. Runs on SQLite out of the box; set DATABASE_URL,
@@ -24,6 +24,8 @@ enum Command {
     Migrate,
     /// Apply migrations and load changed seed files, then exit.
     Seed,
+    /// Print the OpenAPI document of the HTTP API.
+    Openapi,
 }
 
 #[tokio::main]
@@ -52,6 +54,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(?applied, "migrations applied");
         }
         Command::Seed => prepare_database(&connect_database(&settings).await?).await?,
+        Command::Openapi => println!("{}", openapi().to_pretty_json()?),
     }
     Ok(())
 }

@@ -2,12 +2,12 @@
 
 use std::net::TcpListener;
 
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use utoipa::OpenApi;
-use utoipa_actix_web::{AppExt, scope};
+use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 
 use crate::cache::Cache;
 use crate::config::Settings;
@@ -74,6 +74,22 @@ pub async fn prepare_database(db: &Db) -> anyhow::Result<()> {
 )]
 struct ApiDoc;
 
+/// Registers every route; `utoipa-actix-web` documents each as it is registered, so the OpenAPI document
+/// cannot miss one.
+fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi())
+        .configure(health::routes)
+        .service(scope::scope("/api/v1").configure(reference::routes))
+}
+
+/// The OpenAPI document of every route the service serves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    with_routes(App::new().into_utoipa_app()).split_for_parts().1
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -81,7 +97,8 @@ pub struct Application {
 
 impl Application {
     pub fn build(settings: Settings, components: Components) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(&settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let listener =
+            TcpListener::bind(&settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
         let port = listener.local_addr()?.port();
         tracing::info!(
             addr = %listener.local_addr()?,
@@ -98,18 +115,18 @@ impl Application {
             settings,
         });
         telemetry::prometheus();
+        let api = openapi();
+        let routes = web::Data::new(RouteTable::from_openapi(&api));
+        let document = web::Data::new(OpenApiJson(api.to_json()?));
         let server = HttpServer::new(move || {
-            let (app, api) = App::new()
-                .into_utoipa_app()
-                .openapi(ApiDoc::openapi())
+            let app = App::new()
                 .app_data(state.clone())
+                .app_data(routes.clone())
+                .app_data(document.clone())
                 .app_data(web::PayloadConfig::new(JSON_BODY_LIMIT))
-                .configure(health::routes)
-                .service(scope::scope("/api/v1").configure(reference::routes))
-                .split_for_parts();
-            let document = api.to_json().unwrap_or_default();
-            app.app_data(web::Data::new(RouteTable::from_openapi(&api)))
-                .app_data(web::Data::new(OpenApiJson(document)))
+                .into_utoipa_app();
+            with_routes(app)
+                .into_app()
                 .default_service(web::to(unmatched))
                 .wrap(from_fn(render_problems))
                 .wrap(Compress::default())

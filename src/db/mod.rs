@@ -23,7 +23,7 @@ const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// Held while migrating so that several instances starting together migrate once.
-const PG_MIGRATION_LOCK: i64 = 0x6e6f_6e67_7361_6e;
+const PG_MIGRATION_LOCK: i64 = 0x006e_6f6e_6773_616e;
 
 /// A connection of either backend, lent to one unit of work.
 pub enum Conn<'a> {
@@ -71,7 +71,10 @@ enum Pools {
     Postgres(PgPool),
     /// SQLite allows one writer at a time: writes queue on a pool of one connection (so they never fight
     /// over the file lock), reads run in parallel on WAL snapshots.
-    Sqlite { readers: SqlitePool, writer: SqlitePool },
+    Sqlite {
+        readers: SqlitePool,
+        writer: SqlitePool,
+    },
 }
 
 /// Handle to the database; cheap to clone.

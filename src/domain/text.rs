@@ -37,11 +37,7 @@ pub fn search_key(text: &str) -> String {
 
 /// The words of a query, in searchable form. Punctuation (and SQL `LIKE` wildcards) never survive.
 pub fn search_terms(text: &str) -> Vec<String> {
-    fold(text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .map(str::to_owned)
-        .collect()
+    fold(text).split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty()).map(str::to_owned).collect()
 }
 
 #[cfg(test)]

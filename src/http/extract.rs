@@ -87,8 +87,8 @@ fn malformed(error: &serde_json::Error) -> AppError {
     )
 }
 
-/// A 422 for a value serde refused. serde reports a missing field at the parent, so that case is
-/// re-pointed at the field itself.
+/// A 422 for a value serde refused. serde reports a missing field at its parent (an unknown one at
+/// itself), so that case is re-pointed at the field.
 fn field_error(path: &str, message: &str) -> AppError {
     let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
     let unknown = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next());
@@ -100,7 +100,7 @@ fn field_error(path: &str, message: &str) -> AppError {
             Text::new(format!("Thiếu trường bắt buộc `{name}`."), format!("The field `{name}` is required.")),
         ),
         (_, Some(name)) => FieldError::new(
-            join(name),
+            path,
             "unknown_field",
             Text::new(format!("Không có trường `{name}`."), format!("There is no field `{name}`.")),
         ),
@@ -174,7 +174,7 @@ mod tests {
         assert_eq!(field_of(&missing_top), ("items", "required"));
         let unknown = parse_json::<Basket>(br#"{"items":[{"listing_id":1,"quantity":1,"x":2}]}"#).expect_err("unknown");
         assert_eq!(field_of(&unknown), ("items[0].x", "unknown_field"));
-        let top = parse_json::<Basket>(b"[1]").expect_err("not an object");
+        let top = parse_json::<Basket>(b"42").expect_err("not an object");
         assert_eq!(field_of(&top), ("body", "invalid_type"));
     }
 }

@@ -62,11 +62,9 @@ pub async fn render_problems(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, Error> {
     let lang = Lang::of(req.request());
-    let http_request = req.request().clone();
-    let res = match next.call(req).await {
-        Ok(res) => res,
-        Err(error) => return Ok(into_problem(ServiceResponse::from_err(error, http_request), lang).map_into_right_body()),
-    };
+    // Handlers' and extractors' errors arrive here as responses carrying the error; only a failing
+    // middleware could return `Err`, and there is none inside this one.
+    let res = next.call(req).await?;
     let status = res.status();
     let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
     if !(status.is_client_error() || status.is_server_error()) || is_problem {

@@ -2,8 +2,8 @@
 //! routes and cached JSON responses.
 
 mod extract;
-mod page;
 mod middleware;
+mod page;
 mod unmatched;
 
 use std::future::Future;
@@ -15,8 +15,8 @@ use actix_web::web::Bytes;
 use serde::Serialize;
 
 pub use extract::{ApiJson, ApiQuery, parse_json};
-pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page};
 pub use middleware::{RequestId, render_problems, request_context};
+pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page};
 pub use unmatched::{RouteTable, unmatched};
 
 use crate::cache::Cache;
@@ -24,7 +24,12 @@ use crate::error::AppError;
 
 /// Answers JSON from the cache, computing and storing it on a miss. For public data that any client may
 /// also cache for `max_age`.
-pub async fn cached_json<T, F, Fut>(cache: &Cache, key: &str, max_age: Duration, compute: F) -> Result<HttpResponse, AppError>
+pub async fn cached_json<T, F, Fut>(
+    cache: &Cache,
+    key: &str,
+    max_age: Duration,
+    compute: F,
+) -> Result<HttpResponse, AppError>
 where
     T: Serialize,
     F: FnOnce() -> Fut,

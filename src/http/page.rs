@@ -31,7 +31,10 @@ impl Page {
                 AppError::invalid_field(
                     "cursor",
                     "invalid_cursor",
-                    Text::new("`cursor` không hợp lệ; hãy dùng `next_cursor` của trang trước.", "Invalid `cursor`; use the previous page's `next_cursor`."),
+                    Text::new(
+                        "`cursor` không hợp lệ; hãy dùng `next_cursor` của trang trước.",
+                        "Invalid `cursor`; use the previous page's `next_cursor`.",
+                    ),
                 )
             })?,
         };
@@ -79,6 +82,9 @@ mod tests {
         assert_eq!(Page::from_query(Some(0), None).expect_err("0").errors[0].code, "limit_out_of_range");
         assert_eq!(Page::from_query(Some(101), None).expect_err("101").errors[0].code, "limit_out_of_range");
         assert_eq!(Page::from_query(None, Some("zzz")).expect_err("cursor").errors[0].code, "invalid_cursor");
-        assert_eq!(Page::from_query(None, Some(&URL_SAFE_NO_PAD.encode("o-5"))).expect_err("neg").errors[0].code, "invalid_cursor");
+        assert_eq!(
+            Page::from_query(None, Some(&URL_SAFE_NO_PAD.encode("o-5"))).expect_err("neg").errors[0].code,
+            "invalid_cursor"
+        );
     }
 }

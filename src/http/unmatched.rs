@@ -42,10 +42,7 @@ pub async fn unmatched(req: HttpRequest, routes: web::Data<RouteTable>) -> Resul
         return Err(AppError::new(
             Kind::NotFound,
             "route_not_found",
-            Text::new(
-                format!("Không có đường dẫn {}.", req.path()),
-                format!("There is no route {}.", req.path()),
-            ),
+            Text::new(format!("Không có đường dẫn {}.", req.path()), format!("There is no route {}.", req.path())),
         ));
     }
     let allow = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");

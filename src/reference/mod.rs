@@ -92,7 +92,7 @@ pub struct CategoryList {
 }
 
 /// All 34 provinces and centrally-run cities (since 1 July 2025).
-#[utoipa::path(tag = "reference", responses((status = 200, body = ProvinceList)))]
+#[utoipa::path(tag = "reference", responses((status = 200, description = "The provinces, by code", body = ProvinceList)))]
 #[get("/provinces")]
 async fn list_provinces(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let key = format!("ref:{}:provinces", seed::version());
@@ -119,7 +119,7 @@ async fn list_provinces(state: web::Data<AppState>) -> Result<HttpResponse, AppE
     tag = "reference",
     params(("code" = i32, Path, description = "Province code"), WardQuery),
     responses(
-        (status = 200, body = WardList),
+        (status = 200, description = "One page of matching wards", body = WardList),
         (status = 404, description = "No such province", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
@@ -139,16 +139,23 @@ async fn list_province_wards(
     tag = "reference",
     params(WardQuery),
     responses(
-        (status = 200, body = WardList),
+        (status = 200, description = "One page of matching wards", body = WardList),
         (status = 422, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/wards")]
-async fn search_wards(state: web::Data<AppState>, ApiQuery(query): ApiQuery<WardQuery>) -> Result<HttpResponse, AppError> {
+async fn search_wards(
+    state: web::Data<AppState>,
+    ApiQuery(query): ApiQuery<WardQuery>,
+) -> Result<HttpResponse, AppError> {
     ward_page(state, None, query).await
 }
 
-async fn ward_page(state: web::Data<AppState>, province: Option<i32>, query: WardQuery) -> Result<HttpResponse, AppError> {
+async fn ward_page(
+    state: web::Data<AppState>,
+    province: Option<i32>,
+    query: WardQuery,
+) -> Result<HttpResponse, AppError> {
     let page = Page::from_query(query.limit, query.cursor.as_deref())?;
     let terms = search_terms(query.q.as_deref().unwrap_or_default());
     let scope = province.map_or_else(|| "all".to_owned(), |code| code.to_string());
@@ -182,7 +189,7 @@ async fn ward_page(state: web::Data<AppState>, province: Option<i32>, query: War
 }
 
 /// Produce categories, with the keywords that infer a listing's category from its title.
-#[utoipa::path(tag = "reference", responses((status = 200, body = CategoryList)))]
+#[utoipa::path(tag = "reference", responses((status = 200, description = "The categories, in display order", body = CategoryList)))]
 #[get("/categories")]
 async fn list_categories(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let key = format!("ref:{}:categories", seed::version());

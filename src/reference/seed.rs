@@ -63,21 +63,25 @@ pub async fn load_all(db: &Db) -> Result<Vec<SeedOutcome>, AppError> {
 
 fn load_if_changed(conn: &mut Conn<'_>, seed: &SeedFile) -> Result<Option<usize>, AppError> {
     let checksum = checksum(seed.content);
-    let loaded: Option<String> = with_conn!(conn, |c| seed_runs::table
-        .find(seed.name)
-        .select(seed_runs::checksum)
-        .first(c)
-        .optional())?;
+    let loaded: Option<String> =
+        with_conn!(conn, |c| seed_runs::table.find(seed.name).select(seed_runs::checksum).first(c).optional())?;
     if loaded.as_deref() == Some(checksum.as_str()) {
         return Ok(None);
     }
     let rows = (seed.load)(conn, seed.content)?;
-    let run = (seed_runs::name.eq(seed.name), seed_runs::checksum.eq(&checksum), seed_runs::applied_at.eq(Utc::now().naive_utc()));
+    let run = (
+        seed_runs::name.eq(seed.name),
+        seed_runs::checksum.eq(&checksum),
+        seed_runs::applied_at.eq(Utc::now().naive_utc()),
+    );
     with_conn!(conn, |c| diesel::insert_into(seed_runs::table)
         .values(run)
         .on_conflict(seed_runs::name)
         .do_update()
-        .set((seed_runs::checksum.eq(excluded(seed_runs::checksum)), seed_runs::applied_at.eq(excluded(seed_runs::applied_at))))
+        .set((
+            seed_runs::checksum.eq(excluded(seed_runs::checksum)),
+            seed_runs::applied_at.eq(excluded(seed_runs::applied_at))
+        ))
         .execute(c))?;
     Ok(Some(rows))
 }

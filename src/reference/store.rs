@@ -72,7 +72,8 @@ pub fn wards(conn: &mut Conn<'_>, filter: &WardFilter) -> Result<Vec<WardRecord>
             query = query.filter(wards::province_code.eq(province));
         }
         for term in &filter.terms {
-            let word_start = wards::name_search.like(format!("{term}%")).or(wards::name_search.like(format!("% {term}%")));
+            let word_start =
+                wards::name_search.like(format!("{term}%")).or(wards::name_search.like(format!("% {term}%")));
             query = query.filter(word_start);
         }
         query.load(c)
@@ -81,5 +82,8 @@ pub fn wards(conn: &mut Conn<'_>, filter: &WardFilter) -> Result<Vec<WardRecord>
 }
 
 pub fn categories(conn: &mut Conn<'_>) -> Result<Vec<CategoryRecord>, AppError> {
-    Ok(with_conn!(conn, |c| categories::table.order(categories::sort_order).select(CategoryRecord::as_select()).load(c))?)
+    Ok(with_conn!(conn, |c| categories::table
+        .order(categories::sort_order)
+        .select(CategoryRecord::as_select())
+        .load(c))?)
 }
