@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use actix_web::web::Bytes;
 use moka::Expiry;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Cmd, FromRedisValue};
+use redis::{Cmd, FromRedisValue, Pipeline};
 
 use crate::error::{AppError, Text};
 
@@ -29,7 +29,31 @@ pub struct Cache {
 struct Inner {
     prefix: String,
     local: moka::future::Cache<String, Entry>,
+    local_counters: moka::future::Cache<String, Arc<LocalCounter>>,
     redis: Option<RedisStore>,
+}
+
+/// A counter within a time window, e.g. failed logins in the last 15 minutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Count {
+    pub count: u64,
+    /// Until the window ends and the count starts again from zero.
+    pub resets_in: Duration,
+}
+
+struct LocalCounter {
+    count: AtomicU64,
+    started: Instant,
+    window: Duration,
+}
+
+impl LocalCounter {
+    fn read(&self) -> Count {
+        Count {
+            count: self.count.load(Ordering::Relaxed),
+            resets_in: self.window.saturating_sub(self.started.elapsed()),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -39,6 +63,12 @@ struct Entry {
 }
 
 struct EntryTtl;
+
+impl Expiry<String, Arc<LocalCounter>> for EntryTtl {
+    fn expire_after_create(&self, _: &String, counter: &Arc<LocalCounter>, _: std::time::Instant) -> Option<Duration> {
+        Some(counter.window)
+    }
+}
 
 impl Expiry<String, Entry> for EntryTtl {
     fn expire_after_create(&self, _: &String, entry: &Entry, _: std::time::Instant) -> Option<Duration> {
@@ -74,7 +104,8 @@ impl Cache {
 
     fn with_redis(prefix: &str, redis: Option<RedisStore>) -> Cache {
         let local = moka::future::Cache::builder().max_capacity(LOCAL_CAPACITY).expire_after(EntryTtl).build();
-        Cache { inner: Arc::new(Inner { prefix: prefix.to_owned(), local, redis }) }
+        let local_counters = moka::future::Cache::builder().max_capacity(LOCAL_CAPACITY).expire_after(EntryTtl).build();
+        Cache { inner: Arc::new(Inner { prefix: prefix.to_owned(), local, local_counters, redis }) }
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -114,6 +145,48 @@ impl Cache {
         self.inner.local.invalidate(&key).await;
     }
 
+    /// The current count of a windowed counter (zero when it does not exist or its window ended).
+    pub async fn count(&self, key: &str) -> Count {
+        let key = self.key(key);
+        if let Some(redis) = &self.inner.redis {
+            let mut read = redis::pipe();
+            read.get(&key).pttl(&key);
+            if let Some((count, ttl)) = redis.run::<(Option<u64>, i64)>(read).await {
+                return redis_count(count.unwrap_or(0), ttl);
+            }
+        }
+        match self.inner.local_counters.get(&key).await {
+            Some(counter) => counter.read(),
+            None => Count { count: 0, resets_in: Duration::ZERO },
+        }
+    }
+
+    /// Adds one to a counter whose window starts with its first increment.
+    pub async fn increment(&self, key: &str, window: Duration) -> Count {
+        let key = self.key(key);
+        if let Some(redis) = &self.inner.redis {
+            let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+            let mut bump = redis::pipe();
+            bump.atomic().cmd("SET").arg(&key).arg(0).arg("PX").arg(millis).arg("NX").ignore().incr(&key, 1).pttl(&key);
+            if let Some((count, ttl)) = redis.run::<(u64, i64)>(bump).await {
+                return redis_count(count, ttl);
+            }
+        }
+        let fresh = || Arc::new(LocalCounter { count: AtomicU64::new(0), started: Instant::now(), window });
+        let counter = self.inner.local_counters.get_with(key, async { fresh() }).await;
+        counter.count.fetch_add(1, Ordering::Relaxed);
+        counter.read()
+    }
+
+    /// Deletes a counter (e.g. failed logins after a successful one).
+    pub async fn reset(&self, key: &str) {
+        let key = self.key(key);
+        if let Some(redis) = &self.inner.redis {
+            redis.run::<()>(Cmd::del(&key)).await;
+        }
+        self.inner.local_counters.invalidate(&key).await;
+    }
+
     /// `Ok` when the shared store answers (always, in-process); for `/readyz`.
     pub async fn ping(&self) -> Result<(), AppError> {
         let Some(redis) = &self.inner.redis else { return Ok(()) };
@@ -130,6 +203,10 @@ impl Cache {
     }
 }
 
+fn redis_count(count: u64, ttl_ms: i64) -> Count {
+    Count { count, resets_in: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)) }
+}
+
 fn redis_unavailable(source: impl Into<anyhow::Error>) -> AppError {
     AppError::unavailable(
         "cache_unavailable",
@@ -138,15 +215,38 @@ fn redis_unavailable(source: impl Into<anyhow::Error>) -> AppError {
     )
 }
 
+enum Request {
+    Cmd(Cmd),
+    Pipeline(Pipeline),
+}
+
+impl From<Cmd> for Request {
+    fn from(cmd: Cmd) -> Request {
+        Request::Cmd(cmd)
+    }
+}
+
+impl From<Pipeline> for Request {
+    fn from(pipeline: Pipeline) -> Request {
+        Request::Pipeline(pipeline)
+    }
+}
+
 impl RedisStore {
-    /// Runs one command; `None` when Redis is down (the caller falls back to the in-process store).
-    async fn run<T: FromRedisValue>(&self, cmd: Cmd) -> Option<T> {
+    /// Runs one command or pipeline; `None` when Redis is down (the caller falls back to the in-process store).
+    async fn run<T: FromRedisValue>(&self, cmd: impl Into<Request>) -> Option<T> {
+        let request = cmd.into();
         if self.elapsed_ms() < self.skip_until_ms.load(Ordering::Relaxed) {
             return None;
         }
         let mut conn = self.conn.clone();
-        let answer = tokio::time::timeout(REDIS_OP_TIMEOUT, cmd.query_async::<T>(&mut conn)).await;
-        match answer {
+        let query = async {
+            match &request {
+                Request::Cmd(cmd) => cmd.query_async::<T>(&mut conn).await,
+                Request::Pipeline(pipeline) => pipeline.query_async::<T>(&mut conn).await,
+            }
+        };
+        match tokio::time::timeout(REDIS_OP_TIMEOUT, query).await {
             Ok(Ok(value)) => {
                 self.mark_up();
                 Some(value)
@@ -198,6 +298,23 @@ mod tests {
         cache.delete("a").await;
         assert_eq!(cache.get("a").await, None);
         assert!(cache.ping().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn in_process_counters_count_within_their_window() {
+        let cache = Cache::in_process("t");
+        assert_eq!(cache.count("c").await.count, 0);
+        let window = Duration::from_millis(100);
+        assert_eq!(cache.increment("c", window).await.count, 1);
+        let second = cache.increment("c", window).await;
+        assert_eq!(second.count, 2);
+        assert!(second.resets_in <= window && second.resets_in > Duration::ZERO);
+        assert_eq!(cache.count("c").await.count, 2);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(cache.count("c").await.count, 0);
+        cache.increment("c", window).await;
+        cache.reset("c").await;
+        assert_eq!(cache.count("c").await.count, 0);
     }
 
     #[tokio::test]

@@ -248,13 +248,17 @@ impl AppError {
 
     pub fn unavailable(code: &'static str, detail: Text, source: impl Into<anyhow::Error>) -> AppError {
         let mut error = AppError::new(Kind::Unavailable, code, detail).with_source(source);
-        error.0.retry_after = Some(1);
+        error.set_retry_after(1);
         error
     }
 
     pub fn with_source(mut self, source: impl Into<anyhow::Error>) -> AppError {
         self.0.source = Some(source.into());
         self
+    }
+
+    pub fn set_retry_after(&mut self, seconds: u64) {
+        self.0.retry_after = Some(seconds);
     }
 
     pub fn with_allow(mut self, methods: String) -> AppError {

@@ -1,13 +1,18 @@
 //! nongsan: an agricultural e-marketplace backend for rural households in Vietnam.
 
+pub mod accounts;
+pub mod admin;
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod health;
+pub mod helpers;
 pub mod http;
 pub mod mail;
+pub mod partners;
 pub mod reference;
 pub mod startup;
 pub mod telemetry;

@@ -1,9 +1,13 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use nongsan::accounts::service::{PasswordAccount, open_password_account};
+use nongsan::auth::Role;
 use nongsan::config::Settings;
+use nongsan::error::{AppError, Lang};
 use nongsan::startup::{Application, Components, connect_database, openapi, prepare_database};
 use nongsan::telemetry;
+use rand::distr::{Alphanumeric, SampleString};
 
 /// nongsan: agricultural e-marketplace backend. Runs on SQLite out of the box; set DATABASE_URL,
 /// REDIS_URL and SMTP_URL to use PostgreSQL, Redis and an SMTP server.
@@ -26,6 +30,28 @@ enum Command {
     Seed,
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
+    /// Administration tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an operator account. There is no default operator and no default password: without
+    /// --password-stdin a random password is generated and printed once.
+    CreateOperator {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[tokio::main]
@@ -55,6 +81,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed => prepare_database(&connect_database(&settings).await?).await?,
         Command::Openapi => println!("{}", openapi().to_pretty_json()?),
+        Command::Admin { command: AdminCommand::CreateOperator { name, email, phone, password_stdin } } => {
+            let db = connect_database(&settings).await?;
+            prepare_database(&db).await?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            } else {
+                generate_password()
+            };
+            let account = PasswordAccount {
+                role: Role::Operator,
+                name: &name,
+                email: email.as_deref(),
+                phone: phone.as_deref(),
+                password: &password,
+                ward_code: None,
+                team_id: None,
+            };
+            let (id, _) =
+                open_password_account(&db, &account).await.map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            println!("operator {id} created");
+            if !password_stdin {
+                println!("password (shown once): {password}");
+            }
+        }
     }
     Ok(())
+}
+
+fn generate_password() -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), 20)
+}
+
+/// An error as the command line shows it: the problem's detail and each invalid field.
+fn describe(error: &AppError) -> String {
+    let problem = error.problem(Lang::En, None);
+    let fields: Vec<String> = problem.errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+    format!("{} {}", problem.detail.unwrap_or(problem.title), fields.join("; "))
 }

@@ -6,7 +6,8 @@ use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 
 use crate::cache::Cache;
@@ -16,7 +17,7 @@ use crate::error::{Problem, ProblemField};
 use crate::health::OpenApiJson;
 use crate::http::{RouteTable, render_problems, request_context, unmatched};
 use crate::mail::Mailer;
-use crate::{health, reference, telemetry};
+use crate::{accounts, admin, health, helpers, partners, reference, telemetry};
 
 /// Largest JSON body accepted (photos have their own limit).
 const JSON_BODY_LIMIT: usize = 64 * 1024;
@@ -70,9 +71,23 @@ pub async fn prepare_database(db: &Db) -> anyhow::Result<()> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "nongsan", description = "Agricultural e-marketplace for rural households in Vietnam."),
-    components(schemas(Problem, ProblemField))
+    components(schemas(Problem, ProblemField)),
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
+
+/// Session tokens and partner API keys both travel as `Authorization: Bearer …`.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// Registers every route; `utoipa-actix-web` documents each as it is registered, so the OpenAPI document
 /// cannot miss one.
@@ -80,9 +95,14 @@ fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    app.openapi(ApiDoc::openapi())
-        .configure(health::routes)
-        .service(scope::scope("/api/v1").configure(reference::routes))
+    app.openapi(ApiDoc::openapi()).configure(health::routes).service(
+        scope::scope("/api/v1")
+            .configure(reference::routes)
+            .configure(accounts::routes)
+            .configure(helpers::routes)
+            .configure(partners::routes)
+            .configure(admin::routes),
+    )
 }
 
 /// The OpenAPI document of every route the service serves.

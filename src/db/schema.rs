@@ -46,4 +46,117 @@ diesel::table! {
 
 diesel::joinable!(wards -> provinces (province_code));
 
-diesel::allow_tables_to_appear_in_same_query!(provinces, wards, categories, seed_runs);
+diesel::table! {
+    teams (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    team_wards (team_id, ward_code) {
+        team_id -> BigInt,
+        ward_code -> Integer,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        role -> Text,
+        name -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        ward_code -> Nullable<Integer>,
+        team_id -> Nullable<BigInt>,
+        secret_hash -> Text,
+        enrolled_by -> Nullable<BigInt>,
+        consent_version -> Nullable<Text>,
+        consent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    helper_revocations (farmer_id, helper_id) {
+        farmer_id -> BigInt,
+        helper_id -> BigInt,
+        revoked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        farmer_id -> BigInt,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    partners (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    partner_provinces (partner_id, province_code) {
+        partner_id -> BigInt,
+        province_code -> Integer,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        partner_id -> BigInt,
+        prefix -> Text,
+        key_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(team_wards -> teams (team_id));
+diesel::joinable!(team_wards -> wards (ward_code));
+diesel::joinable!(users -> wards (ward_code));
+diesel::joinable!(users -> teams (team_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(partner_provinces -> partners (partner_id));
+diesel::joinable!(partner_provinces -> provinces (province_code));
+diesel::joinable!(api_keys -> partners (partner_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    provinces,
+    wards,
+    categories,
+    seed_runs,
+    teams,
+    team_wards,
+    users,
+    sessions,
+    helper_revocations,
+    audit_log,
+    partners,
+    partner_provinces,
+    api_keys,
+);

@@ -5,11 +5,14 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use nongsan::accounts::service::{PasswordAccount, open_password_account};
+use nongsan::auth::Role;
 use nongsan::config::Settings;
+use nongsan::db::Db;
 use nongsan::mail::Mailer;
 use nongsan::startup::{Application, Components};
 use rand::Rng;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Generates, for each test body, one test on SQLite (in-process cache) and one on PostgreSQL (with Redis
 /// when `TEST_REDIS_URL` is set). The PostgreSQL variant is skipped, saying so, without `TEST_DATABASE_URL`;
@@ -40,6 +43,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub settings: Settings,
+    pub db: Db,
+    pub mailer: Mailer,
     handle: ServerHandle,
     _data_dir: tempfile::TempDir,
     database: Option<TestDatabase>,
@@ -112,13 +117,15 @@ impl TestApp {
     /// Starts the application as `main` does, with an in-memory mailer to read what it sent.
     pub async fn start(settings: Settings, data_dir: tempfile::TempDir, database: Option<TestDatabase>) -> TestApp {
         let mut components = Components::start(&settings).await.expect("components start");
-        components.mailer = Mailer::in_memory(&settings).expect("mailer");
+        let mailer = Mailer::in_memory(&settings).expect("mailer");
+        components.mailer = mailer.clone();
+        let db = components.db.clone();
         let app = Application::build(settings.clone(), components).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-        TestApp { address, client, settings, handle, _data_dir: data_dir, database }
+        TestApp { address, client, settings, db, mailer, handle, _data_dir: data_dir, database }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -131,6 +138,101 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    /// Another instance of the service on the same database and cache (a second node behind a balancer).
+    pub async fn another_instance(&self) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = self.settings.clone();
+        settings.data_dir = data_dir.path().to_owned();
+        TestApp::start(settings, data_dir, None).await
+    }
+
+    /// A request with an optional bearer token.
+    pub fn request(&self, method: &str, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        let builder = self.client.request(method.parse().expect("method"), self.url(path));
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        self.request("POST", path, token).json(body).send().await.expect("request sent")
+    }
+
+    /// Asserts the status and returns the JSON body.
+    pub async fn expect_json(response: reqwest::Response, status: u16) -> Value {
+        let actual = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        assert_eq!(actual, status, "unexpected answer: {body}");
+        serde_json::from_str(&body).unwrap_or(Value::Null)
+    }
+
+    /// A farmer signed up in `ward`: (id, token, phone as typed, PIN).
+    pub async fn farmer(&self, ward: i32) -> Farmer {
+        let phone = fresh_phone();
+        let body = json!({"phone": phone, "name": "Nguyễn Thị Lan", "ward_code": ward, "pin": "482915"});
+        let created = TestApp::expect_json(self.post("/api/v1/farmers", None, &body).await, 201).await;
+        Farmer {
+            id: created["farmer"]["id"].as_i64().expect("id"),
+            token: created["token"].as_str().expect("token").to_owned(),
+            phone,
+            pin: "482915".to_owned(),
+        }
+    }
+
+    /// An operator created as `nongsan admin create-operator` does, logged in.
+    pub async fn operator_token(&self) -> String {
+        let email = format!("ops-{}@nongsan.test", random_suffix());
+        let account = PasswordAccount {
+            role: Role::Operator,
+            name: "Vận hành",
+            email: Some(&email),
+            phone: None,
+            password: "operator-password",
+            ward_code: None,
+            team_id: None,
+        };
+        open_password_account(&self.db, &account).await.expect("operator");
+        self.login(&email, "operator-password").await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> String {
+        let answer = self.post("/api/v1/auth/login", None, &json!({"login": login, "password": password})).await;
+        TestApp::expect_json(answer, 200).await["token"].as_str().expect("token").to_owned()
+    }
+
+    /// A team covering `wards` and one helper in it, logged in: (team id, helper id, token).
+    pub async fn team_with_helper(&self, operator: &str, wards: &[i32]) -> (i64, i64, String) {
+        let team =
+            self.post("/api/v1/admin/teams", Some(operator), &json!({"name": "Tổ hỗ trợ", "ward_codes": wards})).await;
+        let team_id = TestApp::expect_json(team, 201).await["id"].as_i64().expect("team id");
+        let (helper_id, token) = self.helper_in(operator, team_id).await;
+        (team_id, helper_id, token)
+    }
+
+    pub async fn helper_in(&self, operator: &str, team_id: i64) -> (i64, String) {
+        let email = format!("helper-{}@nongsan.test", random_suffix());
+        let body = json!({"name": "Cán bộ Minh", "email": email, "password": "helper-password"});
+        let helper = self.post(&format!("/api/v1/admin/teams/{team_id}/helpers"), Some(operator), &body).await;
+        let helper_id = TestApp::expect_json(helper, 201).await["id"].as_i64().expect("helper id");
+        (helper_id, self.login(&email, "helper-password").await)
+    }
+
+    /// A partner serving `provinces` and one API key: (partner id, key id, key).
+    pub async fn partner(&self, operator: &str, provinces: &[i32]) -> (i64, i64, String) {
+        let body = json!({"name": "Bưu điện Việt Nam", "province_codes": provinces});
+        let partner = self.post("/api/v1/admin/partners", Some(operator), &body).await;
+        let partner_id = TestApp::expect_json(partner, 201).await["id"].as_i64().expect("partner id");
+        let (key_id, key) = self.new_key(operator, partner_id).await;
+        (partner_id, key_id, key)
+    }
+
+    pub async fn new_key(&self, operator: &str, partner_id: i64) -> (i64, String) {
+        let key = self.post(&format!("/api/v1/admin/partners/{partner_id}/keys"), Some(operator), &json!({})).await;
+        let key = TestApp::expect_json(key, 201).await;
+        (key["id"].as_i64().expect("key id"), key["key"].as_str().expect("key").to_owned())
     }
 
     pub async fn get_json(&self, path: &str) -> Value {
@@ -158,4 +260,63 @@ pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str
     assert_eq!(problem["status"], status, "{problem}");
     assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()), "{problem}");
     problem
+}
+
+/// Wards used by the tests: two communes of Đắk Lắk and one of Lâm Đồng.
+pub const WARD_BUON_MA_THUOT: i32 = 24133;
+pub const WARD_DA_LAT: i32 = 24778;
+pub const WARD_EA_KAO: i32 = 24169;
+
+pub struct Farmer {
+    pub id: i64,
+    pub token: String,
+    pub phone: String,
+    pub pin: String,
+}
+
+/// A Vietnamese mobile number no other test uses, in the local form people type (`091 xxx xxxx`).
+pub fn fresh_phone() -> String {
+    let digits = rand::rng().random_range(0..10_000_000u32);
+    format!("091 {:03} {:04}", digits / 10_000, digits % 10_000)
+}
+
+#[derive(diesel::QueryableByName)]
+struct DumpRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    row: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// Everything the database holds, as text: every row of every table (PostgreSQL), or the raw bytes of
+/// the database file and its write-ahead log (SQLite).
+pub async fn dump_database(app: &TestApp) -> String {
+    let url = app.settings.database_url.clone().expect("database url");
+    tokio::task::spawn_blocking(move || {
+        if !url.starts_with("postgres") {
+            let mut bytes = std::fs::read(&url).expect("database file");
+            bytes.extend(std::fs::read(format!("{url}-wal")).unwrap_or_default());
+            return String::from_utf8_lossy(&bytes).into_owned();
+        }
+        let mut conn = PgConnection::establish(&url).expect("postgres");
+        let tables = diesel::sql_query(
+            "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .load::<TableName>(&mut conn)
+        .expect("tables");
+        let mut dump = String::new();
+        for table in tables {
+            let rows = diesel::sql_query(format!("SELECT row_to_json(t)::text AS row FROM \"{}\" t", table.name))
+                .load::<DumpRow>(&mut conn)
+                .expect("rows");
+            rows.into_iter().for_each(|r| dump.push_str(&r.row));
+        }
+        dump
+    })
+    .await
+    .expect("dump")
 }

@@ -2,6 +2,8 @@
 
 mod helpers;
 
+mod accounts;
+mod authorization;
 mod errors;
 mod operations;
 mod redis_outage;

@@ -65,10 +65,12 @@ async fn postgres_and_sqlite_migrations_give_the_same_schema() {
     .expect("postgres columns");
 
     let mut sqlite = SqliteConnection::establish(&sqlite_path).expect("sqlite");
-    // An INTEGER PRIMARY KEY is never NULL in SQLite even though table_info reports notnull = 0.
+    // An INTEGER PRIMARY KEY is never NULL in SQLite even though table_info reports notnull = 0, and with
+    // AUTOINCREMENT it is the 64-bit id that PostgreSQL declares BIGSERIAL.
     let sqlite_columns = diesel::sql_query(
-        "SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type, \
-         (p.\"notnull\" = 0 AND p.pk = 0) AS nullable \
+        "SELECT m.name AS table_name, p.name AS column_name, \
+         CASE WHEN p.pk = 1 AND upper(p.type) = 'INTEGER' AND m.sql LIKE '%AUTOINCREMENT%' THEN 'bigint' ELSE p.type END \
+         AS data_type, (p.\"notnull\" = 0 AND p.pk = 0) AS nullable \
          FROM sqlite_master m JOIN pragma_table_info(m.name) p \
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
     )

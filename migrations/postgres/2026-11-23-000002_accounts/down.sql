@@ -1,0 +1,9 @@
+DROP TABLE api_keys;
+DROP TABLE partner_provinces;
+DROP TABLE partners;
+DROP TABLE audit_log;
+DROP TABLE helper_revocations;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE team_wards;
+DROP TABLE teams;

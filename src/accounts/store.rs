@@ -1,0 +1,271 @@
+//! Queries over people, sessions and the audit log.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::db::Conn;
+use crate::db::schema::{audit_log, helper_revocations, provinces, sessions, teams, users, wards};
+use crate::error::{AppError, Kind, Text};
+use crate::with_conn;
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub role: &'a str,
+    pub name: &'a str,
+    pub phone: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub ward_code: Option<i32>,
+    pub team_id: Option<i64>,
+    pub secret_hash: &'a str,
+    pub enrolled_by: Option<i64>,
+    pub consent_version: Option<&'a str>,
+    pub consent_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Creates an account; a phone or email already used by an account of the same role is 409.
+pub fn insert_user(conn: &mut Conn<'_>, user: &NewUser<'_>) -> Result<i64, AppError> {
+    let inserted =
+        with_conn!(conn, |c| diesel::insert_into(users::table).values(user).returning(users::id).get_result(c));
+    inserted.map_err(|error| match unique_violation_on(&error) {
+        Some(column) if column.contains("phone") => AppError::new(
+            Kind::Conflict,
+            "phone_taken",
+            Text::new(
+                "Số điện thoại này đã có tài khoản. Hãy đăng nhập bằng mã PIN hoặc nhờ cán bộ hỗ trợ đặt lại mã PIN.",
+                "This phone number already has an account. Log in with its PIN, or ask a helper to reset the PIN.",
+            ),
+        ),
+        Some(_) => AppError::new(
+            Kind::Conflict,
+            "email_taken",
+            Text::new("Email này đã có tài khoản. Hãy đăng nhập.", "This email already has an account. Please log in."),
+        ),
+        None => error.into(),
+    })
+}
+
+/// The constraint (PostgreSQL) or message (SQLite) of a unique violation, which names the column.
+fn unique_violation_on(error: &DieselError) -> Option<String> {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            Some(info.constraint_name().map_or_else(|| info.message().to_owned(), str::to_owned))
+        }
+        _ => None,
+    }
+}
+
+/// What login needs to know of an account.
+#[derive(Queryable)]
+pub struct Credentials {
+    pub id: i64,
+    pub role: String,
+    pub secret_hash: String,
+}
+
+pub fn farmer_credentials(conn: &mut Conn<'_>, phone: &str) -> Result<Option<Credentials>, AppError> {
+    Ok(with_conn!(conn, |c| users::table
+        .filter(users::role.eq("farmer"))
+        .filter(users::phone.eq(phone))
+        .select((users::id, users::role, users::secret_hash))
+        .first(c)
+        .optional())?)
+}
+
+/// Password accounts (buyers, helpers, operators) whose email or phone is `email`/`phone`.
+pub fn password_credentials(
+    conn: &mut Conn<'_>,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Result<Vec<Credentials>, AppError> {
+    let (email, phone) = (email.map(str::to_owned), phone.map(str::to_owned));
+    Ok(with_conn!(conn, |c| users::table
+        .filter(users::role.ne("farmer"))
+        .filter(users::email.eq(&email).or(users::phone.eq(&phone)))
+        .select((users::id, users::role, users::secret_hash))
+        .order(users::id)
+        .load(c))?)
+}
+
+pub fn secret_hash(conn: &mut Conn<'_>, user_id: i64) -> Result<String, AppError> {
+    Ok(with_conn!(conn, |c| users::table.find(user_id).select(users::secret_hash).first(c))?)
+}
+
+pub fn set_secret_hash(conn: &mut Conn<'_>, user_id: i64, hash: &str, now: NaiveDateTime) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::update(users::table.find(user_id))
+        .set((users::secret_hash.eq(hash), users::updated_at.eq(now)))
+        .execute(c))?;
+    Ok(())
+}
+
+pub fn create_session(
+    conn: &mut Conn<'_>,
+    user_id: i64,
+    token_hash: &str,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> Result<(), AppError> {
+    let row = (
+        sessions::user_id.eq(user_id),
+        sessions::token_hash.eq(token_hash),
+        sessions::created_at.eq(now),
+        sessions::expires_at.eq(expires_at),
+    );
+    with_conn!(conn, |c| diesel::insert_into(sessions::table).values(row).execute(c))?;
+    Ok(())
+}
+
+pub fn revoke_session(conn: &mut Conn<'_>, session_id: i64, now: NaiveDateTime) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::update(sessions::table.find(session_id))
+        .set(sessions::revoked_at.eq(now))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Ends every live session of a person (after a PIN or password change or reset).
+pub fn revoke_all_sessions(conn: &mut Conn<'_>, user_id: i64, now: NaiveDateTime) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::update(
+        sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null())
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(c))?;
+    Ok(())
+}
+
+/// A person as they see themself, with their commune and province.
+#[derive(Queryable)]
+pub struct ProfileRecord {
+    pub id: i64,
+    pub role: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub ward_code: Option<i32>,
+    pub ward_name: Option<String>,
+    pub province_code: Option<i32>,
+    pub province_name: Option<String>,
+    pub team_id: Option<i64>,
+    pub team_name: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn profile(conn: &mut Conn<'_>, user_id: i64) -> Result<ProfileRecord, AppError> {
+    Ok(with_conn!(conn, |c| users::table
+        .left_join(wards::table.left_join(provinces::table))
+        .left_join(teams::table)
+        .filter(users::id.eq(user_id))
+        .select((
+            users::id,
+            users::role,
+            users::name,
+            users::phone,
+            users::email,
+            users::ward_code,
+            wards::name.nullable(),
+            provinces::code.nullable(),
+            provinces::name.nullable(),
+            users::team_id,
+            teams::name.nullable(),
+            users::created_at,
+        ))
+        .first(c))?)
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChange {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub ward_code: Option<i32>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn update_profile(conn: &mut Conn<'_>, user_id: i64, change: &ProfileChange) -> Result<(), AppError> {
+    let updated = with_conn!(conn, |c| diesel::update(users::table.find(user_id)).set(change).execute(c));
+    updated.map(drop).map_err(|error| match unique_violation_on(&error) {
+        Some(_) => AppError::invalid_field(
+            "email",
+            "email_taken",
+            Text::new("Email này đã được tài khoản khác dùng.", "This email is used by another account."),
+        ),
+        None => error.into(),
+    })
+}
+
+pub fn ward_exists(conn: &mut Conn<'_>, code: i32) -> Result<bool, AppError> {
+    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(wards::table.find(code))).get_result(c))?)
+}
+
+/// One line of what was done for a farmer.
+pub struct AuditEntry<'a> {
+    pub actor_id: i64,
+    pub farmer_id: i64,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<String>,
+}
+
+pub fn record_audit(conn: &mut Conn<'_>, entry: &AuditEntry<'_>, now: NaiveDateTime) -> Result<(), AppError> {
+    let row = (
+        audit_log::actor_id.eq(entry.actor_id),
+        audit_log::farmer_id.eq(entry.farmer_id),
+        audit_log::action.eq(entry.action),
+        audit_log::entity.eq(entry.entity),
+        audit_log::entity_id.eq(&entry.entity_id),
+        audit_log::created_at.eq(now),
+    );
+    with_conn!(conn, |c| diesel::insert_into(audit_log::table).values(row).execute(c))?;
+    Ok(())
+}
+
+/// (id, actor id, actor name, action, entity, entity id, time), newest first.
+pub type AuditRow = (i64, i64, String, String, String, Option<String>, NaiveDateTime);
+
+pub fn audit_entries(conn: &mut Conn<'_>, farmer_id: i64, limit: i64, offset: i64) -> Result<Vec<AuditRow>, AppError> {
+    Ok(with_conn!(conn, |c| audit_log::table
+        .inner_join(users::table.on(users::id.eq(audit_log::actor_id)))
+        .filter(audit_log::farmer_id.eq(farmer_id))
+        .order(audit_log::id.desc())
+        .select((
+            audit_log::id,
+            audit_log::actor_id,
+            users::name,
+            audit_log::action,
+            audit_log::entity,
+            audit_log::entity_id,
+            audit_log::created_at,
+        ))
+        .limit(limit)
+        .offset(offset)
+        .load(c))?)
+}
+
+/// Withdraws a helper's right to act for a farmer (idempotent). `false` when there is no such helper.
+pub fn revoke_helper(
+    conn: &mut Conn<'_>,
+    farmer_id: i64,
+    helper_id: i64,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    let is_helper: bool = with_conn!(conn, |c| diesel::select(diesel::dsl::exists(
+        users::table.filter(users::id.eq(helper_id)).filter(users::role.eq("helper"))
+    ))
+    .get_result(c))?;
+    if !is_helper {
+        return Ok(false);
+    }
+    let row = (
+        helper_revocations::farmer_id.eq(farmer_id),
+        helper_revocations::helper_id.eq(helper_id),
+        helper_revocations::revoked_at.eq(now),
+    );
+    with_conn!(conn, |c| diesel::insert_into(helper_revocations::table)
+        .values(row)
+        .on_conflict((helper_revocations::farmer_id, helper_revocations::helper_id))
+        .do_nothing()
+        .execute(c))?;
+    Ok(true)
+}

@@ -1,0 +1,13 @@
+//! Who is calling: session tokens and partner API keys, the role extractors handlers ask for, secrets
+//! and login rate limits.
+
+mod extract;
+pub mod rate_limit;
+pub mod secrets;
+mod store;
+
+pub use extract::{
+    ActingFarmer, AnyUser, FarmerSelf, Helper, Me, Operator, Partner, PartnerKey, Principal, Role, SessionUser,
+    require_access, wrong_role,
+};
+pub use store::{HelperAccess, helper_access};

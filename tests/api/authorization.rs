@@ -1,0 +1,265 @@
+//! The authorization matrix: every route of the service, called by every kind of caller, with the status
+//! each must get. A route missing from the table fails the test, so the table grows with the service.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, fresh_phone, random_suffix};
+use crate::on_both_backends;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Farmer,
+    OtherFarmer,
+    /// Helper of the farmer's commune's team, acting for the farmer.
+    Helper,
+    /// Helper of a team elsewhere, trying to act for the farmer.
+    OtherHelper,
+    /// Helper of the farmer's team whom the farmer revoked.
+    RevokedHelper,
+    Buyer,
+    Partner,
+    Operator,
+}
+
+const EVERYONE: [Who; 9] = [
+    Who::Anonymous,
+    Who::Farmer,
+    Who::OtherFarmer,
+    Who::Helper,
+    Who::OtherHelper,
+    Who::RevokedHelper,
+    Who::Buyer,
+    Who::Partner,
+    Who::Operator,
+];
+
+/// Everything the matrix needs to exist before it runs.
+struct World {
+    farmer_id: i64,
+    spare_farmer_id: i64,
+    other_helper_id: i64,
+    team_id: i64,
+    partner_id: i64,
+    spare_key_id: i64,
+    operator_email: String,
+    farmer_phone: String,
+    tokens: Vec<(Who, String)>,
+}
+
+impl World {
+    fn token(&self, who: Who) -> Option<&str> {
+        self.tokens.iter().find(|(w, _)| *w == who).map(|(_, t)| t.as_str())
+    }
+}
+
+async fn build_world(app: &TestApp) -> World {
+    let operator = app.operator_token().await;
+    let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+    let spare = app.farmer(WARD_BUON_MA_THUOT).await;
+    let other_farmer = app.farmer(WARD_DA_LAT).await;
+    let (team_id, _, helper) = app.team_with_helper(&operator, &[WARD_BUON_MA_THUOT]).await;
+    let (revoked_id, revoked) = app.helper_in(&operator, team_id).await;
+    let (_, other_helper_id, other_helper) = app.team_with_helper(&operator, &[WARD_DA_LAT]).await;
+    for farmer_token in [&farmer.token, &spare.token] {
+        let revoke = app
+            .request("DELETE", &format!("/api/v1/me/helpers/{revoked_id}"), Some(farmer_token))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(revoke.status(), 204);
+    }
+    let buyer_email = format!("buyer-{}@example.vn", random_suffix());
+    let buyer = json!({"name": "Lê Mai", "email": buyer_email, "password": "buyer-password"});
+    let buyer = TestApp::expect_json(app.post("/api/v1/buyers", None, &buyer).await, 201).await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (partner_id, _, key) = app.partner(&operator, &[66]).await;
+    let (spare_key_id, _) = app.new_key(&operator, partner_id).await;
+    let operator_email =
+        TestApp::expect_json(app.request("GET", "/api/v1/me", Some(&operator)).send().await.expect("sent"), 200).await
+            ["email"]
+            .as_str()
+            .expect("email")
+            .to_owned();
+    World {
+        farmer_id: farmer.id,
+        spare_farmer_id: spare.id,
+        other_helper_id,
+        team_id,
+        partner_id,
+        spare_key_id,
+        operator_email,
+        farmer_phone: farmer.phone,
+        tokens: vec![
+            (Who::Farmer, farmer.token),
+            (Who::OtherFarmer, other_farmer.token),
+            (Who::Helper, helper),
+            (Who::OtherHelper, other_helper),
+            (Who::RevokedHelper, revoked),
+            (Who::Buyer, buyer),
+            (Who::Partner, key),
+            (Who::Operator, operator),
+        ],
+    }
+}
+
+/// One route: how to call it, and which callers get which status (everyone else: `others`).
+struct Row {
+    method: &'static str,
+    /// As documented in the OpenAPI document.
+    route: &'static str,
+    path: String,
+    body: Option<fn(&World) -> Value>,
+    /// Helpers send `X-On-Behalf-Of: <farmer>` (farmer endpoints).
+    on_behalf: bool,
+    allowed: Vec<(Who, u16)>,
+    /// Status of authenticated callers not listed in `allowed` (anonymous callers get 401 unless listed).
+    others: u16,
+}
+
+fn row(method: &'static str, route: &'static str, path: String) -> Row {
+    Row { method, route, path, body: None, on_behalf: false, allowed: Vec::new(), others: 403 }
+}
+
+impl Row {
+    fn body(mut self, body: fn(&World) -> Value) -> Row {
+        self.body = Some(body);
+        self
+    }
+    fn on_behalf(mut self) -> Row {
+        self.on_behalf = true;
+        self
+    }
+    fn allow(mut self, whos: &[Who], status: u16) -> Row {
+        self.allowed.extend(whos.iter().map(|w| (*w, status)));
+        self
+    }
+    /// A public route: every caller, anonymous included, gets `status`.
+    fn public(self, status: u16) -> Row {
+        self.allow(&EVERYONE, status)
+    }
+    fn expected(&self, who: Who) -> u16 {
+        match self.allowed.iter().find(|(w, _)| *w == who) {
+            Some((_, status)) => *status,
+            None if who == Who::Anonymous => 401,
+            None => self.others,
+        }
+    }
+}
+
+const HELPERS: [Who; 3] = [Who::Helper, Who::OtherHelper, Who::RevokedHelper];
+const USERS: [Who; 7] =
+    [Who::Farmer, Who::OtherFarmer, Who::Helper, Who::OtherHelper, Who::RevokedHelper, Who::Buyer, Who::Operator];
+
+fn matrix(world: &World) -> Vec<Row> {
+    let farmer_route_statuses = |row: Row| {
+        row.on_behalf()
+            .allow(&[Who::Farmer, Who::OtherFarmer, Who::Helper, Who::Buyer, Who::Operator], 200)
+            .allow(&[Who::OtherHelper], 404)
+            .allow(&[Who::RevokedHelper], 403)
+    };
+    vec![
+        row("GET", "/healthz", "/healthz".into()).public(200),
+        row("GET", "/readyz", "/readyz".into()).public(200),
+        row("GET", "/metrics", "/metrics".into()).public(200),
+        row("GET", "/openapi.json", "/openapi.json".into()).public(200),
+        row("GET", "/api/v1/provinces", "/api/v1/provinces".into()).public(200),
+        row("GET", "/api/v1/provinces/{code}/wards", "/api/v1/provinces/66/wards".into()).public(200),
+        row("GET", "/api/v1/wards", "/api/v1/wards?q=hoa".into()).public(200),
+        row("GET", "/api/v1/categories", "/api/v1/categories".into()).public(200),
+        row("POST", "/api/v1/farmers", "/api/v1/farmers".into())
+            .body(|_| json!({"phone": fresh_phone(), "name": "Hà", "ward_code": WARD_DA_LAT, "pin": "582047"}))
+            .public(201),
+        row("POST", "/api/v1/auth/pin-login", "/api/v1/auth/pin-login".into())
+            .body(|w| json!({"phone": w.farmer_phone, "pin": "482915"}))
+            .public(200),
+        row("POST", "/api/v1/buyers", "/api/v1/buyers".into())
+            .body(|_| json!({"name": "Mai", "email": format!("b-{}@example.vn", random_suffix()), "password": "buyer-password"}))
+            .public(201),
+        row("POST", "/api/v1/auth/login", "/api/v1/auth/login".into())
+            .body(|w| json!({"login": w.operator_email, "password": "operator-password"}))
+            .public(200),
+        farmer_route_statuses(row("GET", "/api/v1/me", "/api/v1/me".into())),
+        farmer_route_statuses(row("PATCH", "/api/v1/me", "/api/v1/me".into()).body(|_| json!({"name": "Tên mới"}))),
+        row("POST", "/api/v1/me/pin", "/api/v1/me/pin".into())
+            .body(|_| json!({"current_pin": "000001", "new_pin": "639251"}))
+            .allow(&[Who::Farmer, Who::OtherFarmer], 422),
+        row("POST", "/api/v1/me/password", "/api/v1/me/password".into())
+            .body(|_| json!({"current_password": "not-the-password", "new_password": "new-password"}))
+            .allow(&[Who::Helper, Who::OtherHelper, Who::RevokedHelper, Who::Buyer, Who::Operator], 422),
+        row("GET", "/api/v1/me/audit", "/api/v1/me/audit".into()).on_behalf().allow(&[Who::Farmer, Who::OtherFarmer], 200),
+        row("DELETE", "/api/v1/me/helpers/{helper_id}", format!("/api/v1/me/helpers/{}", world.other_helper_id))
+            .on_behalf()
+            .allow(&[Who::Farmer, Who::OtherFarmer], 204),
+        row("POST", "/api/v1/helper/farmers", "/api/v1/helper/farmers".into())
+            .body(|_| json!({"phone": fresh_phone(), "name": "Hà", "ward_code": WARD_BUON_MA_THUOT, "pin": "582047", "consent": true}))
+            .allow(&[Who::Helper, Who::RevokedHelper], 201)
+            .allow(&[Who::OtherHelper], 422),
+        row("GET", "/api/v1/helper/farmers", "/api/v1/helper/farmers".into()).allow(&HELPERS, 200),
+        row("POST", "/api/v1/helper/farmers/{id}/pin-reset", format!("/api/v1/helper/farmers/{}/pin-reset", world.spare_farmer_id))
+            .body(|_| json!({"new_pin": "639251", "identity_checked": true}))
+            .allow(&[Who::Helper], 204)
+            .allow(&[Who::OtherHelper], 404)
+            .allow(&[Who::RevokedHelper], 403),
+        row("POST", "/api/v1/admin/teams", "/api/v1/admin/teams".into())
+            .body(|_| json!({"name": "Tổ mới", "ward_codes": [WARD_DA_LAT]}))
+            .allow(&[Who::Operator], 201),
+        row("POST", "/api/v1/admin/teams/{id}/helpers", format!("/api/v1/admin/teams/{}/helpers", world.team_id))
+            .body(|_| json!({"name": "Cán bộ", "email": format!("h-{}@nongsan.test", random_suffix()), "password": "helper-password"}))
+            .allow(&[Who::Operator], 201),
+        row("POST", "/api/v1/admin/partners", "/api/v1/admin/partners".into())
+            .body(|_| json!({"name": "Viettel Post", "province_codes": [1]}))
+            .allow(&[Who::Operator], 201),
+        row("POST", "/api/v1/admin/partners/{id}/keys", format!("/api/v1/admin/partners/{}/keys", world.partner_id))
+            .allow(&[Who::Operator], 201),
+        row(
+            "DELETE",
+            "/api/v1/admin/partners/{id}/keys/{key_id}",
+            format!("/api/v1/admin/partners/{}/keys/{}", world.partner_id, world.spare_key_id),
+        )
+        .allow(&[Who::Operator], 204),
+        row("GET", "/api/v1/partner/me", "/api/v1/partner/me".into()).allow(&[Who::Partner], 200),
+        // Last: it ends the sessions the rows above use.
+        row("POST", "/api/v1/auth/logout", "/api/v1/auth/logout".into()).allow(&USERS, 204),
+    ]
+}
+
+on_both_backends! {
+    every_route_answers_every_caller_as_the_matrix_says(app) {
+        let world = build_world(&app).await;
+        let rows = matrix(&world);
+
+        let documented: BTreeSet<(String, String)> = app.get_json("/openapi.json").await["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .flat_map(|(path, item)| item.as_object().expect("item").keys().map(move |m| (m.to_uppercase(), path.clone())))
+            .collect();
+        let covered: BTreeSet<(String, String)> = rows.iter().map(|r| (r.method.to_owned(), r.route.to_owned())).collect();
+        assert_eq!(documented, covered, "the matrix must list exactly the routes the service serves");
+
+        let mut failures = Vec::new();
+        for row in &rows {
+            for who in EVERYONE {
+                let mut request = app.request(row.method, &row.path, world.token(who));
+                if row.on_behalf && HELPERS.contains(&who) {
+                    request = request.header("X-On-Behalf-Of", world.farmer_id.to_string());
+                }
+                if let Some(body) = row.body {
+                    request = request.json(&body(&world));
+                }
+                let response = request.send().await.expect("sent");
+                let (status, expected) = (response.status().as_u16(), row.expected(who));
+                if status != expected {
+                    let body = response.text().await.unwrap_or_default();
+                    failures.push(format!("{} {} as {who:?}: {status}, expected {expected}: {body}", row.method, row.path));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    }
+}
