@@ -45,6 +45,11 @@ pub struct Settings {
     #[arg(long, env = "MAIL_FROM", default_value = "Nông Sản <no-reply@nongsan.vn>", global = true)]
     pub mail_from: String,
 
+    /// How long a catalogue page may be served from the cache (0: never cached). Any listing change
+    /// invalidates all cached pages at once anyway; this bounds staleness if Redis is unreachable.
+    #[arg(long, env = "NONGSAN_CATALOGUE_CACHE_SECS", default_value_t = 30, global = true)]
+    pub catalogue_cache_secs: u64,
+
     /// HTTP worker threads. Default: one per CPU core.
     #[arg(long, env = "NONGSAN_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -80,6 +85,7 @@ impl Settings {
             cache_prefix: "nongsan".into(),
             smtp_url: None,
             mail_from: "Nông Sản <no-reply@nongsan.vn>".into(),
+            catalogue_cache_secs: 30,
             workers: None,
             log_format: LogFormat::Text,
         }
@@ -100,6 +106,10 @@ impl Settings {
 
     pub fn db_timeout(&self) -> Duration {
         Duration::from_millis(self.db_timeout_ms)
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
     }
 
     pub fn outbox_dir(&self) -> PathBuf {

@@ -5,6 +5,7 @@ use nongsan::accounts::service::{PasswordAccount, open_password_account};
 use nongsan::auth::Role;
 use nongsan::config::Settings;
 use nongsan::error::{AppError, Lang};
+use nongsan::listings::demo::{DEMO_PIN, seed_demo};
 use nongsan::startup::{Application, Components, connect_database, openapi, prepare_database};
 use nongsan::telemetry;
 use rand::distr::{Alphanumeric, SampleString};
@@ -27,7 +28,14 @@ enum Command {
     /// Apply pending database migrations, then exit.
     Migrate,
     /// Apply migrations and load changed seed files, then exit.
-    Seed,
+    Seed {
+        /// Also create a demo catalogue: farmers across the country, listings in every category, photos.
+        #[arg(long)]
+        demo: bool,
+        /// How many demo listings there should be (e.g. 100000 for benchmarks).
+        #[arg(long, default_value_t = 2000)]
+        listings: usize,
+    },
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
     /// Administration tasks.
@@ -79,7 +87,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let applied = connect_database(&settings).await?.migrate().await?;
             tracing::info!(?applied, "migrations applied");
         }
-        Command::Seed => prepare_database(&connect_database(&settings).await?).await?,
+        Command::Seed { demo, listings } => {
+            if demo {
+                let components = Components::start(&settings).await?;
+                let report = seed_demo(&components.db, &components.media, &components.categories, listings).await?;
+                tracing::info!(
+                    farmers = report.farmers,
+                    listings_added = report.listings,
+                    "demo catalogue ready (PIN {DEMO_PIN})"
+                );
+            } else {
+                prepare_database(&connect_database(&settings).await?).await?;
+            }
+        }
         Command::Openapi => println!("{}", openapi().to_pretty_json()?),
         Command::Admin { command: AdminCommand::CreateOperator { name, email, phone, password_stdin } } => {
             let db = connect_database(&settings).await?;

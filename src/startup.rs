@@ -1,6 +1,7 @@
 //! Wires the components together and builds the HTTP server; used by `main` and by the tests.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest};
 use actix_web::middleware::{Compress, from_fn};
@@ -16,8 +17,10 @@ use crate::db::Db;
 use crate::error::{Problem, ProblemField};
 use crate::health::OpenApiJson;
 use crate::http::{RouteTable, render_problems, request_context, unmatched};
+use crate::listings::categories::Categories;
 use crate::mail::Mailer;
-use crate::{accounts, admin, health, helpers, partners, reference, telemetry};
+use crate::media::MediaStore;
+use crate::{accounts, admin, health, helpers, listings, partners, reference, telemetry};
 
 /// Largest JSON body accepted (photos have their own limit).
 const JSON_BODY_LIMIT: usize = 64 * 1024;
@@ -27,6 +30,8 @@ pub struct AppState {
     pub db: Db,
     pub cache: Cache,
     pub mailer: Mailer,
+    pub categories: Arc<Categories>,
+    pub media: MediaStore,
     pub settings: Settings,
 }
 
@@ -35,6 +40,8 @@ pub struct Components {
     pub db: Db,
     pub cache: Cache,
     pub mailer: Mailer,
+    pub categories: Arc<Categories>,
+    pub media: MediaStore,
 }
 
 impl Components {
@@ -46,7 +53,15 @@ impl Components {
             Some(url) => Cache::redis(url, &settings.cache_prefix).context("invalid REDIS_URL")?,
             None => Cache::in_process(&settings.cache_prefix),
         };
-        Ok(Components { db, cache, mailer: Mailer::from_settings(settings)? })
+        let categories =
+            reference::load_categories(&db).await.map_err(|e| anyhow::anyhow!("loading categories failed: {e}"))?;
+        Ok(Components {
+            db,
+            cache,
+            mailer: Mailer::from_settings(settings)?,
+            categories: Arc::new(categories),
+            media: MediaStore::new(settings.media_dir()),
+        })
     }
 }
 
@@ -95,11 +110,12 @@ fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    app.openapi(ApiDoc::openapi()).configure(health::routes).service(
+    app.openapi(ApiDoc::openapi()).configure(health::routes).configure(listings::photos::serving_routes).service(
         scope::scope("/api/v1")
             .configure(reference::routes)
             .configure(accounts::routes)
             .configure(helpers::routes)
+            .configure(listings::routes)
             .configure(partners::routes)
             .configure(admin::routes),
     )
@@ -132,6 +148,8 @@ impl Application {
             db: components.db,
             cache: components.cache,
             mailer: components.mailer,
+            categories: components.categories,
+            media: components.media,
             settings,
         });
         telemetry::prometheus();

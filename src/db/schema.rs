@@ -136,6 +136,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    media (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        display_name -> Text,
+        thumb_name -> Text,
+        width -> Integer,
+        height -> Integer,
+        bytes -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    listings (id) {
+        id -> BigInt,
+        farmer_id -> BigInt,
+        title -> Text,
+        title_search -> Text,
+        description -> Nullable<Text>,
+        category_code -> Text,
+        unit -> Text,
+        unit_weight_g -> Integer,
+        price_vnd -> BigInt,
+        quantity -> BigInt,
+        status -> Text,
+        ward_code -> Integer,
+        province_code -> Integer,
+        photo_id -> Nullable<BigInt>,
+        available_from -> Nullable<Timestamp>,
+        ocop_stars -> Nullable<Integer>,
+        vietgap -> Bool,
+        organic -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    listing_photos (listing_id, media_id) {
+        listing_id -> BigInt,
+        media_id -> BigInt,
+        position -> Integer,
+    }
+}
+
 diesel::joinable!(team_wards -> teams (team_id));
 diesel::joinable!(team_wards -> wards (ward_code));
 diesel::joinable!(users -> wards (ward_code));
@@ -144,6 +191,13 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(partner_provinces -> partners (partner_id));
 diesel::joinable!(partner_provinces -> provinces (province_code));
 diesel::joinable!(api_keys -> partners (partner_id));
+diesel::joinable!(media -> users (owner_id));
+diesel::joinable!(listings -> users (farmer_id));
+diesel::joinable!(listings -> wards (ward_code));
+diesel::joinable!(listings -> categories (category_code));
+diesel::joinable!(listings -> media (photo_id));
+diesel::joinable!(listing_photos -> listings (listing_id));
+diesel::joinable!(listing_photos -> media (media_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     provinces,
@@ -159,4 +213,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     partners,
     partner_provinces,
     api_keys,
+    media,
+    listings,
+    listing_photos,
 );

@@ -4,7 +4,9 @@
 //! farmer understands; the HTTP layer attaches the field name.
 
 pub mod account;
+pub mod money;
 pub mod phone;
+pub mod quantity;
 pub mod text;
 
 use crate::error::{FieldError, Text};

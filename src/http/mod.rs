@@ -9,10 +9,11 @@ mod unmatched;
 use std::future::Future;
 use std::time::Duration;
 
-use actix_web::HttpResponse;
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 pub use extract::{ApiJson, ApiQuery, parse_json};
 pub use middleware::{RequestId, render_problems, request_context};
@@ -47,4 +48,20 @@ where
         .insert_header((CONTENT_TYPE, "application/json"))
         .insert_header((CACHE_CONTROL, format!("public, max-age={}", max_age.as_secs())))
         .body(body))
+}
+
+/// Answers JSON with an `ETag` derived from the body, or 304 when the caller already has it: a phone on 3G
+/// re-opening a listing downloads nothing when nothing changed.
+pub fn etag_json<T: Serialize>(req: &HttpRequest, value: &T) -> Result<HttpResponse, AppError> {
+    let body = serde_json::to_vec(value).map_err(AppError::internal)?;
+    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..24]);
+    let has_it = req.headers().get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|tags| {
+        tags.split(',').map(|tag| tag.trim().trim_start_matches("W/")).any(|tag| tag == etag || tag == "*")
+    });
+    let mut response = if has_it { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    response.insert_header((ETAG, etag)).insert_header((CACHE_CONTROL, "no-cache"));
+    if has_it {
+        return Ok(response.finish());
+    }
+    Ok(response.insert_header((CONTENT_TYPE, "application/json")).body(body))
 }

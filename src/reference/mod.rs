@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db::Db;
 use crate::domain::text::search_terms;
 use crate::error::{AppError, Problem};
 use crate::http::{ApiQuery, Page, cached_json};
+use crate::listings::categories::{Categories, CategoryRow};
 use crate::startup::AppState;
 
 /// Reference data changes only with a new release, so clients and the cache may keep it this long.
@@ -209,4 +211,21 @@ async fn list_categories(state: web::Data<AppState>) -> Result<HttpResponse, App
         Ok(CategoryList { items })
     })
     .await
+}
+
+/// The categories as the listing rules use them (read once at start-up: they change only with the seeds).
+pub async fn load_categories(db: &Db) -> Result<Categories, AppError> {
+    let records = db.read(store::categories).await?;
+    let rows = records
+        .into_iter()
+        .map(|c| CategoryRow {
+            code: c.code,
+            name_vi: c.name_vi,
+            name_en: c.name_en,
+            default_unit: c.default_unit,
+            unit_weight_g: c.unit_weight_g,
+            keywords: c.keywords,
+        })
+        .collect();
+    Ok(Categories::new(rows))
 }

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, fresh_phone, random_suffix};
+use crate::helpers::{TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, fresh_phone, photo_form, random_suffix};
 use crate::on_both_backends;
+use nongsan::media::sample;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
@@ -39,6 +40,8 @@ const EVERYONE: [Who; 9] = [
 /// Everything the matrix needs to exist before it runs.
 struct World {
     farmer_id: i64,
+    listing_id: i64,
+    photo_path: String,
     spare_farmer_id: i64,
     other_helper_id: i64,
     team_id: i64,
@@ -79,6 +82,9 @@ async fn build_world(app: &TestApp) -> World {
         .to_owned();
     let (partner_id, _, key) = app.partner(&operator, &[66]).await;
     let (spare_key_id, _) = app.new_key(&operator, partner_id).await;
+    let photo =
+        TestApp::expect_json(app.upload(&farmer.token, &sample::demo_photo(64, 48, 1), "p.jpg").await, 201).await;
+    let listing = app.listing(&farmer.token, "Xoài cát Hòa Lộc", "25k", "2 tạ").await;
     let operator_email =
         TestApp::expect_json(app.request("GET", "/api/v1/me", Some(&operator)).send().await.expect("sent"), 200).await
             ["email"]
@@ -87,6 +93,8 @@ async fn build_world(app: &TestApp) -> World {
             .to_owned();
     World {
         farmer_id: farmer.id,
+        listing_id: listing["id"].as_i64().expect("listing id"),
+        photo_path: photo["thumb_url"].as_str().expect("thumb url").to_owned(),
         spare_farmer_id: spare.id,
         other_helper_id,
         team_id,
@@ -114,6 +122,8 @@ struct Row {
     route: &'static str,
     path: String,
     body: Option<fn(&World) -> Value>,
+    /// Sends a small photo as multipart/form-data instead of a JSON body.
+    photo: bool,
     /// Helpers send `X-On-Behalf-Of: <farmer>` (farmer endpoints).
     on_behalf: bool,
     allowed: Vec<(Who, u16)>,
@@ -122,7 +132,7 @@ struct Row {
 }
 
 fn row(method: &'static str, route: &'static str, path: String) -> Row {
-    Row { method, route, path, body: None, on_behalf: false, allowed: Vec::new(), others: 403 }
+    Row { method, route, path, body: None, photo: false, on_behalf: false, allowed: Vec::new(), others: 403 }
 }
 
 impl Row {
@@ -130,11 +140,24 @@ impl Row {
         self.body = Some(body);
         self
     }
+    fn photo(mut self) -> Row {
+        self.photo = true;
+        self
+    }
+    /// A farmer endpoint (`ActingFarmer`): farmers for themselves and helpers of their team get `status`.
+    fn acting_farmer(self, status: u16) -> Row {
+        self.on_behalf()
+            .allow(&[Who::Farmer, Who::OtherFarmer, Who::Helper], status)
+            .allow(&[Who::OtherHelper], 404)
+            .allow(&[Who::RevokedHelper], 403)
+    }
     fn on_behalf(mut self) -> Row {
         self.on_behalf = true;
         self
     }
+    /// Later calls override earlier ones for the same caller.
     fn allow(mut self, whos: &[Who], status: u16) -> Row {
+        self.allowed.retain(|(who, _)| !whos.contains(who));
         self.allowed.extend(whos.iter().map(|w| (*w, status)));
         self
     }
@@ -223,6 +246,23 @@ fn matrix(world: &World) -> Vec<Row> {
         )
         .allow(&[Who::Operator], 204),
         row("GET", "/api/v1/partner/me", "/api/v1/partner/me".into()).allow(&[Who::Partner], 200),
+        row("POST", "/api/v1/media", "/api/v1/media".into()).photo().acting_farmer(201),
+        row("GET", "/media/{shard}/{name}", world.photo_path.clone()).public(200),
+        row("POST", "/api/v1/listings/parse", "/api/v1/listings/parse".into())
+            .body(|_| json!({"text": "bưởi da xanh 40k/quả còn 300 quả"}))
+            .acting_farmer(200),
+        row("POST", "/api/v1/listings", "/api/v1/listings".into())
+            .body(|_| json!({"title": "Gạo ST25", "price": "30k", "quantity": "1 tấn"}))
+            .acting_farmer(201),
+        // Another farmer's listing exists but is not theirs: 404.
+        row("PATCH", "/api/v1/listings/{id}", format!("/api/v1/listings/{}", world.listing_id))
+            .body(|_| json!({"quantity": "150 kg"}))
+            .acting_farmer(200)
+            .allow(&[Who::OtherFarmer], 404),
+        row("GET", "/api/v1/me/listings", "/api/v1/me/listings".into()).acting_farmer(200),
+        row("GET", "/api/v1/listings", "/api/v1/listings?q=xoai".into()).public(200),
+        row("GET", "/api/v1/listings/{id}", format!("/api/v1/listings/{}", world.listing_id)).public(200),
+        row("GET", "/api/v1/farmers/{id}", format!("/api/v1/farmers/{}", world.farmer_id)).public(200),
         // Last: it ends the sessions the rows above use.
         row("POST", "/api/v1/auth/logout", "/api/v1/auth/logout".into()).allow(&USERS, 204),
     ]
@@ -251,6 +291,10 @@ on_both_backends! {
                 }
                 if let Some(body) = row.body {
                     request = request.json(&body(&world));
+                }
+                if row.photo {
+                    let (content_type, form) = photo_form(&sample::demo_photo(64, 48, 2), "p.jpg");
+                    request = request.header("Content-Type", content_type).body(form);
                 }
                 let response = request.send().await.expect("sent");
                 let (status, expected) = (response.status().as_u16(), row.expected(who));

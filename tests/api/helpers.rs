@@ -320,3 +320,34 @@ pub async fn dump_database(app: &TestApp) -> String {
     .await
     .expect("dump")
 }
+
+/// A multipart/form-data body with one file field `photo`: (content type, body).
+pub fn photo_form(bytes: &[u8], file_name: &str) -> (String, Vec<u8>) {
+    let boundary = format!("nongsan{}", random_suffix());
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl TestApp {
+    pub async fn upload(&self, token: &str, bytes: &[u8], file_name: &str) -> reqwest::Response {
+        let (content_type, body) = photo_form(bytes, file_name);
+        self.request("POST", "/api/v1/media", Some(token))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// A listing of `farmer` made from the three fields a farmer types.
+    pub async fn listing(&self, token: &str, title: &str, price: &str, quantity: &str) -> Value {
+        let body = json!({"title": title, "price": price, "quantity": quantity});
+        TestApp::expect_json(self.post("/api/v1/listings", Some(token), &body).await, 201).await
+    }
+}

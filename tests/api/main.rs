@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod authorization;
 mod errors;
+mod listings;
 mod operations;
 mod redis_outage;
 mod reference;

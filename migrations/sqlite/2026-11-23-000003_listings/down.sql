@@ -1,0 +1,3 @@
+DROP TABLE listing_photos;
+DROP TABLE listings;
+DROP TABLE media;

@@ -1,0 +1,293 @@
+//! The public catalogue: filters, accent-free word-start search, keyset pages, and a cache of hot pages
+//! that any listing change invalidates at once on every instance (the version key lives in Redis when
+//! configured).
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::store::{self, After, CatalogueFilter, Sort};
+use super::{FarmerRef, Listing, PlaceRef, media_url};
+use crate::cache::Cache;
+use crate::domain::quantity::Unit;
+use crate::domain::text::search_terms;
+use crate::error::{AppError, FieldError, Problem, Text};
+use crate::http::{ApiQuery, DEFAULT_LIMIT, MAX_LIMIT, cached_json, etag_json};
+use crate::startup::AppState;
+
+const VERSION_KEY: &str = "catalogue:version";
+/// The version counter never expires in practice.
+const VERSION_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Makes every cached catalogue page stale, on every instance sharing the cache.
+pub async fn invalidate(cache: &Cache) {
+    cache.increment(VERSION_KEY, VERSION_LIFETIME).await;
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogueQuery {
+    /// Words, with or without accents, each matching the start of a word of the title.
+    pub q: Option<String>,
+    /// Category code.
+    pub category: Option<String>,
+    /// Province code of origin.
+    pub province: Option<i32>,
+    /// Commune/ward code of origin.
+    pub ward: Option<i32>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    /// `relevance` (default; freshest matches first), `newest`, `price_asc`, `price_desc`.
+    pub sort: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A catalogue line: what a phone shows in a list.
+#[derive(Serialize, ToSchema)]
+pub struct CatalogueItem {
+    pub id: i64,
+    pub title: String,
+    pub category: String,
+    pub price_vnd: i64,
+    pub unit: Unit,
+    pub quantity: i64,
+    pub thumb_url: Option<String>,
+    pub farmer: FarmerRef,
+    pub ward: PlaceRef,
+    pub province: PlaceRef,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CataloguePage {
+    pub items: Vec<CatalogueItem>,
+    pub next_cursor: Option<String>,
+}
+
+fn invalid(field: &str, code: &'static str, vi: &str, en: &str) -> FieldError {
+    FieldError::new(field, code, Text::new(vi.to_owned(), en.to_owned()))
+}
+
+fn parse_sort(sort: Option<&str>) -> Result<Sort, FieldError> {
+    match sort.unwrap_or("relevance") {
+        "relevance" => Ok(Sort::Relevance),
+        "newest" => Ok(Sort::Newest),
+        "price_asc" => Ok(Sort::PriceAsc),
+        "price_desc" => Ok(Sort::PriceDesc),
+        _ => Err(invalid(
+            "sort",
+            "sort_unknown",
+            "Sắp xếp theo relevance, newest, price_asc hoặc price_desc.",
+            "Sort by relevance, newest, price_asc or price_desc.",
+        )),
+    }
+}
+
+fn encode_cursor(sort: Sort, last: &store::CatalogueRow) -> String {
+    let raw = match sort {
+        Sort::PriceAsc | Sort::PriceDesc => format!("p{}:{}", last.price_vnd, last.id),
+        Sort::Relevance | Sort::Newest => format!("i{}", last.id),
+    };
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_cursor(sort: Sort, cursor: &str) -> Result<After, FieldError> {
+    let bad = || {
+        invalid(
+            "cursor",
+            "invalid_cursor",
+            "`cursor` không hợp lệ; hãy dùng `next_cursor` của trang trước.",
+            "Invalid `cursor`; use the previous page's `next_cursor`.",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let raw = std::str::from_utf8(&bytes).map_err(|_| bad())?;
+    match (sort, raw.split_at_checked(1)) {
+        (Sort::PriceAsc | Sort::PriceDesc, Some(("p", rest))) => {
+            let (price, id) = rest.split_once(':').ok_or_else(bad)?;
+            Ok(After::PriceId(price.parse().map_err(|_| bad())?, id.parse().map_err(|_| bad())?))
+        }
+        (Sort::Relevance | Sort::Newest, Some(("i", id))) => Ok(After::Id(id.parse().map_err(|_| bad())?)),
+        _ => Err(bad()),
+    }
+}
+
+fn filter_from(query: &CatalogueQuery) -> Result<CatalogueFilter, AppError> {
+    let sort = parse_sort(query.sort.as_deref());
+    let limit = match query.limit.unwrap_or(DEFAULT_LIMIT) {
+        limit @ 1..=MAX_LIMIT => Ok(i64::from(limit)),
+        _ => Err(invalid("limit", "limit_out_of_range", "`limit` phải từ 1 đến 100.", "`limit` must be 1 to 100.")),
+    };
+    let prices = match (query.min_price, query.max_price) {
+        (Some(min), Some(max)) if min > max => Err(invalid(
+            "min_price",
+            "price_range_empty",
+            "Giá thấp nhất lớn hơn giá cao nhất.",
+            "min_price is above max_price.",
+        )),
+        _ => Ok(()),
+    };
+    let (sort, limit, ()) = crate::validate!(sort, limit, prices);
+    let after = query.cursor.as_deref().filter(|c| !c.is_empty()).map(|c| decode_cursor(sort, c)).transpose();
+    let after = after.map_err(|e| AppError::validation(vec![e]))?;
+    Ok(CatalogueFilter {
+        terms: search_terms(query.q.as_deref().unwrap_or_default()).into_iter().take(8).collect(),
+        category: query.category.clone(),
+        province: query.province,
+        ward: query.ward,
+        min_price: query.min_price,
+        max_price: query.max_price,
+        sort,
+        after,
+        limit,
+    })
+}
+
+/// The cache key of a page: the same query typed differently ("Xoài", "xoai") shares one entry.
+fn page_key(version: u64, filter: &CatalogueFilter) -> String {
+    format!(
+        "catalogue:{version}:{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+        filter.terms.join(" "),
+        filter.category,
+        filter.province,
+        filter.ward,
+        filter.min_price,
+        filter.max_price,
+        filter.sort,
+        filter.after,
+        filter.limit
+    )
+}
+
+async fn load_page(state: &AppState, filter: CatalogueFilter) -> Result<CataloguePage, AppError> {
+    let (sort, limit) = (filter.sort, filter.limit);
+    let fetch = CatalogueFilter { limit: limit + 1, ..filter };
+    let mut rows = state.db.read(move |conn| store::catalogue(conn, &fetch)).await?;
+    let next_cursor = if rows.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        rows.last().map(|last| encode_cursor(sort, last))
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|row| CatalogueItem {
+            id: row.id,
+            title: row.title,
+            category: row.category_code,
+            price_vnd: row.price_vnd,
+            unit: Unit::parse_code(&row.unit).unwrap_or(Unit::Kg),
+            quantity: row.quantity,
+            thumb_url: row.thumb_name.as_deref().map(media_url),
+            farmer: FarmerRef { id: row.farmer_id, name: row.farmer_name },
+            ward: PlaceRef { code: row.ward_code, name: row.ward_name },
+            province: PlaceRef { code: row.province_code, name: row.province_name },
+        })
+        .collect();
+    Ok(CataloguePage { items, next_cursor })
+}
+
+/// Active listings with stock, filtered, searched and sorted.
+#[utoipa::path(
+    tag = "catalogue",
+    params(CatalogueQuery),
+    responses(
+        (status = 200, description = "One page of listings", body = CataloguePage),
+        (status = 422, description = "Bad filter, sort, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/listings")]
+pub async fn list_catalogue(
+    state: web::Data<AppState>,
+    ApiQuery(query): ApiQuery<CatalogueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let filter = filter_from(&query)?;
+    let max_age = Duration::from_secs(state.settings.catalogue_cache_secs);
+    if max_age.is_zero() {
+        return Ok(HttpResponse::Ok().json(load_page(&state, filter).await?));
+    }
+    let version = state.cache.count(VERSION_KEY).await.count;
+    let key = page_key(version, &filter);
+    cached_json(&state.cache, &key, max_age, || load_page(&state, filter)).await
+}
+
+/// A farmer's public page: name, commune and what they sell. No phone number.
+#[derive(Serialize, ToSchema)]
+pub struct Storefront {
+    pub farmer: FarmerRef,
+    pub ward: PlaceRef,
+    pub province: PlaceRef,
+    pub listings: Vec<Listing>,
+}
+
+/// A farmer's storefront (up to 100 listings on sale). Answers `If-None-Match` with 304.
+#[utoipa::path(
+    tag = "catalogue",
+    params(("id" = i64, Path, description = "Farmer id")),
+    responses(
+        (status = 200, description = "The storefront; `ETag` header set", body = Storefront),
+        (status = 304, description = "Unchanged since the given ETag"),
+        (status = 404, description = "No such farmer", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/farmers/{id}")]
+pub async fn storefront(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let farmer_id = id.into_inner();
+    let (farmer, rows) = state
+        .db
+        .read(move |conn| {
+            let farmer = store::public_farmer(conn, farmer_id)?.ok_or_else(AppError::not_found)?;
+            Ok((farmer, store::farmer_listings(conn, farmer_id, true, 100, 0)?))
+        })
+        .await?;
+    let (id, name, ward_code, ward_name, province_code, province_name) = farmer;
+    etag_json(
+        &req,
+        &Storefront {
+            farmer: FarmerRef { id, name },
+            ward: PlaceRef { code: ward_code, name: ward_name },
+            province: PlaceRef { code: province_code, name: province_name },
+            listings: rows.into_iter().map(Listing::from).collect(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_per_sort_and_refuse_the_wrong_kind() {
+        let row = store::CatalogueRow {
+            id: 42,
+            title: String::new(),
+            category_code: String::new(),
+            price_vnd: 25_000,
+            unit: "kg".into(),
+            quantity: 1,
+            thumb_name: None,
+            farmer_id: 1,
+            farmer_name: String::new(),
+            ward_code: 1,
+            ward_name: String::new(),
+            province_code: 1,
+            province_name: String::new(),
+        };
+        let by_price = encode_cursor(Sort::PriceAsc, &row);
+        assert_eq!(decode_cursor(Sort::PriceAsc, &by_price), Ok(After::PriceId(25_000, 42)));
+        assert!(decode_cursor(Sort::Newest, &by_price).is_err());
+        let by_id = encode_cursor(Sort::Newest, &row);
+        assert_eq!(decode_cursor(Sort::Relevance, &by_id), Ok(After::Id(42)));
+        assert!(decode_cursor(Sort::Newest, "garbage!").is_err());
+    }
+}

@@ -1,0 +1,500 @@
+//! Produce listings: create in a few taps (everything else inferred), quick edits, a farmer's own list,
+//! the public catalogue with accent-free search, listing pages and farmer storefronts.
+
+pub mod catalogue;
+pub mod categories;
+pub mod demo;
+pub mod photos;
+pub mod rules;
+pub mod store;
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::accounts::PageQuery;
+use crate::accounts::service::{audit, now};
+use crate::auth::ActingFarmer;
+use crate::domain::money::Vnd;
+use crate::domain::quantity::{Quantity, Unit};
+use crate::domain::text::search_key;
+use crate::error::{AppError, Problem, Text};
+use crate::http::{ApiJson, ApiQuery, Page, etag_json};
+use crate::startup::AppState;
+use rules::{Given, NumberOrText};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.configure(photos::upload_routes)
+        .service(parse_listing)
+        .service(create_listing)
+        .service(update_listing)
+        .service(my_listings)
+        .service(catalogue::list_catalogue)
+        .service(get_listing)
+        .service(catalogue::storefront);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CategoryRef {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PlaceRef {
+    pub code: i32,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FarmerRef {
+    pub id: i64,
+    /// Display name only: a farmer's phone is never shown to buyers.
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PhotoRef {
+    pub id: i64,
+    pub url: String,
+    pub thumb_url: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct Labels {
+    /// OCOP rating, 1 to 5 stars.
+    pub ocop_stars: Option<i32>,
+    #[serde(default)]
+    pub vietgap: bool,
+    #[serde(default)]
+    pub organic: bool,
+}
+
+/// A listing with every field, inferred ones included.
+#[derive(Serialize, ToSchema)]
+pub struct Listing {
+    pub id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub category: CategoryRef,
+    pub price_vnd: i64,
+    pub unit: Unit,
+    /// The unit as Vietnamese people write it: kg, quả, bó…
+    pub unit_name: String,
+    pub unit_weight_g: i32,
+    /// Whole units in stock; 0 is sold out.
+    pub quantity: i64,
+    pub sold_out: bool,
+    /// `active`, `paused` or `archived`.
+    pub status: String,
+    pub photo: Option<PhotoRef>,
+    pub farmer: FarmerRef,
+    /// Origin commune.
+    pub ward: PlaceRef,
+    pub province: PlaceRef,
+    pub available_from: Option<NaiveDate>,
+    pub labels: Labels,
+    /// The confirmation line: "Xoài cát · Trái cây · 25.000đ/kg · còn 200 kg".
+    pub summary: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn media_url(name: &str) -> String {
+    format!("/media/{name}")
+}
+
+impl From<store::ListingRow> for Listing {
+    fn from(row: store::ListingRow) -> Listing {
+        let unit = Unit::parse_code(&row.unit).unwrap_or(Unit::Kg);
+        let photo = match (row.photo_id, row.display_name, row.thumb_name) {
+            (Some(id), Some(display), Some(thumb)) => {
+                Some(PhotoRef { id, url: media_url(&display), thumb_url: media_url(&thumb) })
+            }
+            _ => None,
+        };
+        Listing {
+            summary: rules::summary(&row.title, &row.category_name_vi, row.price_vnd, unit, row.quantity),
+            id: row.id,
+            title: row.title,
+            description: row.description,
+            category: CategoryRef {
+                code: row.category_code,
+                name_vi: row.category_name_vi,
+                name_en: row.category_name_en,
+            },
+            price_vnd: row.price_vnd,
+            unit,
+            unit_name: unit.name_vi().to_owned(),
+            unit_weight_g: row.unit_weight_g,
+            quantity: row.quantity,
+            sold_out: row.quantity == 0,
+            status: row.status,
+            photo,
+            farmer: FarmerRef { id: row.farmer_id, name: row.farmer_name },
+            ward: PlaceRef { code: row.ward_code, name: row.ward_name },
+            province: PlaceRef { code: row.province_code, name: row.province_name },
+            available_from: row.available_from.map(|at| at.date()),
+            labels: Labels { ocop_stars: row.ocop_stars, vietgap: row.vietgap, organic: row.organic },
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewListingRequest {
+    /// e.g. "Xoài cát Hòa Lộc": the category is inferred from it.
+    pub title: String,
+    /// A number of đồng, or text: "25k", "25.000đ", "1tr2", "25k/kg".
+    #[schema(value_type = Object)]
+    pub price: NumberOrText,
+    /// A number, or text: "200", "2 tạ", "50 ký", "100 quả".
+    #[schema(value_type = Object)]
+    pub quantity: NumberOrText,
+    /// Unit code or word (kg, quả, bó…); default: from the quantity or price text, else the category's.
+    pub unit: Option<String>,
+    /// Category code; default: inferred from the title.
+    pub category: Option<String>,
+    /// Photos uploaded with POST /api/v1/media; the first is the main one.
+    #[serde(default)]
+    pub photo_ids: Vec<i64>,
+    pub description: Option<String>,
+    /// Harvest or availability date (YYYY-MM-DD).
+    pub available_from: Option<NaiveDate>,
+    pub labels: Option<Labels>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ListingUpdate {
+    #[schema(value_type = Option<Object>)]
+    pub price: Option<NumberOrText>,
+    #[schema(value_type = Option<Object>)]
+    pub quantity: Option<NumberOrText>,
+    /// `active` (resume), `paused` or `archived`.
+    pub status: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ParseRequest {
+    /// One sentence, e.g. "xoài cát hòa lộc 25k/kg còn 2 tạ".
+    pub text: String,
+}
+
+/// What a sentence says; fields not understood are null and explained in `errors`.
+#[derive(Serialize, ToSchema)]
+pub struct ParsedListing {
+    pub title: Option<String>,
+    pub price_vnd: Option<i64>,
+    pub unit: Option<Unit>,
+    pub quantity: Option<i64>,
+    pub category: Option<CategoryRef>,
+    pub summary: Option<String>,
+    pub errors: Vec<ParseIssue>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ParseIssue {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ListingPage {
+    pub items: Vec<Listing>,
+    pub next_cursor: Option<String>,
+}
+
+fn description(text: Option<&str>) -> Result<Option<String>, AppError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) if text.chars().count() > 2000 => Err(AppError::invalid_field(
+            "description",
+            "description_too_long",
+            Text::new("Mô tả dài tối đa 2000 ký tự.", "The description can be at most 2000 characters."),
+        )),
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
+fn check_labels(labels: &Labels) -> Result<(), AppError> {
+    match labels.ocop_stars {
+        Some(stars) if !(1..=5).contains(&stars) => Err(AppError::invalid_field(
+            "labels.ocop_stars",
+            "ocop_stars_range",
+            Text::new("Số sao OCOP từ 1 đến 5.", "OCOP stars are 1 to 5."),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Turns one sentence into listing fields without saving anything.
+#[utoipa::path(
+    tag = "listings",
+    security(("bearer" = [])),
+    request_body = ParseRequest,
+    responses(
+        (status = 200, description = "What was understood, and what was not", body = ParsedListing),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/listings/parse")]
+async fn parse_listing(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _farmer: ActingFarmer,
+    ApiJson(body): ApiJson<ParseRequest>,
+) -> web::Json<ParsedListing> {
+    let lang = crate::error::Lang::of(&req);
+    let sentence = rules::split_sentence(&body.text);
+    let mut errors = Vec::new();
+    let mut issue = |field: &str, invalid: crate::domain::Invalid| {
+        errors.push(ParseIssue {
+            field: field.to_owned(),
+            code: invalid.code.to_owned(),
+            message: invalid.message.get(lang).to_owned(),
+        });
+    };
+    let title = sentence.title.clone();
+    let price = sentence.price.as_deref().map(crate::domain::money::parse_price_per_unit);
+    let quantity = sentence.quantity.as_deref().map(Quantity::parse);
+    let (price_vnd, price_unit) = match price {
+        Some(Ok((vnd, unit))) => {
+            (Some(vnd.amount()), unit.as_deref().and_then(|u| crate::domain::quantity::parse_unit(u).ok()))
+        }
+        Some(Err(invalid)) => {
+            issue("price", invalid);
+            (None, None)
+        }
+        None => (None, None),
+    };
+    let quantity = match quantity {
+        Some(Ok(quantity)) => Some(quantity),
+        Some(Err(invalid)) => {
+            issue("quantity", invalid);
+            None
+        }
+        None => None,
+    };
+    let category = title.as_deref().and_then(|t| state.categories.infer(t));
+    let unit = quantity.and_then(|q| q.unit).or(price_unit).or(category.map(|c| c.default_unit));
+    let summary = match (&title, category, price_vnd, unit, quantity) {
+        (Some(title), Some(category), Some(price), Some(unit), Some(quantity)) => {
+            Some(rules::summary(title, &category.name_vi, price, unit, quantity.amount))
+        }
+        _ => None,
+    };
+    web::Json(ParsedListing {
+        title,
+        price_vnd,
+        unit,
+        quantity: quantity.map(|q| q.amount),
+        category: category.map(|c| CategoryRef {
+            code: c.code.clone(),
+            name_vi: c.name_vi.clone(),
+            name_en: c.name_en.clone(),
+        }),
+        summary,
+        errors,
+    })
+}
+
+/// Lists produce: only a title, a price and a quantity are needed; the answer shows every inferred field.
+#[utoipa::path(
+    tag = "listings",
+    security(("bearer" = [])),
+    params(("X-On-Behalf-Of" = Option<i64>, Header, description = "Helpers: the farmer acted for")),
+    request_body = NewListingRequest,
+    responses(
+        (status = 201, description = "Listed", body = Listing),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Price, quantity, unit or category not understood", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/listings")]
+async fn create_listing(
+    state: web::Data<AppState>,
+    acting: ActingFarmer,
+    ApiJson(body): ApiJson<NewListingRequest>,
+) -> Result<HttpResponse, AppError> {
+    let given = Given {
+        title: &body.title,
+        price: &body.price,
+        quantity: &body.quantity,
+        unit: body.unit.as_deref(),
+        category: body.category.as_deref(),
+    };
+    let resolved = rules::resolve(&given, &state.categories)?;
+    let description = description(body.description.as_deref())?;
+    let labels = body.labels.unwrap_or_default();
+    check_labels(&labels)?;
+    let (photo_ids, available_from) = (body.photo_ids, body.available_from);
+    let listing = state
+        .db
+        .write(move |conn| {
+            let farmer_id = acting.farmer_id;
+            let owned = store::owned_media(conn, farmer_id, &photo_ids)?;
+            if let Some(unknown) = photo_ids.iter().find(|id| !owned.contains(id)) {
+                return Err(AppError::invalid_field(
+                    "photo_ids",
+                    "photo_unknown",
+                    Text::new(format!("Không có ảnh số {unknown} của bạn."), format!("You have no photo {unknown}.")),
+                ));
+            }
+            let (ward_code, province_code) = store::farmer_home(conn, farmer_id)?;
+            let now = now();
+            let title_search = format!(" {} ", search_key(&resolved.title));
+            let new = store::NewListing {
+                farmer_id,
+                title: &resolved.title,
+                title_search: &title_search,
+                description: description.as_deref(),
+                category_code: &resolved.category_code,
+                unit: resolved.unit.as_str(),
+                unit_weight_g: resolved.unit_weight_g,
+                price_vnd: resolved.price_vnd,
+                quantity: resolved.quantity,
+                status: "active",
+                ward_code,
+                province_code,
+                photo_id: photo_ids.first().copied(),
+                available_from: available_from.and_then(|d| d.and_hms_opt(0, 0, 0)),
+                ocop_stars: labels.ocop_stars,
+                vietgap: labels.vietgap,
+                organic: labels.organic,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            let id = store::insert_listing(conn, &new, &photo_ids)?;
+            audit(conn, &acting, "create_listing", "listing", Some(id.to_string()))?;
+            store::listing(conn, id)?.ok_or_else(AppError::not_found)
+        })
+        .await?;
+    catalogue::invalidate(&state.cache).await;
+    Ok(HttpResponse::Created().json(Listing::from(listing)))
+}
+
+/// One-tap edits: price, quantity (0 = sold out), pause, resume, archive, title, description.
+#[utoipa::path(
+    tag = "listings",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Listing id"), ("X-On-Behalf-Of" = Option<i64>, Header, description = "Helpers: the farmer acted for")),
+    request_body = ListingUpdate,
+    responses(
+        (status = 200, description = "The updated listing", body = Listing),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing of this farmer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/listings/{id}")]
+async fn update_listing(
+    state: web::Data<AppState>,
+    acting: ActingFarmer,
+    id: web::Path<i64>,
+    ApiJson(body): ApiJson<ListingUpdate>,
+) -> Result<web::Json<Listing>, AppError> {
+    let id = id.into_inner();
+    let price = body.price.as_ref().map(|p| Vnd::parse(&p.to_text())).transpose().map_err(|e| e.at("price"));
+    let quantity =
+        body.quantity.as_ref().map(|q| Quantity::parse(&q.to_text())).transpose().map_err(|e| e.at("quantity"));
+    let title = body.title.as_deref().map(rules::parse_title).transpose().map_err(|e| e.at("title"));
+    let status = match body.status.as_deref() {
+        None => Ok(None),
+        Some(s @ ("active" | "paused" | "archived")) => Ok(Some(s.to_owned())),
+        Some(_) => Err(crate::error::FieldError::new(
+            "status",
+            "status_unknown",
+            Text::new("Trạng thái là active, paused hoặc archived.", "Status is active, paused or archived."),
+        )),
+    };
+    let (price, quantity, title, status) = crate::validate!(price, quantity, title, status);
+    let description = description(body.description.as_deref())?;
+    let change = store::ListingChange {
+        title_search: title.as_deref().map(|t| format!(" {} ", search_key(t))),
+        title,
+        description,
+        price_vnd: price.map(Vnd::amount),
+        quantity: quantity.map(|q| q.amount),
+        status,
+    };
+    let listing = state
+        .db
+        .write(move |conn| {
+            if store::listing_owner(conn, id)? != Some(acting.farmer_id) {
+                return Err(AppError::not_found());
+            }
+            store::update_listing(conn, id, &change, now())?;
+            audit(conn, &acting, "update_listing", "listing", Some(id.to_string()))?;
+            store::listing(conn, id)?.ok_or_else(AppError::not_found)
+        })
+        .await?;
+    catalogue::invalidate(&state.cache).await;
+    Ok(web::Json(Listing::from(listing)))
+}
+
+/// The farmer's own listings, every status, newest first.
+#[utoipa::path(
+    tag = "listings",
+    security(("bearer" = [])),
+    params(PageQuery, ("X-On-Behalf-Of" = Option<i64>, Header, description = "Helpers: the farmer acted for")),
+    responses(
+        (status = 200, description = "One page", body = ListingPage),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me/listings")]
+async fn my_listings(
+    state: web::Data<AppState>,
+    acting: ActingFarmer,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<web::Json<ListingPage>, AppError> {
+    let page = Page::from_query(query.limit, query.cursor.as_deref())?;
+    let rows = state
+        .db
+        .write(move |conn| {
+            audit(conn, &acting, "view_listings", "farmer", None)?;
+            store::farmer_listings(conn, acting.farmer_id, false, page.fetch_limit(), page.offset)
+        })
+        .await?;
+    let (rows, next_cursor) = page.finish(rows);
+    Ok(web::Json(ListingPage { items: rows.into_iter().map(Listing::from).collect(), next_cursor }))
+}
+
+/// A listing as buyers see it (active ones, sold out included). Answers `If-None-Match` with 304.
+#[utoipa::path(
+    tag = "catalogue",
+    params(("id" = i64, Path, description = "Listing id")),
+    responses(
+        (status = 200, description = "The listing; `ETag` header set", body = Listing),
+        (status = 304, description = "Unchanged since the given ETag"),
+        (status = 404, description = "No such listing on sale", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/listings/{id}")]
+async fn get_listing(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let row = state.db.read(move |conn| store::listing(conn, id)).await?;
+    match row {
+        Some(row) if row.status == "active" => etag_json(&req, &Listing::from(row)),
+        _ => Err(AppError::not_found()),
+    }
+}

@@ -1,0 +1,189 @@
+//! Photo upload (`POST /api/v1/media`) and serving (`GET /media/…`). Decoding and resizing run on the
+//! blocking pool, at most one per core at a time, so a burst of 12 MP uploads queues instead of taking
+//! all memory or starving the async workers.
+
+use std::sync::LazyLock;
+
+use actix_multipart::Multipart;
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use futures_util::StreamExt;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use utoipa::ToSchema;
+
+use super::media_url;
+use super::store::{self, NewMedia};
+use crate::accounts::service::{audit, now};
+use crate::auth::ActingFarmer;
+use crate::error::{AppError, Kind, Problem, Text};
+use crate::media::{MAX_UPLOAD_BYTES, ProcessedPhoto, process_photo};
+use crate::startup::AppState;
+
+static PIPELINE_SLOTS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)));
+
+/// A multipart form with the photo in the field `photo` (JPEG, PNG or WebP, up to 15 MB).
+#[derive(ToSchema)]
+#[allow(dead_code)] // Describes the request body for OpenAPI; the handler streams the form itself.
+pub struct PhotoUpload {
+    #[schema(value_type = String, format = Binary)]
+    photo: Vec<u8>,
+}
+
+/// A stored photo: a display size (long side ≤ 1280 px) and a thumbnail (≤ 320 px), both metadata-free.
+#[derive(Serialize, ToSchema)]
+pub struct Photo {
+    pub id: i64,
+    pub url: String,
+    pub thumb_url: String,
+    pub width: i32,
+    pub height: i32,
+    /// Size of the display image.
+    pub bytes: i32,
+}
+
+fn bad_form(code: &'static str, vi: &str, en: &str) -> AppError {
+    AppError::new(Kind::BadRequest, code, Text::new(vi.to_owned(), en.to_owned()))
+}
+
+/// The bytes of the `photo` field, refusing more than the upload limit as soon as it is passed.
+async fn read_photo_field(mut form: Multipart) -> Result<Vec<u8>, AppError> {
+    while let Some(field) = form.next().await {
+        let mut field = field
+            .map_err(|_| bad_form("multipart_invalid", "Biểu mẫu tải ảnh bị lỗi.", "The upload form is malformed."))?;
+        if field.name() != Some("photo") {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk
+                .map_err(|_| bad_form("multipart_invalid", "Tải ảnh bị gián đoạn.", "The upload was interrupted."))?;
+            if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
+                return Err(AppError::new(
+                    Kind::PayloadTooLarge,
+                    "photo_too_large",
+                    Text::new("Ảnh quá lớn: tối đa 15 MB.", "The photo is too large: 15 MB at most."),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok(bytes);
+    }
+    Err(AppError::invalid_field(
+        "photo",
+        "photo_required",
+        Text::new("Hãy gửi ảnh trong trường `photo`.", "Send the photo in the form field `photo`."),
+    ))
+}
+
+async fn run_pipeline(bytes: Vec<u8>) -> Result<ProcessedPhoto, AppError> {
+    let _slot = PIPELINE_SLOTS.acquire().await.map_err(AppError::internal)?;
+    let processed = tokio::task::spawn_blocking(move || process_photo(&bytes)).await.map_err(AppError::internal)?;
+    Ok(processed?)
+}
+
+fn to_i32(value: usize) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+/// Uploads a produce photo (a helper may upload for a farmer; audited).
+#[utoipa::path(
+    tag = "listings",
+    security(("bearer" = [])),
+    params(("X-On-Behalf-Of" = Option<i64>, Header, description = "Helpers: the farmer acted for")),
+    request_body(content = PhotoUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored", body = Photo),
+        (status = 400, description = "Malformed form", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "More than 15 MB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JPEG, PNG or WebP, or not a multipart form", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Corrupt, truncated or too many pixels", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/media")]
+async fn upload_photo(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    acting: ActingFarmer,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let is_form = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_form {
+        return Err(AppError::new(
+            Kind::UnsupportedMediaType,
+            "multipart_required",
+            Text::new(
+                "Gửi ảnh bằng biểu mẫu multipart/form-data, trường `photo`.",
+                "Send the photo as multipart/form-data in the field `photo`.",
+            ),
+        ));
+    }
+    let bytes = read_photo_field(Multipart::new(req.headers(), payload)).await?;
+    let processed = run_pipeline(bytes).await?;
+    let display = state.media.save(&processed.display, "jpg").await.map_err(AppError::internal)?;
+    let thumb = state.media.save(&processed.thumb, "jpg").await.map_err(AppError::internal)?;
+    let (width, height, size) =
+        (to_i32(processed.width as usize), to_i32(processed.height as usize), to_i32(processed.display.len()));
+    let (display_name, thumb_name) = (display.clone(), thumb.clone());
+    let id = state
+        .db
+        .write(move |conn| {
+            let photo = NewMedia {
+                owner_id: acting.farmer_id,
+                display_name: &display_name,
+                thumb_name: &thumb_name,
+                width,
+                height,
+                bytes: size,
+                created_at: now(),
+            };
+            let id = store::insert_media(conn, &photo)?;
+            audit(conn, &acting, "upload_photo", "media", Some(id.to_string()))?;
+            Ok(id)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(Photo {
+        id,
+        url: media_url(&display),
+        thumb_url: media_url(&thumb),
+        width,
+        height,
+        bytes: size,
+    }))
+}
+
+/// A stored photo. Names derive from the content, so a name never changes meaning: cached for a year.
+#[utoipa::path(
+    tag = "listings",
+    params(("shard" = String, Path, description = "First two hex digits"), ("name" = String, Path, description = "File name")),
+    responses(
+        (status = 200, description = "The JPEG", content_type = "image/jpeg", body = Vec<u8>),
+        (status = 404, description = "No such photo", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/media/{shard}/{name}")]
+async fn serve_photo(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+    let (shard, name) = path.into_inner();
+    let file = state.media.path_of(&format!("{shard}/{name}")).ok_or_else(AppError::not_found)?;
+    let bytes = tokio::fs::read(file).await.map_err(|_| AppError::not_found())?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "image/jpeg"))
+        .insert_header((CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(bytes))
+}
+
+pub fn upload_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(upload_photo);
+}
+
+pub fn serving_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(serve_photo);
+}

@@ -1,0 +1,348 @@
+//! Queries over listings and photos.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use crate::db::Conn;
+use crate::db::schema::{categories, listing_photos, listings, media, provinces, users, wards};
+use crate::error::AppError;
+use crate::with_conn;
+
+/// The catalogue's visibility rule, as literal SQL: both backends then use the partial indexes whose
+/// predicate is exactly this (a bound parameter would hide it from the planner).
+const VISIBLE: &str = "listings.status = 'active' AND listings.quantity > 0";
+
+#[derive(Insertable)]
+#[diesel(table_name = media)]
+pub struct NewMedia<'a> {
+    pub owner_id: i64,
+    pub display_name: &'a str,
+    pub thumb_name: &'a str,
+    pub width: i32,
+    pub height: i32,
+    pub bytes: i32,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_media(conn: &mut Conn<'_>, photo: &NewMedia<'_>) -> Result<i64, AppError> {
+    Ok(with_conn!(conn, |c| diesel::insert_into(media::table).values(photo).returning(media::id).get_result(c))?)
+}
+
+/// The photos among `ids` that `owner_id` uploaded.
+pub fn owned_media(conn: &mut Conn<'_>, owner_id: i64, ids: &[i64]) -> Result<Vec<i64>, AppError> {
+    Ok(with_conn!(conn, |c| media::table
+        .filter(media::owner_id.eq(owner_id))
+        .filter(media::id.eq_any(ids))
+        .select(media::id)
+        .load(c))?)
+}
+
+/// A farmer's commune and its province: where their produce comes from.
+pub fn farmer_home(conn: &mut Conn<'_>, farmer_id: i64) -> Result<(i32, i32), AppError> {
+    Ok(with_conn!(conn, |c| users::table
+        .inner_join(wards::table)
+        .filter(users::id.eq(farmer_id))
+        .select((wards::code, wards::province_code))
+        .first(c))?)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = listings)]
+pub struct NewListing<'a> {
+    pub farmer_id: i64,
+    pub title: &'a str,
+    pub title_search: &'a str,
+    pub description: Option<&'a str>,
+    pub category_code: &'a str,
+    pub unit: &'a str,
+    pub unit_weight_g: i32,
+    pub price_vnd: i64,
+    pub quantity: i64,
+    pub status: &'a str,
+    pub ward_code: i32,
+    pub province_code: i32,
+    pub photo_id: Option<i64>,
+    pub available_from: Option<NaiveDateTime>,
+    pub ocop_stars: Option<i32>,
+    pub vietgap: bool,
+    pub organic: bool,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert_listing(conn: &mut Conn<'_>, listing: &NewListing<'_>, photo_ids: &[i64]) -> Result<i64, AppError> {
+    let id: i64 = with_conn!(conn, |c| diesel::insert_into(listings::table)
+        .values(listing)
+        .returning(listings::id)
+        .get_result(c))?;
+    for (position, media_id) in (0..).zip(photo_ids) {
+        let row = (
+            listing_photos::listing_id.eq(id),
+            listing_photos::media_id.eq(media_id),
+            listing_photos::position.eq(position),
+        );
+        with_conn!(conn, |c| diesel::insert_into(listing_photos::table).values(row).execute(c))?;
+    }
+    Ok(id)
+}
+
+/// Many listings at once (demo catalogues); no photos beyond the main one.
+pub fn insert_listings(conn: &mut Conn<'_>, rows: &[NewListing<'_>]) -> Result<usize, AppError> {
+    Ok(with_conn!(conn, |c| diesel::insert_into(listings::table).values(rows).execute(c))?)
+}
+
+/// A listing with everything shown about it.
+#[derive(Queryable, Clone)]
+pub struct ListingRow {
+    pub id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub category_code: String,
+    pub category_name_vi: String,
+    pub category_name_en: String,
+    pub price_vnd: i64,
+    pub unit: String,
+    pub unit_weight_g: i32,
+    pub quantity: i64,
+    pub status: String,
+    pub farmer_id: i64,
+    pub farmer_name: String,
+    pub ward_code: i32,
+    pub ward_name: String,
+    pub province_code: i32,
+    pub province_name: String,
+    pub photo_id: Option<i64>,
+    pub display_name: Option<String>,
+    pub thumb_name: Option<String>,
+    pub available_from: Option<NaiveDateTime>,
+    pub ocop_stars: Option<i32>,
+    pub vietgap: bool,
+    pub organic: bool,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// One listing query text for detail, "my listings" and storefronts.
+macro_rules! listing_rows {
+    () => {
+        listings::table
+            .inner_join(users::table.on(users::id.eq(listings::farmer_id)))
+            .inner_join(wards::table.on(wards::code.eq(listings::ward_code)))
+            .inner_join(provinces::table.on(provinces::code.eq(listings::province_code)))
+            .inner_join(categories::table.on(categories::code.eq(listings::category_code)))
+            .left_join(media::table.on(media::id.nullable().eq(listings::photo_id)))
+            .select((
+                listings::id,
+                listings::title,
+                listings::description,
+                listings::category_code,
+                categories::name_vi,
+                categories::name_en,
+                listings::price_vnd,
+                listings::unit,
+                listings::unit_weight_g,
+                listings::quantity,
+                listings::status,
+                listings::farmer_id,
+                users::name,
+                listings::ward_code,
+                wards::name,
+                listings::province_code,
+                provinces::name,
+                listings::photo_id,
+                media::display_name.nullable(),
+                media::thumb_name.nullable(),
+                listings::available_from,
+                listings::ocop_stars,
+                listings::vietgap,
+                listings::organic,
+                listings::version,
+                listings::created_at,
+                listings::updated_at,
+            ))
+    };
+}
+
+pub fn listing(conn: &mut Conn<'_>, id: i64) -> Result<Option<ListingRow>, AppError> {
+    Ok(with_conn!(conn, |c| listing_rows!().filter(listings::id.eq(id)).first(c).optional())?)
+}
+
+/// A farmer's own listings, all statuses, newest first.
+pub fn farmer_listings(
+    conn: &mut Conn<'_>,
+    farmer_id: i64,
+    only_visible: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ListingRow>, AppError> {
+    Ok(with_conn!(conn, |c| {
+        let mut query = listing_rows!().filter(listings::farmer_id.eq(farmer_id)).into_boxed();
+        if only_visible {
+            query = query.filter(sql::<Bool>(VISIBLE));
+        }
+        query.order(listings::id.desc()).limit(limit).offset(offset).load(c)
+    })?)
+}
+
+pub fn listing_owner(conn: &mut Conn<'_>, id: i64) -> Result<Option<i64>, AppError> {
+    Ok(with_conn!(conn, |c| listings::table.find(id).select(listings::farmer_id).first(c).optional())?)
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = listings)]
+pub struct ListingChange {
+    pub title: Option<String>,
+    pub title_search: Option<String>,
+    pub description: Option<String>,
+    pub price_vnd: Option<i64>,
+    pub quantity: Option<i64>,
+    pub status: Option<String>,
+}
+
+/// Applies a change and bumps the version (the listing's ETag).
+pub fn update_listing(
+    conn: &mut Conn<'_>,
+    id: i64,
+    change: &ListingChange,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::update(listings::table.find(id))
+        .set((change, listings::version.eq(listings::version + 1), listings::updated_at.eq(now)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// A farmer as buyers see them: (id, name, ward code, ward name, province code, province name).
+pub type PublicFarmer = (i64, String, i32, String, i32, String);
+
+pub fn public_farmer(conn: &mut Conn<'_>, farmer_id: i64) -> Result<Option<PublicFarmer>, AppError> {
+    Ok(with_conn!(conn, |c| users::table
+        .inner_join(wards::table.inner_join(provinces::table))
+        .filter(users::id.eq(farmer_id))
+        .filter(users::role.eq("farmer"))
+        .select((users::id, users::name, wards::code, wards::name, provinces::code, provinces::name))
+        .first(c)
+        .optional())?)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    /// Matching listings, freshest first (same order as `Newest`).
+    Relevance,
+    Newest,
+    PriceAsc,
+    PriceDesc,
+}
+
+/// Where the previous page ended (keyset paging: stable under inserts, fast at any depth).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum After {
+    Id(i64),
+    PriceId(i64, i64),
+}
+
+pub struct CatalogueFilter {
+    /// Words that must each start a word of the title (accent-free form).
+    pub terms: Vec<String>,
+    pub category: Option<String>,
+    pub province: Option<i32>,
+    pub ward: Option<i32>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub sort: Sort,
+    pub after: Option<After>,
+    pub limit: i64,
+}
+
+/// A catalogue line.
+#[derive(Queryable)]
+pub struct CatalogueRow {
+    pub id: i64,
+    pub title: String,
+    pub category_code: String,
+    pub price_vnd: i64,
+    pub unit: String,
+    pub quantity: i64,
+    pub thumb_name: Option<String>,
+    pub farmer_id: i64,
+    pub farmer_name: String,
+    pub ward_code: i32,
+    pub ward_name: String,
+    pub province_code: i32,
+    pub province_name: String,
+}
+
+pub fn catalogue(conn: &mut Conn<'_>, filter: &CatalogueFilter) -> Result<Vec<CatalogueRow>, AppError> {
+    Ok(with_conn!(conn, |c| {
+        let mut query = listings::table
+            .inner_join(users::table.on(users::id.eq(listings::farmer_id)))
+            .inner_join(wards::table.on(wards::code.eq(listings::ward_code)))
+            .inner_join(provinces::table.on(provinces::code.eq(listings::province_code)))
+            .left_join(media::table.on(media::id.nullable().eq(listings::photo_id)))
+            .select((
+                listings::id,
+                listings::title,
+                listings::category_code,
+                listings::price_vnd,
+                listings::unit,
+                listings::quantity,
+                media::thumb_name.nullable(),
+                listings::farmer_id,
+                users::name,
+                listings::ward_code,
+                wards::name,
+                listings::province_code,
+                provinces::name,
+            ))
+            .filter(sql::<Bool>(VISIBLE))
+            .limit(filter.limit)
+            .into_boxed();
+        for term in &filter.terms {
+            query = query.filter(listings::title_search.like(format!("% {term}%")));
+        }
+        if let Some(category) = &filter.category {
+            query = query.filter(listings::category_code.eq(category.clone()));
+        }
+        if let Some(province) = filter.province {
+            query = query.filter(listings::province_code.eq(province));
+        }
+        if let Some(ward) = filter.ward {
+            query = query.filter(listings::ward_code.eq(ward));
+        }
+        if let Some(min) = filter.min_price {
+            query = query.filter(listings::price_vnd.ge(min));
+        }
+        if let Some(max) = filter.max_price {
+            query = query.filter(listings::price_vnd.le(max));
+        }
+        query = match (filter.sort, filter.after) {
+            (Sort::PriceAsc, after) => {
+                if let Some(After::PriceId(price, id)) = after {
+                    query = query.filter(
+                        listings::price_vnd.gt(price).or(listings::price_vnd.eq(price).and(listings::id.gt(id))),
+                    );
+                }
+                query.order((listings::price_vnd.asc(), listings::id.asc()))
+            }
+            (Sort::PriceDesc, after) => {
+                if let Some(After::PriceId(price, id)) = after {
+                    query = query.filter(
+                        listings::price_vnd.lt(price).or(listings::price_vnd.eq(price).and(listings::id.lt(id))),
+                    );
+                }
+                query.order((listings::price_vnd.desc(), listings::id.desc()))
+            }
+            (Sort::Relevance | Sort::Newest, after) => {
+                if let Some(After::Id(id)) = after {
+                    query = query.filter(listings::id.lt(id));
+                }
+                query.order(listings::id.desc())
+            }
+        };
+        query.load(c)
+    })?)
+}

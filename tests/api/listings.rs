@@ -1,0 +1,182 @@
+//! Listings in a few taps, photos, the catalogue and its search, quick edits and cache invalidation.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem};
+use crate::on_both_backends;
+use nongsan::media::sample;
+
+fn ids(page: &Value) -> Vec<i64> {
+    page["items"].as_array().expect("items").iter().map(|i| i["id"].as_i64().expect("id")).collect()
+}
+
+on_both_backends! {
+    a_listing_from_three_fields_and_a_photo_shows_every_inferred_field(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let photo = TestApp::expect_json(app.upload(&farmer.token, &sample::demo_photo(800, 600, 7), "xoai.jpg").await, 201).await;
+        let body = json!({"title": "Xoài cát Hòa Lộc", "price": "25k", "quantity": "2 tạ", "photo_ids": [photo["id"]]});
+        let listing = TestApp::expect_json(app.post("/api/v1/listings", Some(&farmer.token), &body).await, 201).await;
+        assert_eq!(listing["category"]["code"], "trai_cay");
+        assert_eq!((listing["unit"].as_str(), listing["quantity"].as_i64(), listing["price_vnd"].as_i64()), (Some("kg"), Some(200), Some(25_000)));
+        assert_eq!(listing["unit_weight_g"], 1000);
+        assert_eq!(listing["ward"]["code"], WARD_BUON_MA_THUOT);
+        assert_eq!(listing["province"]["name"], "Đắk Lắk");
+        assert_eq!(listing["summary"], "Xoài cát Hòa Lộc · Trái cây · 25.000đ/kg · còn 200 kg");
+        assert_eq!(listing["photo"]["id"], photo["id"]);
+
+        let thumb = app.get(listing["photo"]["thumb_url"].as_str().expect("thumb")).await;
+        assert_eq!(thumb.status(), 200);
+        assert!(thumb.headers()["cache-control"].to_str().expect("header").contains("immutable"));
+        assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+
+        // Accent- and case-insensitive word-start search, NFC or NFD.
+        for q in ["xoai%20cat", "XO%C3%80I", "xoa%CC%80i%20ca%CC%81t", "hoa%20loc"] {
+            let page = app.get_json(&format!("/api/v1/listings?q={q}")).await;
+            assert!(ids(&page).contains(&listing["id"].as_i64().expect("id")), "q={q}: {page}");
+        }
+        assert!(ids(&app.get_json("/api/v1/listings?q=oai").await).is_empty(), "inner letters do not match");
+
+        // Buyers never see the farmer's phone.
+        let digits = farmer.phone.replace(' ', "");
+        let national = &digits[1..];
+        for path in [format!("/api/v1/listings/{}", listing["id"]), "/api/v1/listings?q=xoai".to_owned(), format!("/api/v1/farmers/{}", farmer.id)] {
+            let text = app.get(&path).await.text().await.expect("body");
+            assert!(!text.contains(national), "{path} reveals the phone: {text}");
+        }
+    }
+
+    prices_quantities_and_units_that_are_not_understood_are_named(app) {
+        let farmer = app.farmer(WARD_DA_LAT).await;
+        let body = json!({"title": "Cà phê Robusta", "price": "25.5", "quantity": "nhiều"});
+        let problem = assert_problem(app.post("/api/v1/listings", Some(&farmer.token), &body).await, 422, "validation_failed").await;
+        let fields: Vec<&str> = problem["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
+        assert_eq!(fields, vec!["price", "quantity"]);
+        let conflict = json!({"title": "Bưởi da xanh", "price": "40k/quả", "quantity": "2 tạ"});
+        let problem = assert_problem(app.post("/api/v1/listings", Some(&farmer.token), &conflict).await, 422, "validation_failed").await;
+        assert_eq!((problem["errors"][0]["field"].as_str(), problem["errors"][0]["code"].as_str()), (Some("unit"), Some("unit_conflict")));
+        let unknown = json!({"title": "Hàng đẹp", "price": 10000, "quantity": 5});
+        let problem = assert_problem(app.post("/api/v1/listings", Some(&farmer.token), &unknown).await, 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["code"], "category_not_inferred");
+        let chosen = json!({"title": "Hàng đẹp", "price": 10000, "quantity": 5, "category": "rau_la"});
+        let listing = TestApp::expect_json(app.post("/api/v1/listings", Some(&farmer.token), &chosen).await, 201).await;
+        assert_eq!(listing["category"]["code"], "rau_la");
+    }
+
+    one_sentence_parses_into_fields_without_saving(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let parsed = TestApp::expect_json(app.post("/api/v1/listings/parse", Some(&farmer.token), &json!({"text": "xoài cát hòa lộc 25k/kg còn 2 tạ"})).await, 200).await;
+        assert_eq!(parsed["title"], "Xoài cát hòa lộc");
+        assert_eq!((parsed["price_vnd"].as_i64(), parsed["quantity"].as_i64(), parsed["unit"].as_str()), (Some(25_000), Some(200), Some("kg")));
+        assert_eq!(parsed["category"]["code"], "trai_cay");
+        assert!(parsed["errors"].as_array().expect("errors").is_empty());
+        let mine = app.request("GET", "/api/v1/me/listings", Some(&farmer.token)).send().await.expect("sent");
+        assert!(TestApp::expect_json(mine, 200).await["items"].as_array().expect("items").is_empty());
+    }
+
+    quick_edits_change_what_buyers_see_at_once(app) {
+        let farmer = app.farmer(WARD_DA_LAT).await;
+        let other = app.farmer(WARD_DA_LAT).await;
+        let listing = app.listing(&farmer.token, "Dâu tây Đà Lạt", "120k", "30 kg").await;
+        let id = listing["id"].as_i64().expect("id");
+        let path = format!("/api/v1/listings/{id}");
+        assert!(ids(&app.get_json("/api/v1/listings?q=dau%20tay").await).contains(&id));
+
+        let patch = |token: &str, body: Value| app.request("PATCH", &path, Some(token)).json(&body).send();
+        let changed = TestApp::expect_json(patch(&farmer.token, json!({"price": "99.000đ"})).await.expect("sent"), 200).await;
+        assert_eq!(changed["price_vnd"], 99_000);
+        let page = app.get_json("/api/v1/listings?q=dau%20tay").await;
+        assert_eq!(page["items"][0]["price_vnd"], 99_000, "the cached page must not survive the change");
+
+        assert_problem(patch(&other.token, json!({"price": 1000})).await.expect("sent"), 404, "not_found").await;
+
+        TestApp::expect_json(patch(&farmer.token, json!({"status": "paused"})).await.expect("sent"), 200).await;
+        assert!(!ids(&app.get_json("/api/v1/listings?q=dau%20tay").await).contains(&id));
+        assert_problem(app.get(&path).await, 404, "not_found").await;
+        TestApp::expect_json(patch(&farmer.token, json!({"status": "active", "quantity": 0})).await.expect("sent"), 200).await;
+        assert!(!ids(&app.get_json("/api/v1/listings?q=dau%20tay").await).contains(&id), "sold out is not in the catalogue");
+        let detail = app.get_json(&path).await;
+        assert_eq!((detail["sold_out"].as_bool(), detail["summary"].as_str().map(|s| s.ends_with("hết hàng"))), (Some(true), Some(true)));
+        let mine = TestApp::expect_json(app.request("GET", "/api/v1/me/listings", Some(&farmer.token)).send().await.expect("sent"), 200).await;
+        assert_eq!(ids(&mine), vec![id]);
+        assert_problem(patch(&farmer.token, json!({"status": "gone"})).await.expect("sent"), 422, "validation_failed").await;
+    }
+
+    listing_pages_and_storefronts_answer_if_none_match_with_304(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let listing = app.listing(&farmer.token, "Cà phê Robusta rang mộc", "180k", "50 kg").await;
+        for path in [format!("/api/v1/listings/{}", listing["id"]), format!("/api/v1/farmers/{}", farmer.id)] {
+            let first = app.get(&path).await;
+            let etag = first.headers()["etag"].to_str().expect("etag").to_owned();
+            let again = app.request("GET", &path, None).header("If-None-Match", &etag).send().await.expect("sent");
+            assert_eq!(again.status(), 304, "{path}");
+            assert!(again.bytes().await.expect("body").is_empty());
+        }
+        let storefront = app.get_json(&format!("/api/v1/farmers/{}", farmer.id)).await;
+        assert_eq!(storefront["listings"][0]["id"], listing["id"]);
+        let etag = app.get(&format!("/api/v1/listings/{}", listing["id"])).await.headers()["etag"].to_str().expect("etag").to_owned();
+        app.request("PATCH", &format!("/api/v1/listings/{}", listing["id"]), Some(&farmer.token)).json(&json!({"quantity": 40})).send().await.expect("sent");
+        let changed = app.request("GET", &format!("/api/v1/listings/{}", listing["id"]), None).header("If-None-Match", &etag).send().await.expect("sent");
+        assert_eq!(changed.status(), 200);
+    }
+
+    catalogue_filters_sorts_and_pages_with_cursors(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let lam_dong = app.farmer(WARD_DA_LAT).await;
+        let mut created = Vec::new();
+        for (i, price) in [30, 10, 50, 20, 40].iter().enumerate() {
+            let title = format!("Sầu riêng Ri6 lô {i}");
+            created.push(app.listing(&farmer.token, &title, &format!("{price}k"), "10 kg").await["id"].as_i64().expect("id"));
+        }
+        app.listing(&lam_dong.token, "Sầu riêng Monthong", "60k", "10 kg").await;
+
+        let mut prices = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page = app.get_json(&format!("/api/v1/listings?q=sau%20rieng&province=66&sort=price_asc&limit=2&cursor={cursor}")).await;
+            prices.extend(page["items"].as_array().expect("items").iter().map(|i| i["price_vnd"].as_i64().expect("price")));
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = next.to_owned(),
+                None => break,
+            }
+        }
+        assert_eq!(prices, vec![10_000, 20_000, 30_000, 40_000, 50_000]);
+        let newest = app.get_json("/api/v1/listings?q=ri6&sort=newest").await;
+        assert_eq!(ids(&newest), created.iter().rev().copied().collect::<Vec<_>>());
+        let ranged = app.get_json("/api/v1/listings?q=sau%20rieng&min_price=20000&max_price=40000&sort=price_desc").await;
+        assert_eq!(ranged["items"].as_array().map(Vec::len), Some(3));
+        let category = app.get_json("/api/v1/listings?category=trai_cay&ward=24778").await;
+        assert_eq!(category["items"][0]["title"], "Sầu riêng Monthong");
+        assert_problem(app.get("/api/v1/listings?sort=cheapest").await, 422, "validation_failed").await;
+        assert_problem(app.get("/api/v1/listings?cursor=zzz&sort=price_asc").await, 422, "validation_failed").await;
+        assert_problem(app.get("/api/v1/listings?min_price=9&max_price=1").await, 422, "validation_failed").await;
+    }
+
+    photos_are_checked_from_their_bytes(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let text = app.upload(&farmer.token, b"just some text, not a photo at all", "xoai.jpg").await;
+        assert_problem(text, 415, "photo_unsupported_format").await;
+        let jpeg = sample::demo_photo(640, 480, 3);
+        let truncated = app.upload(&farmer.token, &jpeg[..jpeg.len() / 2], "half.jpg").await;
+        assert_problem(truncated, 422, "photo_corrupt").await;
+        let not_a_form = app.request("POST", "/api/v1/media", Some(&farmer.token)).header("Content-Type", "image/jpeg").body(jpeg).send().await.expect("sent");
+        assert_problem(not_a_form, 415, "multipart_required").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_price_change_on_one_instance_is_seen_by_the_next_request_on_another() {
+    let Some(first) = TestApp::postgres().await else { return };
+    if first.settings.redis_url.is_none() {
+        eprintln!("TEST_REDIS_URL not set: two-instance cache test skipped");
+        return;
+    }
+    let second = first.another_instance().await;
+    let farmer = first.farmer(WARD_BUON_MA_THUOT).await;
+    let listing = first.listing(&farmer.token, "Bơ sáp Đắk Lắk", "45k", "100 kg").await;
+    for app in [&first, &second] {
+        assert_eq!(app.get_json("/api/v1/listings?q=bo%20sap").await["items"][0]["price_vnd"], 45_000);
+    }
+    let patch = first.request("PATCH", &format!("/api/v1/listings/{}", listing["id"]), Some(&farmer.token));
+    assert_eq!(patch.json(&json!({"price": "39k"})).send().await.expect("sent").status(), 200);
+    assert_eq!(second.get_json("/api/v1/listings?q=bo%20sap").await["items"][0]["price_vnd"], 39_000);
+}
