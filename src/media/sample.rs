@@ -115,6 +115,53 @@ impl SplitMix64 {
     }
 }
 
+/// Latitude 21°1'30.25" N (Hà Nội), as the three EXIF rationals a phone writes.
+pub const GPS_LATITUDE: [u32; 6] = [21, 1, 1, 1, 3025, 100];
+
+/// An EXIF APP1 segment as a phone writes it: little-endian TIFF, IFD0 with Orientation and a GPSInfo
+/// pointer, and a GPS IFD with GPSLatitudeRef = "N" and GPSLatitude.
+fn exif_app1(orientation: u16) -> Vec<u8> {
+    let mut tiff = Vec::new();
+    let entry = |t: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: [u8; 4]| {
+        t.extend(tag.to_le_bytes());
+        t.extend(kind.to_le_bytes());
+        t.extend(count.to_le_bytes());
+        t.extend(value);
+    };
+    tiff.extend(b"II\x2A\x00");
+    tiff.extend(8u32.to_le_bytes()); // IFD0 right after the header
+    // IFD0 at 8: 2 entries (2 + 2·12 + 4 = 30 bytes), so the GPS IFD starts at 38.
+    tiff.extend(2u16.to_le_bytes());
+    let [o0, o1] = orientation.to_le_bytes();
+    entry(&mut tiff, 0x0112, 3, 1, [o0, o1, 0, 0]); // Orientation, SHORT
+    entry(&mut tiff, 0x8825, 4, 1, 38u32.to_le_bytes()); // GPSInfo IFD pointer, LONG
+    tiff.extend(0u32.to_le_bytes()); // no IFD1
+    // GPS IFD at 38: 2 entries (30 bytes), its latitude rationals at 68.
+    tiff.extend(2u16.to_le_bytes());
+    entry(&mut tiff, 0x0001, 2, 2, *b"N\0\0\0"); // GPSLatitudeRef, ASCII "N"
+    entry(&mut tiff, 0x0002, 5, 3, 68u32.to_le_bytes()); // GPSLatitude, 3 RATIONALs
+    tiff.extend(0u32.to_le_bytes());
+    for v in GPS_LATITUDE {
+        tiff.extend(v.to_le_bytes());
+    }
+
+    let mut app1 = vec![0xFF, 0xE1];
+    let len = u16::try_from(2 + 6 + tiff.len()).unwrap_or(u16::MAX);
+    app1.extend(len.to_be_bytes());
+    app1.extend(b"Exif\0\0");
+    app1.extend(tiff);
+    app1
+}
+
+/// `jpeg` as a phone stores it: an EXIF segment (this orientation, and GPS coordinates) right after SOI.
+/// For tests and benchmarks of the pipeline, which must undo the rotation and drop the metadata.
+pub fn with_phone_exif(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut out = jpeg[..2].to_vec();
+    out.extend(exif_app1(orientation));
+    out.extend(&jpeg[2..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

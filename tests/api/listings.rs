@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem};
 use crate::on_both_backends;
+use image::ImageEncoder;
 use nongsan::media::sample;
 
 fn ids(page: &Value) -> Vec<i64> {
@@ -179,4 +180,52 @@ async fn a_price_change_on_one_instance_is_seen_by_the_next_request_on_another()
     let patch = first.request("PATCH", &format!("/api/v1/listings/{}", listing["id"]), Some(&farmer.token));
     assert_eq!(patch.json(&json!({"price": "39k"})).send().await.expect("sent").status(), 200);
     assert_eq!(second.get_json("/api/v1/listings?q=bo%20sap").await["items"][0]["price_vnd"], 39_000);
+}
+
+/// A 12 MP phone photo stored rotated (EXIF orientation 6) with GPS tags, and a 20,000 × 20,000 PNG bomb.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_photos_come_back_upright_without_metadata_and_bombs_are_refused() {
+    let app = TestApp::sqlite().await;
+    let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+    let landscape = sample::demo_photo(4000, 3000, 11);
+    let phone = sample::with_phone_exif(&landscape, 6);
+    let photo = TestApp::expect_json(app.upload(&farmer.token, &phone, "IMG_0001.jpg").await, 201).await;
+    assert_eq!(
+        (photo["width"].as_i64(), photo["height"].as_i64()),
+        (Some(960), Some(1280)),
+        "rotated upright: {photo}"
+    );
+    for url in [&photo["url"], &photo["thumb_url"]] {
+        let bytes = app.get(url.as_str().expect("url")).await.bytes().await.expect("photo");
+        assert!(!bytes.windows(4).any(|w| w == b"Exif"), "EXIF survived");
+        let gps: Vec<u8> = sample::GPS_LATITUDE.iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert!(!bytes.windows(gps.len()).any(|w| w == gps.as_slice()), "GPS survived");
+        let decoded = image::load_from_memory(&bytes).expect("a JPEG");
+        assert!(decoded.height() > decoded.width(), "portrait after rotation");
+    }
+    let thumb = app.get(photo["thumb_url"].as_str().expect("thumb")).await.bytes().await.expect("thumb");
+    assert!(thumb.len() < 60_000, "thumbnail of {} bytes", thumb.len());
+
+    // A PNG whose header claims 20,000 × 20,000: refused from the header, before any pixel is allocated.
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&[0, 0, 0], 1, 1, image::ExtendedColorType::Rgb8)
+        .expect("png");
+    png[16..24].copy_from_slice(&[0, 0, 0x4e, 0x20, 0, 0, 0x4e, 0x20]);
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    assert_problem(app.upload(&farmer.token, &png, "bomb.png").await, 422, "photo_too_many_pixels").await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+/// CRC-32 (IEEE) of a PNG chunk's type and data.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
 }

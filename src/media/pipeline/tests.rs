@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::error::{AppError, Kind};
-use crate::media::sample::demo_photo;
+use crate::media::sample::{GPS_LATITUDE, demo_photo, with_phone_exif};
 
 const RED: Rgb<u8> = Rgb([220, 30, 30]);
 const BLUE: Rgb<u8> = Rgb([30, 30, 220]);
@@ -56,54 +56,6 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Latitude 21°1'30.25" N (Hà Nội), as the three EXIF rationals a phone writes.
-const GPS_LATITUDE: [u32; 6] = [21, 1, 1, 1, 3025, 100];
-
-/// An EXIF APP1 segment as a phone writes it: little-endian TIFF, IFD0 with Orientation and a GPSInfo
-/// pointer, and a GPS IFD with GPSLatitudeRef = "N" and GPSLatitude.
-fn exif_app1(orientation: u16) -> Vec<u8> {
-    let mut tiff = Vec::new();
-    let entry = |t: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: [u8; 4]| {
-        t.extend(tag.to_le_bytes());
-        t.extend(kind.to_le_bytes());
-        t.extend(count.to_le_bytes());
-        t.extend(value);
-    };
-    tiff.extend(b"II\x2A\x00");
-    tiff.extend(8u32.to_le_bytes()); // IFD0 right after the header
-    // IFD0 at 8: 2 entries (2 + 2·12 + 4 = 30 bytes), so the GPS IFD starts at 38.
-    tiff.extend(2u16.to_le_bytes());
-    let [o0, o1] = orientation.to_le_bytes();
-    entry(&mut tiff, 0x0112, 3, 1, [o0, o1, 0, 0]); // Orientation, SHORT
-    entry(&mut tiff, 0x8825, 4, 1, 38u32.to_le_bytes()); // GPSInfo IFD pointer, LONG
-    tiff.extend(0u32.to_le_bytes()); // no IFD1
-    assert_eq!(tiff.len(), 38);
-    // GPS IFD at 38: 2 entries (30 bytes), its latitude rationals at 68.
-    tiff.extend(2u16.to_le_bytes());
-    entry(&mut tiff, 0x0001, 2, 2, *b"N\0\0\0"); // GPSLatitudeRef, ASCII "N"
-    entry(&mut tiff, 0x0002, 5, 3, 68u32.to_le_bytes()); // GPSLatitude, 3 RATIONALs
-    tiff.extend(0u32.to_le_bytes());
-    assert_eq!(tiff.len(), 68);
-    for v in GPS_LATITUDE {
-        tiff.extend(v.to_le_bytes());
-    }
-
-    let mut app1 = vec![0xFF, 0xE1];
-    let len = u16::try_from(2 + 6 + tiff.len()).expect("small segment");
-    app1.extend(len.to_be_bytes());
-    app1.extend(b"Exif\0\0");
-    app1.extend(tiff);
-    app1
-}
-
-/// `jpeg` with an EXIF segment right after SOI, where phones put it.
-fn with_exif(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let mut out = jpeg[..2].to_vec();
-    out.extend(exif_app1(orientation));
-    out.extend(&jpeg[2..]);
-    out
-}
-
 fn gps_bytes() -> Vec<u8> {
     GPS_LATITUDE.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
@@ -126,7 +78,7 @@ fn error_of(bytes: &[u8]) -> PhotoError {
 
 #[test]
 fn exif_orientation_6_comes_out_upright_and_gps_is_gone() {
-    let source = with_exif(&jpeg_of(&two_halves(40, 20)), 6);
+    let source = with_phone_exif(&jpeg_of(&two_halves(40, 20)), 6);
     assert!(contains(&source, b"Exif\0\0") && contains(&source, &gps_bytes()));
 
     let photo = process_photo(&source).expect("processed");
@@ -149,19 +101,19 @@ fn exif_orientation_6_comes_out_upright_and_gps_is_gone() {
 #[test]
 fn orientation_8_and_3_and_a_large_rotated_photo() {
     // 8: turned 90° counter-clockwise for display, so the left (red) half ends at the bottom.
-    let photo = process_photo(&with_exif(&jpeg_of(&two_halves(40, 20)), 8)).expect("processed");
+    let photo = process_photo(&with_phone_exif(&jpeg_of(&two_halves(40, 20)), 8)).expect("processed");
     let display = decode(&photo.display);
     assert_eq!(display.dimensions(), (20, 40));
     assert!(close(*display.get_pixel(10, 34), RED));
 
     // 3: upside down, so red moves to the right.
-    let photo = process_photo(&with_exif(&jpeg_of(&two_halves(40, 20)), 3)).expect("processed");
+    let photo = process_photo(&with_phone_exif(&jpeg_of(&two_halves(40, 20)), 3)).expect("processed");
     let display = decode(&photo.display);
     assert_eq!(display.dimensions(), (40, 20));
     assert!(close(*display.get_pixel(35, 10), RED));
 
     // A landscape-stored portrait photo: shrunk, then turned.
-    let photo = process_photo(&with_exif(&jpeg_of(&two_halves(2000, 1000)), 6)).expect("processed");
+    let photo = process_photo(&with_phone_exif(&jpeg_of(&two_halves(2000, 1000)), 6)).expect("processed");
     assert_eq!((photo.width, photo.height), (640, 1280));
     assert_eq!((photo.thumb_width, photo.thumb_height), (160, 320));
     let display = decode(&photo.display);
