@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::{Bool, Text};
 
 use crate::db::Conn;
 use crate::db::schema::{categories, listing_photos, listings, media, provinces, users, wards};
@@ -276,7 +276,14 @@ pub struct CatalogueRow {
     pub province_name: String,
 }
 
+/// The FTS5 query for word-start matches of every term: `"xoai"* AND "cat"*` (terms are alphanumeric).
+fn fts_match(terms: &[String]) -> String {
+    terms.iter().map(|term| format!("\"{term}\"*")).collect::<Vec<_>>().join(" AND ")
+}
+
 pub fn catalogue(conn: &mut Conn<'_>, filter: &CatalogueFilter) -> Result<Vec<CatalogueRow>, AppError> {
+    // SQLite searches its FTS5 index; PostgreSQL's trigram index serves LIKE '% term%'.
+    let full_text = matches!(conn, Conn::Sqlite(_));
     Ok(with_conn!(conn, |c| {
         let mut query = listings::table
             .inner_join(users::table.on(users::id.eq(listings::farmer_id)))
@@ -301,8 +308,16 @@ pub fn catalogue(conn: &mut Conn<'_>, filter: &CatalogueFilter) -> Result<Vec<Ca
             .filter(sql::<Bool>(VISIBLE))
             .limit(filter.limit)
             .into_boxed();
-        for term in &filter.terms {
-            query = query.filter(listings::title_search.like(format!("% {term}%")));
+        if full_text && !filter.terms.is_empty() {
+            query = query.filter(
+                sql::<Bool>("listings.id IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH ")
+                    .bind::<Text, _>(fts_match(&filter.terms))
+                    .sql(")"),
+            );
+        } else {
+            for term in &filter.terms {
+                query = query.filter(listings::title_search.like(format!("% {term}%")));
+            }
         }
         if let Some(category) = &filter.category {
             query = query.filter(listings::category_code.eq(category.clone()));

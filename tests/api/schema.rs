@@ -66,13 +66,14 @@ async fn postgres_and_sqlite_migrations_give_the_same_schema() {
 
     let mut sqlite = SqliteConnection::establish(&sqlite_path).expect("sqlite");
     // An INTEGER PRIMARY KEY is never NULL in SQLite even though table_info reports notnull = 0, and with
-    // AUTOINCREMENT it is the 64-bit id that PostgreSQL declares BIGSERIAL.
+    // AUTOINCREMENT it is the 64-bit id that PostgreSQL declares BIGSERIAL. `listings_fts*` is SQLite's search
+    // index (PostgreSQL has a trigram index instead), not part of the shared schema.
     let sqlite_columns = diesel::sql_query(
         "SELECT m.name AS table_name, p.name AS column_name, \
          CASE WHEN p.pk = 1 AND upper(p.type) = 'INTEGER' AND m.sql LIKE '%AUTOINCREMENT%' THEN 'bigint' ELSE p.type END \
          AS data_type, (p.\"notnull\" = 0 AND p.pk = 0) AS nullable \
          FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'listings_fts%'",
     )
     .load::<ColumnInfo>(&mut sqlite)
     .expect("sqlite columns");

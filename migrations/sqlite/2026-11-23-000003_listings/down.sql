@@ -1,3 +1,4 @@
+DROP TABLE listings_fts;
 DROP TABLE listing_photos;
 DROP TABLE listings;
 DROP TABLE media;

@@ -50,3 +50,19 @@ CREATE TABLE listing_photos (
     position   INTEGER NOT NULL,
     PRIMARY KEY (listing_id, media_id)
 );
+
+-- Word-start search over 100,000s of titles: an FTS5 index of title_search (prefix queries "xoai"*),
+-- kept in step with listings by triggers. (PostgreSQL uses a trigram index instead.)
+CREATE VIRTUAL TABLE listings_fts USING fts5(
+    title_search, content = 'listings', content_rowid = 'id', tokenize = 'unicode61', prefix = '2 3'
+);
+CREATE TRIGGER listings_fts_insert AFTER INSERT ON listings BEGIN
+    INSERT INTO listings_fts (rowid, title_search) VALUES (new.id, new.title_search);
+END;
+CREATE TRIGGER listings_fts_delete AFTER DELETE ON listings BEGIN
+    INSERT INTO listings_fts (listings_fts, rowid, title_search) VALUES ('delete', old.id, old.title_search);
+END;
+CREATE TRIGGER listings_fts_update AFTER UPDATE OF title_search ON listings BEGIN
+    INSERT INTO listings_fts (listings_fts, rowid, title_search) VALUES ('delete', old.id, old.title_search);
+    INSERT INTO listings_fts (rowid, title_search) VALUES (new.id, new.title_search);
+END;
