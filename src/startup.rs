@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest};
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{Problem, ProblemField};
 use crate::health::OpenApiJson;
-use crate::http::{RouteTable, render_problems, request_context, unmatched};
+use crate::http::{RouteTable, gzip_responses, render_problems, request_context, unmatched};
 use crate::listings::categories::Categories;
 use crate::mail::Mailer;
 use crate::media::MediaStore;
@@ -167,7 +167,7 @@ impl Application {
                 .into_app()
                 .default_service(web::to(unmatched))
                 .wrap(from_fn(render_problems))
-                .wrap(Compress::default())
+                .wrap(from_fn(gzip_responses))
                 .wrap(from_fn(request_context))
         });
         let server = match workers {

@@ -100,9 +100,12 @@ impl Db {
     pub fn connect(target: &DatabaseTarget, pool_size: u32, timeout: Duration) -> anyhow::Result<Db> {
         let pools = match target {
             DatabaseTarget::Postgres(url) => {
+                // No test query on every checkout: a connection broken by a server restart fails its next
+                // query (503, retried by the client), and diesel marks it broken so the pool replaces it.
                 let pool = Pool::builder()
                     .max_size(pool_size)
                     .min_idle(Some(1))
+                    .test_on_check_out(false)
                     .connection_timeout(timeout)
                     .build(ConnectionManager::<PgConnection>::new(url))
                     .context("cannot connect to PostgreSQL")?;
@@ -213,6 +216,7 @@ fn open_sqlite(path: &Path, readers: u32, timeout: Duration) -> anyhow::Result<P
     let pool = |size: u32, read_only: bool| {
         Pool::builder()
             .max_size(size)
+            .test_on_check_out(false)
             .connection_timeout(timeout)
             .connection_customizer(Box::new(SqlitePragmas { busy_timeout_ms, read_only }))
             .build(ConnectionManager::<SqliteConnection>::new(url))

@@ -1,14 +1,18 @@
 //! The two middlewares every request passes: request context (id, tracing span, metrics, access log) on
 //! the outside, and the problem renderer on the inside, which gives every 4xx/5xx one shape.
 
+use std::io::Write;
 use std::time::Instant;
 
 use actix_web::HttpMessage;
-use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web::Bytes;
 use actix_web::{Error, HttpResponse};
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use rand::Rng;
 use tracing::Instrument;
 
@@ -109,4 +113,53 @@ fn into_problem<B>(res: ServiceResponse<B>, lang: Lang) -> ServiceResponse<BoxBo
         problem.insert_header((header::RETRY_AFTER, seconds));
     }
     ServiceResponse::new(request, problem.body(body))
+}
+
+/// Smallest body worth compressing, and the largest compressed inline (bigger ones are not JSON pages).
+const GZIP_MIN: u64 = 1024;
+const GZIP_MAX: u64 = 4 * 1024 * 1024;
+
+pub fn accepts_gzip(headers: &header::HeaderMap) -> bool {
+    let header = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    header.split(',').any(|coding| {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or_default().trim();
+        let refused =
+            parts.any(|p| p.trim().strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q == 0.0)));
+        name.eq_ignore_ascii_case("gzip") && !refused
+    })
+}
+
+/// gzip for JSON and text answers, done inline with the fast level: a 20-item catalogue page (~7 KB)
+/// shrinks to ~2.5 KB for phones on 3G in a few tens of microseconds. (actix's `Compress` hands every
+/// body over 1 KB to the blocking pool, which cost more than the compression itself.)
+pub fn gzip(bytes: &[u8]) -> std::io::Result<Bytes> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 3 + 64), Compression::fast());
+    encoder.write_all(bytes)?;
+    Ok(Bytes::from(encoder.finish()?))
+}
+
+pub async fn gzip_responses(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, Bytes>>, Error> {
+    let wants_gzip = accepts_gzip(req.headers());
+    let res = next.call(req).await?;
+    let compressible = wants_gzip
+        && !res.headers().contains_key(header::CONTENT_ENCODING)
+        && res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
+            t.starts_with("application/json") || t.starts_with("application/problem+json") || t.starts_with("text/")
+        })
+        && matches!(res.response().body().size(), BodySize::Sized(n) if (GZIP_MIN..=GZIP_MAX).contains(&n));
+    if !compressible {
+        return Ok(res.map_into_left_body());
+    }
+    let (request, response) = res.into_parts();
+    let (mut head, body) = response.into_parts();
+    let bytes =
+        actix_web::body::to_bytes(body).await.map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
+    let compressed = gzip(&bytes)?;
+    head.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    head.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(ServiceResponse::new(request, head.set_body(compressed)).map_into_right_body())
 }

@@ -9,14 +9,16 @@ mod unmatched;
 use std::future::Future;
 use std::time::Duration;
 
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use actix_web::web::Bytes;
+use std::io::Read;
+
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY};
 use actix_web::{HttpRequest, HttpResponse};
+use flate2::read::GzDecoder;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use extract::{ApiJson, ApiQuery, parse_json};
-pub use middleware::{RequestId, render_problems, request_context};
+pub use middleware::{RequestId, accepts_gzip, gzip, gzip_responses, render_problems, request_context};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page};
 pub use unmatched::{RouteTable, unmatched};
 
@@ -24,8 +26,9 @@ use crate::cache::Cache;
 use crate::error::AppError;
 
 /// Answers JSON from the cache, computing and storing it on a miss. For public data that any client may
-/// also cache for `max_age`.
+/// also cache for `max_age`. Pages are kept gzipped, as most clients take them, so a hit costs no work.
 pub async fn cached_json<T, F, Fut>(
+    req: &HttpRequest,
     cache: &Cache,
     key: &str,
     max_age: Duration,
@@ -36,18 +39,26 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, AppError>>,
 {
-    let body = match cache.get(key).await {
-        Some(body) => body,
+    let compressed = match cache.get(key).await {
+        Some(compressed) => compressed,
         None => {
-            let body = Bytes::from(serde_json::to_vec(&compute().await?).map_err(AppError::internal)?);
-            cache.set(key, body.clone(), max_age).await;
-            body
+            let json = serde_json::to_vec(&compute().await?).map_err(AppError::internal)?;
+            let compressed = gzip(&json).map_err(AppError::internal)?;
+            cache.set(key, compressed.clone(), max_age).await;
+            compressed
         }
     };
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    response
         .insert_header((CONTENT_TYPE, "application/json"))
         .insert_header((CACHE_CONTROL, format!("public, max-age={}", max_age.as_secs())))
-        .body(body))
+        .insert_header((VARY, "accept-encoding"));
+    if accepts_gzip(req.headers()) {
+        return Ok(response.insert_header((CONTENT_ENCODING, "gzip")).body(compressed));
+    }
+    let mut json = Vec::with_capacity(compressed.len() * 3);
+    GzDecoder::new(compressed.as_ref()).read_to_end(&mut json).map_err(AppError::internal)?;
+    Ok(response.body(json))
 }
 
 /// Answers JSON with an `ETag` derived from the body, or 304 when the caller already has it: a phone on 3G

@@ -205,6 +205,7 @@ async fn load_page(state: &AppState, filter: CatalogueFilter) -> Result<Catalogu
 #[get("/listings")]
 pub async fn list_catalogue(
     state: web::Data<AppState>,
+    req: HttpRequest,
     ApiQuery(query): ApiQuery<CatalogueQuery>,
 ) -> Result<HttpResponse, AppError> {
     let filter = filter_from(&query)?;
@@ -214,7 +215,7 @@ pub async fn list_catalogue(
     }
     let version = state.cache.count(VERSION_KEY).await.count;
     let key = page_key(version, &filter);
-    cached_json(&state.cache, &key, max_age, || load_page(&state, filter)).await
+    cached_json(&req, &state.cache, &key, max_age, || load_page(&state, filter)).await
 }
 
 /// A farmer's public page: name, commune and what they sell. No phone number.

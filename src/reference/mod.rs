@@ -5,7 +5,7 @@ mod store;
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -96,9 +96,9 @@ pub struct CategoryList {
 /// All 34 provinces and centrally-run cities (since 1 July 2025).
 #[utoipa::path(tag = "reference", responses((status = 200, description = "The provinces, by code", body = ProvinceList)))]
 #[get("/provinces")]
-async fn list_provinces(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+async fn list_provinces(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let key = format!("ref:{}:provinces", seed::version());
-    cached_json(&state.cache, &key, MAX_AGE, || async {
+    cached_json(&req, &state.cache, &key, MAX_AGE, || async {
         let records = state.db.read(store::provinces).await?;
         let items = records
             .into_iter()
@@ -129,11 +129,12 @@ async fn list_provinces(state: web::Data<AppState>) -> Result<HttpResponse, AppE
 #[get("/provinces/{code}/wards")]
 async fn list_province_wards(
     state: web::Data<AppState>,
+    req: HttpRequest,
     code: web::Path<i32>,
     ApiQuery(query): ApiQuery<WardQuery>,
 ) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
-    ward_page(state, Some(code), query).await
+    ward_page(state, req, Some(code), query).await
 }
 
 /// Communes and wards across the country whose name matches `q`, accent- and case-insensitively.
@@ -148,13 +149,15 @@ async fn list_province_wards(
 #[get("/wards")]
 async fn search_wards(
     state: web::Data<AppState>,
+    req: HttpRequest,
     ApiQuery(query): ApiQuery<WardQuery>,
 ) -> Result<HttpResponse, AppError> {
-    ward_page(state, None, query).await
+    ward_page(state, req, None, query).await
 }
 
 async fn ward_page(
     state: web::Data<AppState>,
+    req: HttpRequest,
     province: Option<i32>,
     query: WardQuery,
 ) -> Result<HttpResponse, AppError> {
@@ -163,7 +166,7 @@ async fn ward_page(
     let scope = province.map_or_else(|| "all".to_owned(), |code| code.to_string());
     let key = format!("ref:{}:wards:{scope}:{}:{}:{}", seed::version(), terms.join(" "), page.offset, page.limit);
     let db = state.db.clone();
-    cached_json(&state.cache, &key, MAX_AGE, || async move {
+    cached_json(&req, &state.cache, &key, MAX_AGE, || async move {
         let filter = store::WardFilter { province, terms, limit: page.fetch_limit(), offset: page.offset };
         let records = db
             .read(move |conn| {
@@ -193,9 +196,9 @@ async fn ward_page(
 /// Produce categories, with the keywords that infer a listing's category from its title.
 #[utoipa::path(tag = "reference", responses((status = 200, description = "The categories, in display order", body = CategoryList)))]
 #[get("/categories")]
-async fn list_categories(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+async fn list_categories(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let key = format!("ref:{}:categories", seed::version());
-    cached_json(&state.cache, &key, MAX_AGE, || async {
+    cached_json(&req, &state.cache, &key, MAX_AGE, || async {
         let records = state.db.read(store::categories).await?;
         let items = records
             .into_iter()

@@ -42,6 +42,8 @@ CREATE INDEX listings_price_idx ON listings (price_vnd, id) WHERE status = 'acti
 CREATE INDEX listings_category_idx ON listings (category_code, id) WHERE status = 'active' AND quantity > 0;
 CREATE INDEX listings_province_idx ON listings (province_code, id) WHERE status = 'active' AND quantity > 0;
 CREATE INDEX listings_ward_idx ON listings (ward_code, id) WHERE status = 'active' AND quantity > 0;
+CREATE INDEX listings_category_price_idx ON listings (category_code, price_vnd, id) WHERE status = 'active' AND quantity > 0;
+CREATE INDEX listings_province_price_idx ON listings (province_code, price_vnd, id) WHERE status = 'active' AND quantity > 0;
 CREATE INDEX listings_farmer_idx ON listings (farmer_id, id);
 
 CREATE TABLE listing_photos (
