@@ -50,6 +50,17 @@ pub struct Settings {
     #[arg(long, env = "NONGSAN_CATALOGUE_CACHE_SECS", default_value_t = 30, global = true)]
     pub catalogue_cache_secs: u64,
 
+    /// Hours a farmer has to accept or reject a new shipment before it is cancelled and its stock restored.
+    #[arg(long, env = "NONGSAN_CONFIRM_HOURS", default_value_t = 24, global = true)]
+    pub confirm_hours: u64,
+
+    /// Bank (NAPAS BIN) and account that receive VietQR transfers.
+    #[arg(long, env = "NONGSAN_BANK_BIN", default_value = "970436", global = true)]
+    pub bank_bin: String,
+
+    #[arg(long, env = "NONGSAN_BANK_ACCOUNT", default_value = "0011001234567", global = true)]
+    pub bank_account: String,
+
     /// HTTP worker threads. Default: one per CPU core.
     #[arg(long, env = "NONGSAN_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -86,6 +97,9 @@ impl Settings {
             smtp_url: None,
             mail_from: "Nông Sản <no-reply@nongsan.vn>".into(),
             catalogue_cache_secs: 30,
+            confirm_hours: 24,
+            bank_bin: "970436".into(),
+            bank_account: "0011001234567".into(),
             workers: None,
             log_format: LogFormat::Text,
         }

@@ -257,6 +257,11 @@ impl AppError {
         self
     }
 
+    /// Lists the fields or items a conflict is about (e.g. each short listing of an order).
+    pub fn set_errors(&mut self, errors: Vec<FieldError>) {
+        self.0.errors = errors;
+    }
+
     pub fn set_retry_after(&mut self, seconds: u64) {
         self.0.retry_after = Some(seconds);
     }

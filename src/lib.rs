@@ -14,6 +14,8 @@ pub mod http;
 pub mod listings;
 pub mod mail;
 pub mod media;
+pub mod orders;
+pub mod outbox;
 pub mod partners;
 pub mod reference;
 pub mod startup;

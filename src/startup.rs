@@ -20,7 +20,8 @@ use crate::http::{RouteTable, gzip_responses, render_problems, request_context, 
 use crate::listings::categories::Categories;
 use crate::mail::Mailer;
 use crate::media::MediaStore;
-use crate::{accounts, admin, health, helpers, listings, partners, reference, telemetry};
+use crate::orders::tariff::Tariff;
+use crate::{accounts, admin, health, helpers, listings, orders, partners, reference, telemetry};
 
 /// Largest JSON body accepted (photos have their own limit).
 const JSON_BODY_LIMIT: usize = 64 * 1024;
@@ -32,6 +33,7 @@ pub struct AppState {
     pub mailer: Mailer,
     pub categories: Arc<Categories>,
     pub media: MediaStore,
+    pub tariff: Arc<Tariff>,
     pub settings: Settings,
 }
 
@@ -42,6 +44,7 @@ pub struct Components {
     pub mailer: Mailer,
     pub categories: Arc<Categories>,
     pub media: MediaStore,
+    pub tariff: Arc<Tariff>,
 }
 
 impl Components {
@@ -61,6 +64,10 @@ impl Components {
             mailer: Mailer::from_settings(settings)?,
             categories: Arc::new(categories),
             media: MediaStore::new(settings.media_dir()),
+            tariff: Arc::new(
+                Tariff::from_csv(include_str!("../seeds/shipping_tariff.csv"))
+                    .map_err(|e| anyhow::anyhow!("seeds/shipping_tariff.csv: {e}"))?,
+            ),
         })
     }
 }
@@ -116,6 +123,7 @@ where
             .configure(accounts::routes)
             .configure(helpers::routes)
             .configure(listings::routes)
+            .configure(orders::routes)
             .configure(partners::routes)
             .configure(admin::routes),
     )
@@ -150,6 +158,7 @@ impl Application {
             mailer: components.mailer,
             categories: components.categories,
             media: components.media,
+            tariff: components.tariff,
             settings,
         });
         telemetry::prometheus();

@@ -181,6 +181,29 @@ user_extractor!(
     FarmerSelf, Role::Farmer
 );
 
+/// A logged-in person if the request carries a token (an invalid token is still 401), nobody otherwise:
+/// for routes guests may use too.
+pub struct MaybeUser(pub Option<SessionUser>);
+
+impl FromRequest for MaybeUser {
+    type Error = actix_web::Error;
+    type Future = Extracted<MaybeUser>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let has_token = req.headers().contains_key(AUTHORIZATION);
+        let principal = authenticate(req);
+        Box::pin(async move {
+            if !has_token {
+                return Ok(MaybeUser(None));
+            }
+            match principal.await? {
+                Principal::User(user) => Ok(MaybeUser(Some(user))),
+                Principal::Partner(_) => Err(wrong_role().into()),
+            }
+        })
+    }
+}
+
 /// A partner organisation (API key).
 #[derive(Clone, Copy, Debug)]
 pub struct Partner(pub PartnerKey);

@@ -7,7 +7,7 @@ pub mod secrets;
 mod store;
 
 pub use extract::{
-    ActingFarmer, AnyUser, FarmerSelf, Helper, Me, Operator, Partner, PartnerKey, Principal, Role, SessionUser,
-    require_access, wrong_role,
+    ActingFarmer, AnyUser, FarmerSelf, Helper, MaybeUser, Me, Operator, Partner, PartnerKey, Principal, Role,
+    SessionUser, require_access, wrong_role,
 };
 pub use store::{HelperAccess, helper_access};

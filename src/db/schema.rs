@@ -183,6 +183,88 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    orders (id) {
+        id -> BigInt,
+        code -> Text,
+        buyer_id -> Nullable<BigInt>,
+        buyer_name -> Text,
+        buyer_phone -> Text,
+        buyer_email -> Nullable<Text>,
+        ward_code -> Integer,
+        province_code -> Integer,
+        street -> Text,
+        note -> Nullable<Text>,
+        payment_method -> Text,
+        payment_status -> Text,
+        status -> Text,
+        items_total_vnd -> BigInt,
+        shipping_total_vnd -> BigInt,
+        total_vnd -> BigInt,
+        lang -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shipments (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        farmer_id -> BigInt,
+        status -> Text,
+        weight_g -> BigInt,
+        items_total_vnd -> BigInt,
+        fee_vnd -> BigInt,
+        reject_reason -> Nullable<Text>,
+        stock_restored -> Bool,
+        respond_by -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_lines (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        shipment_id -> BigInt,
+        listing_id -> BigInt,
+        title -> Text,
+        unit -> Text,
+        price_vnd -> BigInt,
+        quantity -> BigInt,
+        line_total_vnd -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, idem_key) {
+        scope -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(team_wards -> teams (team_id));
 diesel::joinable!(team_wards -> wards (ward_code));
 diesel::joinable!(users -> wards (ward_code));
@@ -198,6 +280,8 @@ diesel::joinable!(listings -> categories (category_code));
 diesel::joinable!(listings -> media (photo_id));
 diesel::joinable!(listing_photos -> listings (listing_id));
 diesel::joinable!(listing_photos -> media (media_id));
+diesel::joinable!(shipments -> orders (order_id));
+diesel::joinable!(order_lines -> shipments (shipment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     provinces,
@@ -216,4 +300,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     media,
     listings,
     listing_photos,
+    orders,
+    shipments,
+    order_lines,
+    idempotency_keys,
+    outbox,
 );

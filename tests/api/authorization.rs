@@ -40,6 +40,8 @@ const EVERYONE: [Who; 9] = [
 /// Everything the matrix needs to exist before it runs.
 struct World {
     farmer_id: i64,
+    order_code: String,
+    shipment_id: i64,
     listing_id: i64,
     photo_path: String,
     spare_farmer_id: i64,
@@ -85,6 +87,17 @@ async fn build_world(app: &TestApp) -> World {
     let photo =
         TestApp::expect_json(app.upload(&farmer.token, &sample::demo_photo(64, 48, 1), "p.jpg").await, 201).await;
     let listing = app.listing(&farmer.token, "Xoài cát Hòa Lộc", "25k", "2 tạ").await;
+    let buyer_order = json!({
+        "items": [{"listing_id": listing["id"], "quantity": 1}],
+        "buyer": {"name": "Lê Mai", "phone": fresh_phone()},
+        "address": {"ward_code": WARD_DA_LAT, "street": "1 Lê Lợi"},
+        "payment_method": "bank_transfer",
+    });
+    let placed = app
+        .request("POST", "/api/v1/orders", Some(&buyer))
+        .header("Idempotency-Key", random_suffix())
+        .json(&buyer_order);
+    let placed = TestApp::expect_json(placed.send().await.expect("sent"), 201).await;
     let operator_email =
         TestApp::expect_json(app.request("GET", "/api/v1/me", Some(&operator)).send().await.expect("sent"), 200).await
             ["email"]
@@ -93,6 +106,8 @@ async fn build_world(app: &TestApp) -> World {
             .to_owned();
     World {
         farmer_id: farmer.id,
+        order_code: placed["code"].as_str().expect("code").to_owned(),
+        shipment_id: placed["shipments"][0]["id"].as_i64().expect("shipment"),
         listing_id: listing["id"].as_i64().expect("listing id"),
         photo_path: photo["thumb_url"].as_str().expect("thumb url").to_owned(),
         spare_farmer_id: spare.id,
@@ -124,6 +139,8 @@ struct Row {
     body: Option<fn(&World) -> Value>,
     /// Sends a small photo as multipart/form-data instead of a JSON body.
     photo: bool,
+    /// Sends a fresh `Idempotency-Key`.
+    idempotent: bool,
     /// Helpers send `X-On-Behalf-Of: <farmer>` (farmer endpoints).
     on_behalf: bool,
     allowed: Vec<(Who, u16)>,
@@ -132,12 +149,26 @@ struct Row {
 }
 
 fn row(method: &'static str, route: &'static str, path: String) -> Row {
-    Row { method, route, path, body: None, photo: false, on_behalf: false, allowed: Vec::new(), others: 403 }
+    Row {
+        method,
+        route,
+        path,
+        body: None,
+        photo: false,
+        idempotent: false,
+        on_behalf: false,
+        allowed: Vec::new(),
+        others: 403,
+    }
 }
 
 impl Row {
     fn body(mut self, body: fn(&World) -> Value) -> Row {
         self.body = Some(body);
+        self
+    }
+    fn idempotent(mut self) -> Row {
+        self.idempotent = true;
         self
     }
     fn photo(mut self) -> Row {
@@ -263,6 +294,43 @@ fn matrix(world: &World) -> Vec<Row> {
         row("GET", "/api/v1/listings", "/api/v1/listings?q=xoai".into()).public(200),
         row("GET", "/api/v1/listings/{id}", format!("/api/v1/listings/{}", world.listing_id)).public(200),
         row("GET", "/api/v1/farmers/{id}", format!("/api/v1/farmers/{}", world.farmer_id)).public(200),
+        row("POST", "/api/v1/quotes", "/api/v1/quotes".into())
+            .body(|w| json!({"items": [{"listing_id": w.listing_id, "quantity": 1}], "ward_code": WARD_DA_LAT}))
+            .public(200),
+        // Guests and buyers order; other people's tokens are not buyers.
+        row("POST", "/api/v1/orders", "/api/v1/orders".into())
+            .body(|w| json!({
+                "items": [{"listing_id": w.listing_id, "quantity": 1}],
+                "buyer": {"name": "Khách", "phone": fresh_phone()},
+                "address": {"ward_code": WARD_DA_LAT, "street": "2 Lê Lợi"},
+            }))
+            .idempotent()
+            .allow(&[Who::Anonymous, Who::Buyer], 201),
+        // An order is its buyer's: everyone else gets 404 (partners' keys are refused outright).
+        row("GET", "/api/v1/orders/{code}", format!("/api/v1/orders/{}", world.order_code))
+            .allow(&[Who::Buyer], 200)
+            .allow(&[Who::Anonymous], 404)
+            .allow(&[Who::Farmer, Who::OtherFarmer, Who::Helper, Who::OtherHelper, Who::RevokedHelper, Who::Operator], 404),
+        row("GET", "/api/v1/orders/{code}/qr.png", format!("/api/v1/orders/{}/qr.png", world.order_code))
+            .allow(&[Who::Buyer], 200)
+            .allow(&[Who::Anonymous], 404)
+            .allow(&[Who::Farmer, Who::OtherFarmer, Who::Helper, Who::OtherHelper, Who::RevokedHelper, Who::Operator], 404),
+        row("GET", "/api/v1/me/orders", "/api/v1/me/orders".into()).allow(&[Who::Buyer], 200),
+        row("GET", "/api/v1/me/shipments", "/api/v1/me/shipments".into()).acting_farmer(200),
+        // The farmer answers first; the helper, acting for the same farmer after that, finds it answered.
+        row("POST", "/api/v1/shipments/{id}/accept", format!("/api/v1/shipments/{}/accept", world.shipment_id))
+            .acting_farmer(409)
+            .allow(&[Who::Farmer], 204)
+            .allow(&[Who::OtherFarmer], 404),
+        row("POST", "/api/v1/shipments/{id}/reject", format!("/api/v1/shipments/{}/reject", world.shipment_id))
+            .body(|_| json!({"reason": "Hết hàng"}))
+            .acting_farmer(409)
+            .allow(&[Who::Farmer], 204)
+            .allow(&[Who::OtherFarmer], 404),
+        row("POST", "/api/v1/orders/{code}/cancel", format!("/api/v1/orders/{}/cancel", world.order_code))
+            .allow(&[Who::Buyer], 200)
+            .allow(&[Who::Anonymous], 404)
+            .allow(&[Who::Farmer, Who::OtherFarmer, Who::Helper, Who::OtherHelper, Who::RevokedHelper, Who::Operator], 404),
         // Last: it ends the sessions the rows above use.
         row("POST", "/api/v1/auth/logout", "/api/v1/auth/logout".into()).allow(&USERS, 204),
     ]
@@ -291,6 +359,9 @@ on_both_backends! {
                 }
                 if let Some(body) = row.body {
                     request = request.json(&body(&world));
+                }
+                if row.idempotent {
+                    request = request.header("Idempotency-Key", random_suffix());
                 }
                 if row.photo {
                     let (content_type, form) = photo_form(&sample::demo_photo(64, 48, 2), "p.jpg");

@@ -96,21 +96,32 @@ pub fn settings_for(data_dir: &std::path::Path, database_url: String, redis_url:
 
 impl TestApp {
     pub async fn sqlite() -> TestApp {
+        TestApp::sqlite_with(|_| {}).await
+    }
+
+    /// A SQLite app with adjusted settings.
+    pub async fn sqlite_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let url = data_dir.path().join("test.db").display().to_string();
-        let settings = settings_for(data_dir.path(), url, None);
+        let mut settings = settings_for(data_dir.path(), url, None);
+        adjust(&mut settings);
         TestApp::start(settings, data_dir, None).await
     }
 
     /// `None` (and a note on stderr) when no PostgreSQL is configured for tests.
     pub async fn postgres() -> Option<TestApp> {
+        TestApp::postgres_with(|_| {}).await
+    }
+
+    pub async fn postgres_with(adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
         let Some(database) = TestDatabase::create() else {
             eprintln!("TEST_DATABASE_URL not set: PostgreSQL variant skipped");
             return None;
         };
         let data_dir = tempfile::tempdir().expect("temp dir");
         let redis = std::env::var("TEST_REDIS_URL").ok().filter(|url| !url.is_empty());
-        let settings = settings_for(data_dir.path(), database.url.clone(), redis);
+        let mut settings = settings_for(data_dir.path(), database.url.clone(), redis);
+        adjust(&mut settings);
         Some(TestApp::start(settings, data_dir, Some(database)).await)
     }
 

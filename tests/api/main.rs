@@ -7,6 +7,7 @@ mod authorization;
 mod errors;
 mod listings;
 mod operations;
+mod orders;
 mod redis_outage;
 mod reference;
 mod schema;

@@ -1,0 +1,5 @@
+DROP TABLE outbox;
+DROP TABLE idempotency_keys;
+DROP TABLE order_lines;
+DROP TABLE shipments;
+DROP TABLE orders;

@@ -1,0 +1,384 @@
+//! Queries over orders, shipments, stock and idempotency keys.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::Conn;
+use crate::db::schema::{idempotency_keys, listings, order_lines, orders, provinces, shipments, users};
+use crate::error::AppError;
+use crate::with_conn;
+
+/// What an order needs to know of a listing.
+#[derive(Queryable, Clone)]
+pub struct OrderableListing {
+    pub id: i64,
+    pub farmer_id: i64,
+    pub title: String,
+    pub unit: String,
+    pub unit_weight_g: i32,
+    pub price_vnd: i64,
+    pub quantity: i64,
+    pub status: String,
+    pub province_code: i32,
+}
+
+pub fn orderable(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<OrderableListing>, AppError> {
+    Ok(with_conn!(conn, |c| listings::table
+        .filter(listings::id.eq_any(ids))
+        .select((
+            listings::id,
+            listings::farmer_id,
+            listings::title,
+            listings::unit,
+            listings::unit_weight_g,
+            listings::price_vnd,
+            listings::quantity,
+            listings::status,
+            listings::province_code,
+        ))
+        .load(c))?)
+}
+
+/// Takes `n` units if at least `n` are left and the listing is on sale: the one statement that makes
+/// overselling impossible (a CHECK keeps stock from going negative whatever happens).
+pub fn take_stock(conn: &mut Conn<'_>, listing_id: i64, n: i64) -> Result<bool, AppError> {
+    let taken = with_conn!(conn, |c| diesel::update(
+        listings::table
+            .filter(listings::id.eq(listing_id))
+            .filter(listings::quantity.ge(n))
+            .filter(listings::status.eq("active"))
+    )
+    .set((listings::quantity.eq(listings::quantity - n), listings::version.eq(listings::version + 1)))
+    .execute(c))?;
+    Ok(taken == 1)
+}
+
+pub fn put_back_stock(conn: &mut Conn<'_>, listing_id: i64, n: i64) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::update(listings::table.find(listing_id))
+        .set((listings::quantity.eq(listings::quantity + n), listings::version.eq(listings::version + 1)))
+        .execute(c))?;
+    Ok(())
+}
+
+pub fn region_of(conn: &mut Conn<'_>, province: i32) -> Result<String, AppError> {
+    Ok(with_conn!(conn, |c| provinces::table.find(province).select(provinces::region).first(c))?)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = orders)]
+pub struct NewOrder<'a> {
+    pub code: &'a str,
+    pub buyer_id: Option<i64>,
+    pub buyer_name: &'a str,
+    pub buyer_phone: &'a str,
+    pub buyer_email: Option<&'a str>,
+    pub ward_code: i32,
+    pub province_code: i32,
+    pub street: &'a str,
+    pub note: Option<&'a str>,
+    pub payment_method: &'a str,
+    pub payment_status: &'a str,
+    pub status: &'a str,
+    pub items_total_vnd: i64,
+    pub shipping_total_vnd: i64,
+    pub total_vnd: i64,
+    pub lang: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert_order(conn: &mut Conn<'_>, order: &NewOrder<'_>) -> Result<i64, AppError> {
+    Ok(with_conn!(conn, |c| diesel::insert_into(orders::table).values(order).returning(orders::id).get_result(c))?)
+}
+
+pub fn code_taken(conn: &mut Conn<'_>, code: &str) -> Result<bool, AppError> {
+    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(orders::table.filter(orders::code.eq(code))))
+        .get_result(c))?)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = shipments)]
+pub struct NewShipment {
+    pub order_id: i64,
+    pub farmer_id: i64,
+    pub status: &'static str,
+    pub weight_g: i64,
+    pub items_total_vnd: i64,
+    pub fee_vnd: i64,
+    pub stock_restored: bool,
+    pub respond_by: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert_shipment(conn: &mut Conn<'_>, shipment: &NewShipment) -> Result<i64, AppError> {
+    Ok(with_conn!(conn, |c| diesel::insert_into(shipments::table)
+        .values(shipment)
+        .returning(shipments::id)
+        .get_result(c))?)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = order_lines)]
+pub struct NewLine<'a> {
+    pub order_id: i64,
+    pub shipment_id: i64,
+    pub listing_id: i64,
+    pub title: &'a str,
+    pub unit: &'a str,
+    pub price_vnd: i64,
+    pub quantity: i64,
+    pub line_total_vnd: i64,
+}
+
+pub fn insert_line(conn: &mut Conn<'_>, line: &NewLine<'_>) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::insert_into(order_lines::table).values(line).execute(c))?;
+    Ok(())
+}
+
+#[derive(Queryable, Clone)]
+pub struct OrderRow {
+    pub id: i64,
+    pub code: String,
+    pub buyer_id: Option<i64>,
+    pub buyer_name: String,
+    pub buyer_phone: String,
+    pub buyer_email: Option<String>,
+    pub ward_code: i32,
+    pub street: String,
+    pub payment_method: String,
+    pub payment_status: String,
+    pub status: String,
+    pub items_total_vnd: i64,
+    pub shipping_total_vnd: i64,
+    pub total_vnd: i64,
+    pub lang: String,
+    pub created_at: NaiveDateTime,
+}
+
+macro_rules! order_columns {
+    () => {
+        (
+            orders::id,
+            orders::code,
+            orders::buyer_id,
+            orders::buyer_name,
+            orders::buyer_phone,
+            orders::buyer_email,
+            orders::ward_code,
+            orders::street,
+            orders::payment_method,
+            orders::payment_status,
+            orders::status,
+            orders::items_total_vnd,
+            orders::shipping_total_vnd,
+            orders::total_vnd,
+            orders::lang,
+            orders::created_at,
+        )
+    };
+}
+
+pub fn order_by_code(conn: &mut Conn<'_>, code: &str) -> Result<Option<OrderRow>, AppError> {
+    Ok(with_conn!(conn, |c| orders::table.filter(orders::code.eq(code)).select(order_columns!()).first(c).optional())?)
+}
+
+pub fn order_by_id(conn: &mut Conn<'_>, id: i64) -> Result<OrderRow, AppError> {
+    Ok(with_conn!(conn, |c| orders::table.find(id).select(order_columns!()).first(c))?)
+}
+
+pub fn buyer_order_ids(conn: &mut Conn<'_>, buyer_id: i64, limit: i64, offset: i64) -> Result<Vec<i64>, AppError> {
+    Ok(with_conn!(conn, |c| orders::table
+        .filter(orders::buyer_id.eq(buyer_id))
+        .order(orders::id.desc())
+        .select(orders::id)
+        .limit(limit)
+        .offset(offset)
+        .load(c))?)
+}
+
+pub fn set_order_status(
+    conn: &mut Conn<'_>,
+    id: i64,
+    status: &str,
+    payment_status: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::update(orders::table.find(id))
+        .set((orders::status.eq(status), orders::payment_status.eq(payment_status), orders::updated_at.eq(now)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// (id, farmer id, farmer name, status, weight, items total, fee, reject reason, created at)
+pub type ShipmentRow = (i64, i64, String, String, i64, i64, i64, Option<String>, NaiveDateTime);
+
+pub fn order_shipments(conn: &mut Conn<'_>, order_id: i64) -> Result<Vec<ShipmentRow>, AppError> {
+    Ok(with_conn!(conn, |c| shipments::table
+        .inner_join(users::table.on(users::id.eq(shipments::farmer_id)))
+        .filter(shipments::order_id.eq(order_id))
+        .order(shipments::id)
+        .select((
+            shipments::id,
+            shipments::farmer_id,
+            users::name,
+            shipments::status,
+            shipments::weight_g,
+            shipments::items_total_vnd,
+            shipments::fee_vnd,
+            shipments::reject_reason,
+            shipments::created_at,
+        ))
+        .load(c))?)
+}
+
+/// (shipment id, listing id, title, unit, price, quantity, line total)
+pub type LineRow = (i64, i64, String, String, i64, i64, i64);
+
+pub fn order_lines(conn: &mut Conn<'_>, order_id: i64) -> Result<Vec<LineRow>, AppError> {
+    Ok(with_conn!(conn, |c| order_lines::table
+        .filter(order_lines::order_id.eq(order_id))
+        .order(order_lines::id)
+        .select((
+            order_lines::shipment_id,
+            order_lines::listing_id,
+            order_lines::title,
+            order_lines::unit,
+            order_lines::price_vnd,
+            order_lines::quantity,
+            order_lines::line_total_vnd,
+        ))
+        .load(c))?)
+}
+
+/// (order id, farmer id, status) of a shipment.
+pub fn shipment(conn: &mut Conn<'_>, id: i64) -> Result<Option<(i64, i64, String)>, AppError> {
+    Ok(with_conn!(conn, |c| shipments::table
+        .find(id)
+        .select((shipments::order_id, shipments::farmer_id, shipments::status))
+        .first(c)
+        .optional())?)
+}
+
+/// Moves a shipment from one of `from` to `to`; `false` when it was not in one of them (a concurrent change won).
+pub fn move_shipment(
+    conn: &mut Conn<'_>,
+    id: i64,
+    from: &[&str],
+    to: &str,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
+    let moved = with_conn!(conn, |c| diesel::update(
+        shipments::table.filter(shipments::id.eq(id)).filter(shipments::status.eq_any(&from))
+    )
+    .set((shipments::status.eq(to), shipments::reject_reason.eq(reason), shipments::updated_at.eq(now)))
+    .execute(c))?;
+    Ok(moved == 1)
+}
+
+/// Puts a shipment's stock back, exactly once: the flag flips in the same transaction.
+pub fn restore_stock(conn: &mut Conn<'_>, shipment_id: i64) -> Result<(), AppError> {
+    let flipped = with_conn!(conn, |c| diesel::update(
+        shipments::table.filter(shipments::id.eq(shipment_id)).filter(shipments::stock_restored.eq(false))
+    )
+    .set(shipments::stock_restored.eq(true))
+    .execute(c))?;
+    if flipped == 0 {
+        return Ok(());
+    }
+    let lines: Vec<(i64, i64)> = with_conn!(conn, |c| order_lines::table
+        .filter(order_lines::shipment_id.eq(shipment_id))
+        .select((order_lines::listing_id, order_lines::quantity))
+        .load(c))?;
+    for (listing_id, quantity) in lines {
+        put_back_stock(conn, listing_id, quantity)?;
+    }
+    Ok(())
+}
+
+/// Shipments of a farmer, newest first: (shipment id, order id).
+pub fn farmer_shipment_orders(
+    conn: &mut Conn<'_>,
+    farmer_id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<(i64, i64)>, AppError> {
+    Ok(with_conn!(conn, |c| shipments::table
+        .filter(shipments::farmer_id.eq(farmer_id))
+        .order(shipments::id.desc())
+        .select((shipments::id, shipments::order_id))
+        .limit(limit)
+        .offset(offset)
+        .load(c))?)
+}
+
+pub fn farmer_email(conn: &mut Conn<'_>, farmer_id: i64) -> Result<Option<String>, AppError> {
+    Ok(with_conn!(conn, |c| users::table.find(farmer_id).select(users::email).first(c))?)
+}
+
+/// What an Idempotency-Key already knows.
+pub enum KeyState {
+    /// Never seen: this request owns it now.
+    Fresh,
+    /// Seen with another body.
+    Mismatch,
+    /// The first request is still being answered.
+    Running,
+    /// Answered: replay this.
+    Done(u16, String),
+}
+
+/// Claims a key in its own transaction, so a concurrent retry sees it as running.
+pub fn claim_key(
+    conn: &mut Conn<'_>,
+    scope: &str,
+    key: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> Result<KeyState, AppError> {
+    let row = (
+        idempotency_keys::scope.eq(scope),
+        idempotency_keys::idem_key.eq(key),
+        idempotency_keys::request_hash.eq(hash),
+        idempotency_keys::created_at.eq(now),
+    );
+    let inserted = with_conn!(conn, |c| diesel::insert_into(idempotency_keys::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    if inserted == 1 {
+        return Ok(KeyState::Fresh);
+    }
+    let (stored_hash, status, body): (String, Option<i32>, Option<String>) =
+        with_conn!(conn, |c| idempotency_keys::table
+            .find((scope, key))
+            .select((
+                idempotency_keys::request_hash,
+                idempotency_keys::response_status,
+                idempotency_keys::response_body
+            ))
+            .first(c))?;
+    Ok(match (stored_hash == hash, status, body) {
+        (false, _, _) => KeyState::Mismatch,
+        (true, Some(status), Some(body)) => KeyState::Done(u16::try_from(status).unwrap_or(500), body),
+        (true, _, _) => KeyState::Running,
+    })
+}
+
+pub fn complete_key(conn: &mut Conn<'_>, scope: &str, key: &str, status: u16, body: &str) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::update(idempotency_keys::table.find((scope, key)))
+        .set((idempotency_keys::response_status.eq(i32::from(status)), idempotency_keys::response_body.eq(body)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Forgets a key whose request failed before answering (so the client's retry can run again).
+pub fn release_key(conn: &mut Conn<'_>, scope: &str, key: &str) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::delete(
+        idempotency_keys::table.find((scope, key)).filter(idempotency_keys::response_status.is_null())
+    )
+    .execute(c))?;
+    Ok(())
+}
