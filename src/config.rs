@@ -54,6 +54,10 @@ pub struct Settings {
     #[arg(long, env = "NONGSAN_CONFIRM_HOURS", default_value_t = 24, global = true)]
     pub confirm_hours: u64,
 
+    /// Hours a bank-transfer order may stay unpaid before it is cancelled and its stock restored.
+    #[arg(long, env = "NONGSAN_UNPAID_HOURS", default_value_t = 24, global = true)]
+    pub unpaid_hours: u64,
+
     /// Bank (NAPAS BIN) and account that receive VietQR transfers.
     #[arg(long, env = "NONGSAN_BANK_BIN", default_value = "970436", global = true)]
     pub bank_bin: String,
@@ -98,6 +102,7 @@ impl Settings {
             mail_from: "Nông Sản <no-reply@nongsan.vn>".into(),
             catalogue_cache_secs: 30,
             confirm_hours: 24,
+            unpaid_hours: 24,
             bank_bin: "970436".into(),
             bank_account: "0011001234567".into(),
             workers: None,

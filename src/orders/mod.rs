@@ -38,7 +38,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(my_orders)
         .service(my_shipments)
         .service(accept_shipment)
-        .service(reject);
+        .service(reject)
+        .service(mark_paid);
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -627,29 +628,13 @@ async fn cancel_order(
     let cancelled = state
         .db
         .write(move |conn| {
-            if order.status != "placed" {
+            if !service::cancel_whole_order(conn, order.id, "theo yêu cầu của người mua")? {
                 return Err(AppError::new(
                     Kind::Conflict,
                     "order_not_cancellable",
                     Text::new("Đơn hàng này đã hủy.", "This order is already cancelled."),
                 ));
             }
-            for (id, ..) in store::order_shipments(conn, order.id)? {
-                if store::move_shipment(conn, id, &["pending", "accepted"], "cancelled", None, now())? {
-                    store::restore_stock(conn, id)?;
-                }
-            }
-            let payment = if order.payment_status == "paid" { "paid" } else { "void" };
-            store::set_order_status(conn, order.id, "cancelled", payment, now())?;
-            notify(
-                conn,
-                order.buyer_email.as_deref(),
-                format!("Đơn hàng {} đã hủy", order.code),
-                format!(
-                    "Xin chào {},\n\nĐơn hàng {} đã được hủy theo yêu cầu của bạn.\n\nNông Sản",
-                    order.buyer_name, order.code
-                ),
-            )?;
             load_order(conn, &state2, order.id)
         })
         .await?;
@@ -870,4 +855,68 @@ async fn reject(
         .await?;
     crate::listings::catalogue::invalidate(&state.cache).await;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// An operator records that a bank transfer arrived; the buyer is told.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Order code")),
+    responses(
+        (status = 200, description = "Marked as paid", body = Order),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Operators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not awaiting a transfer", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/orders/{code}/payment")]
+async fn mark_paid(
+    state: web::Data<AppState>,
+    _operator: crate::auth::Operator,
+    code: web::Path<String>,
+) -> Result<web::Json<Order>, AppError> {
+    let code = codes::normalise_order_code(&code).ok_or_else(AppError::not_found)?;
+    let state2 = state.clone();
+    let order = state
+        .db
+        .write(move |conn| {
+            let order = store::order_by_code(conn, &code)?.ok_or_else(AppError::not_found)?;
+            if !store::mark_paid(conn, order.id, now())? {
+                return Err(AppError::new(
+                    Kind::Conflict,
+                    "not_awaiting_transfer",
+                    Text::new("Đơn này không chờ chuyển khoản.", "This order is not awaiting a transfer."),
+                ));
+            }
+            notify(
+                conn,
+                order.buyer_email.as_deref(),
+                format!("Đã nhận thanh toán đơn {}", order.code),
+                format!(
+                    "Xin chào {},\n\nChúng tôi đã nhận được tiền chuyển khoản cho đơn {}.\n\nNông Sản",
+                    order.buyer_name, order.code
+                ),
+            )?;
+            load_order(conn, &state2, order.id)
+        })
+        .await?;
+    Ok(web::Json(order))
+}
+
+/// The maintenance loop of one instance: cancels what ran out of time (see `service::expire_due`).
+pub fn spawn_expiry(db: crate::db::Db, unpaid_hours: u64) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            ticks.tick().await;
+            match db.write(move |conn| service::expire_due(conn, now(), unpaid_hours)).await {
+                Ok(expired) if expired != service::Expired::default() => {
+                    tracing::info!(?expired, "expired orders and shipments")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "order expiry"),
+            }
+        }
+    });
 }

@@ -179,3 +179,63 @@ pub fn reject_shipment(conn: &mut Conn<'_>, shipment_id: i64, reason: &str) -> R
     )?;
     Ok(true)
 }
+
+/// Cancels an order and every shipment not yet answered or accepted, putting their stock back once.
+pub fn cancel_whole_order(conn: &mut Conn<'_>, order_id: i64, reason: &str) -> Result<bool, AppError> {
+    let order = store::order_by_id(conn, order_id)?;
+    if order.status != "placed" {
+        return Ok(false);
+    }
+    for (id, ..) in store::order_shipments(conn, order_id)? {
+        if store::move_shipment(conn, id, &["pending", "accepted"], "cancelled", Some(reason), now())? {
+            store::restore_stock(conn, id)?;
+        }
+    }
+    let payment = if order.payment_status == "paid" { "paid" } else { "void" };
+    store::set_order_status(conn, order_id, "cancelled", payment, now())?;
+    notify(
+        conn,
+        order.buyer_email.as_deref(),
+        format!("Đơn hàng {} đã hủy", order.code),
+        format!("Xin chào {},\n\nĐơn hàng {} đã được hủy ({reason}).\n\nNông Sản", order.buyer_name, order.code),
+    )?;
+    Ok(true)
+}
+
+/// What the maintenance loop did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Expired {
+    pub shipments: usize,
+    pub orders: usize,
+}
+
+/// Cancels shipments nobody answered by their deadline and bank-transfer orders unpaid after
+/// `unpaid_hours`, restoring stock. Each step is a conditional update, so several instances running it at
+/// once still cancel (and restore) each thing once.
+pub fn expire_due(conn: &mut Conn<'_>, now: NaiveDateTime, unpaid_hours: u64) -> Result<Expired, AppError> {
+    let mut expired = Expired::default();
+    for id in store::overdue_shipments(conn, now)? {
+        if store::move_shipment(conn, id, &["pending"], "cancelled", Some("farmer did not answer in time"), now)? {
+            store::restore_stock(conn, id)?;
+            expired.shipments += 1;
+            let (order_id, _, _) = store::shipment(conn, id)?.ok_or_else(AppError::not_found)?;
+            let order = store::order_by_id(conn, order_id)?;
+            notify(
+                conn,
+                order.buyer_email.as_deref(),
+                format!("Đơn hàng {}: người bán chưa xác nhận", order.code),
+                format!(
+                    "Xin chào {},\n\nNgười bán chưa xác nhận một phần đơn {} đúng hạn nên phần đó đã được hủy.\n\nNông Sản",
+                    order.buyer_name, order.code
+                ),
+            )?;
+        }
+    }
+    let cutoff = now - Duration::hours(i64::try_from(unpaid_hours).unwrap_or(24));
+    for id in store::unpaid_orders(conn, cutoff)? {
+        if cancel_whole_order(conn, id, "chưa nhận được chuyển khoản")? {
+            expired.orders += 1;
+        }
+    }
+    Ok(expired)
+}

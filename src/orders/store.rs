@@ -382,3 +382,37 @@ pub fn release_key(conn: &mut Conn<'_>, scope: &str, key: &str) -> Result<(), Ap
     .execute(c))?;
     Ok(())
 }
+
+/// Pending shipments whose farmer did not answer in time.
+pub fn overdue_shipments(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<Vec<i64>, AppError> {
+    Ok(with_conn!(conn, |c| shipments::table
+        .filter(shipments::status.eq("pending"))
+        .filter(shipments::respond_by.lt(now))
+        .select(shipments::id)
+        .limit(500)
+        .load(c))?)
+}
+
+/// Bank-transfer orders still unpaid since before `cutoff`.
+pub fn unpaid_orders(conn: &mut Conn<'_>, cutoff: NaiveDateTime) -> Result<Vec<i64>, AppError> {
+    Ok(with_conn!(conn, |c| orders::table
+        .filter(orders::status.eq("placed"))
+        .filter(orders::payment_status.eq("awaiting_transfer"))
+        .filter(orders::created_at.lt(cutoff))
+        .select(orders::id)
+        .limit(500)
+        .load(c))?)
+}
+
+/// Marks a transfer as received; `false` when the order was not awaiting one.
+pub fn mark_paid(conn: &mut Conn<'_>, id: i64, now: NaiveDateTime) -> Result<bool, AppError> {
+    let updated = with_conn!(conn, |c| diesel::update(
+        orders::table
+            .filter(orders::id.eq(id))
+            .filter(orders::payment_status.eq("awaiting_transfer"))
+            .filter(orders::status.eq("placed"))
+    )
+    .set((orders::payment_status.eq("paid"), orders::updated_at.eq(now)))
+    .execute(c))?;
+    Ok(updated == 1)
+}

@@ -315,6 +315,8 @@ fn matrix(world: &World) -> Vec<Row> {
             .allow(&[Who::Buyer], 200)
             .allow(&[Who::Anonymous], 404)
             .allow(&[Who::Farmer, Who::OtherFarmer, Who::Helper, Who::OtherHelper, Who::RevokedHelper, Who::Operator], 404),
+        row("POST", "/api/v1/admin/orders/{code}/payment", format!("/api/v1/admin/orders/{}/payment", world.order_code))
+            .allow(&[Who::Operator], 200),
         row("GET", "/api/v1/me/orders", "/api/v1/me/orders".into()).allow(&[Who::Buyer], 200),
         row("GET", "/api/v1/me/shipments", "/api/v1/me/shipments".into()).acting_farmer(200),
         // The farmer answers first; the helper, acting for the same farmer after that, finds it answered.

@@ -143,6 +143,38 @@ on_both_backends! {
         assert_eq!(stock(&app, &listing["id"]).await, 30, "stock restored exactly once");
     }
 
+    unanswered_shipments_and_unpaid_transfers_expire_and_give_their_stock_back(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let listing = app.listing(&farmer.token, "Bưởi da xanh", "40k", "100 kg").await;
+        TestApp::expect_json(order(&app, &random_suffix(), &guest_order(&listing["id"], 10, &fresh_phone())).await, 201).await;
+        let mut transfer = guest_order(&listing["id"], 5, &fresh_phone());
+        transfer["payment_method"] = json!("bank_transfer");
+        let paid = TestApp::expect_json(order(&app, &random_suffix(), &transfer).await, 201).await;
+        let unpaid = TestApp::expect_json(order(&app, &random_suffix(), &transfer).await, 201).await;
+        assert_eq!(stock(&app, &listing["id"]).await, 80);
+
+        let operator = app.operator_token().await;
+        let marked = app.request("POST", &format!("/api/v1/admin/orders/{}/payment", paid["code"].as_str().expect("code")), Some(&operator));
+        assert_eq!(TestApp::expect_json(marked.send().await.expect("sent"), 200).await["payment"]["status"], "paid");
+        // The paid order's farmer answers; the other two shipments are left unanswered.
+        let accept = app.request("POST", &format!("/api/v1/shipments/{}/accept", paid["shipments"][0]["id"]), Some(&farmer.token));
+        assert_eq!(accept.send().await.expect("sent").status(), 204);
+
+        let later = chrono::Utc::now().naive_utc() + chrono::Duration::hours(25);
+        let expired = app.db.write(move |conn| nongsan::orders::service::expire_due(conn, later, 24)).await.expect("expiry");
+        assert_eq!((expired.shipments, expired.orders), (2, 1), "two unanswered shipments, one unpaid order");
+        let again = app.db.write(move |conn| nongsan::orders::service::expire_due(conn, later, 24)).await.expect("expiry");
+        assert_eq!((again.shipments, again.orders), (0, 0), "nothing expires twice");
+        assert_eq!(stock(&app, &listing["id"]).await, 95, "only the paid, accepted shipment keeps its stock");
+        let code = unpaid["code"].as_str().expect("code");
+        let buyer = app.db.read({
+            let code = code.to_owned();
+            move |conn| nongsan::orders::store::order_by_code(conn, &code)
+        });
+        let row = buyer.await.expect("order").expect("exists");
+        assert_eq!((row.status.as_str(), row.payment_status.as_str()), ("cancelled", "void"));
+    }
+
     a_bank_transfer_order_carries_a_verifiable_vietqr(app) {
         let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
         let listing = app.listing(&farmer.token, "Hồ tiêu đen", "150k", "100 kg").await;
