@@ -128,8 +128,11 @@ impl TestApp {
     /// Starts the application as `main` does, with an in-memory mailer to read what it sent.
     pub async fn start(settings: Settings, data_dir: tempfile::TempDir, database: Option<TestDatabase>) -> TestApp {
         let mut components = Components::start(&settings).await.expect("components start");
-        let mailer = Mailer::in_memory(&settings).expect("mailer");
-        components.mailer = mailer.clone();
+        // Mail goes to memory unless a test points the app at a real SMTP server.
+        if settings.smtp_url.is_none() {
+            components.mailer = Mailer::in_memory(&settings).expect("mailer");
+        }
+        let mailer = components.mailer.clone();
         let db = components.db.clone();
         let app = Application::build(settings.clone(), components).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());

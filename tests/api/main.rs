@@ -11,3 +11,4 @@ mod orders;
 mod redis_outage;
 mod reference;
 mod schema;
+mod smtp;
