@@ -330,6 +330,9 @@ pub enum KeyState {
     Done(u16, String),
 }
 
+/// Longer than any order transaction can take (the database timeout is seconds).
+const ABANDONED_AFTER: chrono::Duration = chrono::Duration::seconds(120);
+
 /// Claims a key in its own transaction, so a concurrent retry sees it as running.
 pub fn claim_key(
     conn: &mut Conn<'_>,
@@ -351,18 +354,32 @@ pub fn claim_key(
     if inserted == 1 {
         return Ok(KeyState::Fresh);
     }
-    let (stored_hash, status, body): (String, Option<i32>, Option<String>) =
+    let (stored_hash, status, body, created_at): (String, Option<i32>, Option<String>, NaiveDateTime) =
         with_conn!(conn, |c| idempotency_keys::table
             .find((scope, key))
             .select((
                 idempotency_keys::request_hash,
                 idempotency_keys::response_status,
-                idempotency_keys::response_body
+                idempotency_keys::response_body,
+                idempotency_keys::created_at,
             ))
             .first(c))?;
     Ok(match (stored_hash == hash, status, body) {
         (false, _, _) => KeyState::Mismatch,
         (true, Some(status), Some(body)) => KeyState::Done(u16::try_from(status).unwrap_or(500), body),
+        // Claimed but never answered for this long: the instance that claimed it died before its order
+        // transaction committed (which would have answered it), so this request may take the key over.
+        (true, _, _) if created_at < now - ABANDONED_AFTER => {
+            let taken = with_conn!(conn, |c| diesel::update(
+                idempotency_keys::table
+                    .find((scope, key))
+                    .filter(idempotency_keys::response_status.is_null())
+                    .filter(idempotency_keys::created_at.eq(created_at))
+            )
+            .set(idempotency_keys::created_at.eq(now))
+            .execute(c))?;
+            if taken == 1 { KeyState::Fresh } else { KeyState::Running }
+        }
         (true, _, _) => KeyState::Running,
     })
 }

@@ -82,6 +82,28 @@ on_both_backends! {
         assert_problem(no_key, 400, "idempotency_key_required").await;
     }
 
+    a_retry_while_the_first_is_running_is_409_and_an_abandoned_claim_is_taken_over(app) {
+        use sha2::Digest;
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let listing = app.listing(&farmer.token, "Gạo ST25", "35k", "500 kg").await;
+        let phone = fresh_phone();
+        let body = guest_order(&listing["id"], 1, &phone);
+        let hash = hex::encode(sha2::Sha256::digest(serde_json::to_vec(&body).expect("json")));
+        let scope = format!("guest:+84{}", &phone.replace(' ', "")[1..]);
+        let claim = |key: String, minutes_ago: i64| {
+            let (scope, hash) = (scope.clone(), hash.clone());
+            let at = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(minutes_ago);
+            app.db.write(move |conn| nongsan::orders::store::claim_key(conn, &scope, &key, &hash, at).map(drop))
+        };
+        let running = random_suffix();
+        claim(running.clone(), 0).await.expect("claim");
+        assert_problem(order(&app, &running, &body).await, 409, "request_in_progress").await;
+        let abandoned = random_suffix();
+        claim(abandoned.clone(), 10).await.expect("claim");
+        TestApp::expect_json(order(&app, &abandoned, &body).await, 201).await;
+        assert_eq!(stock(&app, &listing["id"]).await, 499);
+    }
+
     a_two_farmer_basket_is_two_shipments_and_a_rejection_restores_that_farmers_stock(app) {
         let dak_lak = app.farmer(WARD_BUON_MA_THUOT).await;
         let lam_dong = app.farmer(WARD_DA_LAT).await;
