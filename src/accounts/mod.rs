@@ -264,6 +264,7 @@ async fn pin_login(
 #[post("/buyers")]
 async fn sign_up_buyer(
     state: web::Data<AppState>,
+    req: HttpRequest,
     ApiJson(body): ApiJson<BuyerSignupRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account = service::PasswordAccount {
@@ -277,13 +278,9 @@ async fn sign_up_buyer(
     };
     let (buyer_id, welcome_to) = service::open_password_account(&state.db, &account).await?;
     let session = session_answer(&state, buyer_id, Role::Buyer).await?;
-    service::notify(
-        &state,
-        welcome_to,
-        "Chào mừng bạn đến với Nông Sản",
-        format!("Xin chào {},\n\nTài khoản mua hàng của bạn đã sẵn sàng.\n\nNông Sản", session.user.name),
-    )
-    .await;
+    let lang = crate::error::Lang::of(&req);
+    let values = [("name", session.user.name.as_str())];
+    service::notify(&state, welcome_to, crate::mail::templates::Template::WelcomeBuyer, lang, &values).await;
     Ok(HttpResponse::Created().json(BuyerCreated {
         buyer: session.user,
         token: session.token,

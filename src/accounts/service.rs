@@ -10,9 +10,10 @@ use crate::auth::{ActingFarmer, Role};
 use crate::db::{Conn, Db};
 use crate::domain::account::{Password, parse_email, parse_name};
 use crate::domain::phone::Phone;
+use crate::error::Lang;
 use crate::error::{AppError, Kind, Text};
 use crate::helpers;
-use crate::mail::Email;
+use crate::mail::templates::Template;
 use crate::startup::AppState;
 use crate::validate;
 
@@ -275,10 +276,10 @@ pub fn load_profile(conn: &mut Conn<'_>, user_id: i64) -> Result<Profile, AppErr
 
 /// Sends a notice by email when the person has one. Delivery problems are logged, never shown: the
 /// account change itself succeeded. (The durable outbox arrives with ordering.)
-pub async fn notify(state: &AppState, to: Option<String>, subject: &str, body: String) {
+pub async fn notify(state: &AppState, to: Option<String>, template: Template, lang: Lang, values: &[(&str, &str)]) {
     let Some(to) = to else { return };
-    let email = Email { to, subject: subject.to_owned(), body };
+    let email = template.render(lang, &to, values);
     if let Err(error) = state.mailer.send(&email).await {
-        tracing::warn!(error = format!("{error:#}"), subject, "notice email not sent");
+        tracing::warn!(error = format!("{error:#}"), ?template, "notice email not sent");
     }
 }

@@ -220,18 +220,9 @@ async fn reset_pin(
     let audit = AuditEntry { actor_id: helper_id, farmer_id, action: "pin_reset", entity: "farmer", entity_id: None };
     service::replace_secret(&state.db, farmer_id, pin.expose().to_owned(), Some(audit)).await?;
     let farmer = state.db.read(move |conn| profile(conn, farmer_id)).await?;
-    service::notify(
-        &state,
-        farmer.email,
-        "Mã PIN của bạn đã được đặt lại",
-        format!(
-            "Xin chào {},\n\nMã PIN của bạn vừa được cán bộ hỗ trợ {} đặt lại lúc {} (giờ UTC). Nếu không phải bạn yêu cầu, \
-             hãy báo ngay cho nhóm hỗ trợ.\n\nNông Sản",
-            farmer.name,
-            helper.name,
-            now().format("%H:%M %d/%m/%Y")
-        ),
-    )
-    .await;
+    let time = now().format("%H:%M %d/%m/%Y").to_string();
+    let values = [("name", farmer.name.as_str()), ("helper", helper.name.as_str()), ("time", time.as_str())];
+    service::notify(&state, farmer.email, crate::mail::templates::Template::PinReset, crate::error::Lang::Vi, &values)
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }

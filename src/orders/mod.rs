@@ -24,6 +24,7 @@ use crate::domain::phone::Phone;
 use crate::error::{AppError, Kind, Lang, Problem, Text};
 use crate::http::{ApiJson, Page};
 use crate::listings::{FarmerRef, PlaceRef};
+use crate::mail::templates::{Template, lang_of};
 use crate::startup::AppState;
 use crate::validate;
 use service::{Item, check_items, notify, now, price_basket, reject_shipment, respond_by, take_all_stock};
@@ -544,22 +545,18 @@ async fn create_order(
                     )?;
                 }
                 let farmer_email = store::farmer_email(conn, group.farmer_id)?;
+                let hours = state2.settings.confirm_hours.to_string();
                 notify(
                     conn,
                     farmer_email.as_deref(),
-                    format!("Đơn hàng mới {code}"),
-                    format!("Bạn có đơn hàng mới {code}. Hãy mở ứng dụng để nhận hoặc từ chối đơn.\n\nNông Sản"),
+                    Template::NewOrder,
+                    Lang::Vi,
+                    &[("code", &code), ("hours", &hours)],
                 )?;
             }
-            notify(
-                conn,
-                buyer.email.as_deref(),
-                format!("Đã nhận đơn hàng {code}"),
-                format!(
-                    "Xin chào {},\n\nĐơn hàng {code} của bạn đã được ghi nhận: tổng {total} đồng. Người bán sẽ xác nhận sớm.\n\nNông Sản",
-                    buyer.name
-                ),
-            )?;
+            let total = total.to_string();
+            let values = [("name", buyer.name.as_str()), ("code", code.as_str()), ("total", total.as_str())];
+            notify(conn, buyer.email.as_deref(), Template::OrderPlaced, lang, &values)?;
             let order = load_order(conn, &state2, order_id)?;
             let body = serde_json::to_string(&order).map_err(AppError::internal)?;
             store::complete_key(conn, &scope, &key, 201, &body)?;
@@ -889,15 +886,8 @@ async fn mark_paid(
                     Text::new("Đơn này không chờ chuyển khoản.", "This order is not awaiting a transfer."),
                 ));
             }
-            notify(
-                conn,
-                order.buyer_email.as_deref(),
-                format!("Đã nhận thanh toán đơn {}", order.code),
-                format!(
-                    "Xin chào {},\n\nChúng tôi đã nhận được tiền chuyển khoản cho đơn {}.\n\nNông Sản",
-                    order.buyer_name, order.code
-                ),
-            )?;
+            let values = [("name", order.buyer_name.as_str()), ("code", order.code.as_str())];
+            notify(conn, order.buyer_email.as_deref(), Template::PaymentReceived, lang_of(&order.lang), &values)?;
             load_order(conn, &state2, order.id)
         })
         .await?;

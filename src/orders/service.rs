@@ -10,8 +10,9 @@ use super::store::{self, OrderableListing};
 use super::tariff::{Tariff, zone};
 use crate::db::Conn;
 use crate::domain::quantity::Unit;
+use crate::error::Lang;
 use crate::error::{AppError, FieldError, Kind, Text};
-use crate::mail::Email;
+use crate::mail::templates::{Template, lang_of};
 use crate::outbox;
 
 /// One line of a basket, as asked.
@@ -152,9 +153,15 @@ pub fn now() -> NaiveDateTime {
 }
 
 /// Queues an email if there is an address to send it to.
-pub fn notify(conn: &mut Conn<'_>, to: Option<&str>, subject: String, body: String) -> Result<(), AppError> {
+pub fn notify(
+    conn: &mut Conn<'_>,
+    to: Option<&str>,
+    template: Template,
+    lang: Lang,
+    values: &[(&str, &str)],
+) -> Result<(), AppError> {
     match to {
-        Some(to) => outbox::enqueue(conn, &Email { to: to.to_owned(), subject, body }, now()),
+        Some(to) => outbox::enqueue(conn, &template.render(lang, to, values), now()),
         None => Ok(()),
     }
 }
@@ -167,16 +174,8 @@ pub fn reject_shipment(conn: &mut Conn<'_>, shipment_id: i64, reason: &str) -> R
     store::restore_stock(conn, shipment_id)?;
     let (order_id, _, _) = store::shipment(conn, shipment_id)?.ok_or_else(AppError::not_found)?;
     let order = store::order_by_id(conn, order_id)?;
-    notify(
-        conn,
-        order.buyer_email.as_deref(),
-        format!("Đơn hàng {}: người bán không nhận một phần đơn", order.code),
-        format!(
-            "Xin chào {},\n\nNgười bán không thể giao một phần đơn hàng {} (lý do: {reason}). Phần hàng này đã được hủy; \
-             bạn không phải trả tiền cho phần đó.\n\nNông Sản",
-            order.buyer_name, order.code
-        ),
-    )?;
+    let values = [("name", order.buyer_name.as_str()), ("code", order.code.as_str()), ("reason", reason)];
+    notify(conn, order.buyer_email.as_deref(), Template::ShipmentRejected, lang_of(&order.lang), &values)?;
     Ok(true)
 }
 
@@ -193,12 +192,8 @@ pub fn cancel_whole_order(conn: &mut Conn<'_>, order_id: i64, reason: &str) -> R
     }
     let payment = if order.payment_status == "paid" { "paid" } else { "void" };
     store::set_order_status(conn, order_id, "cancelled", payment, now())?;
-    notify(
-        conn,
-        order.buyer_email.as_deref(),
-        format!("Đơn hàng {} đã hủy", order.code),
-        format!("Xin chào {},\n\nĐơn hàng {} đã được hủy ({reason}).\n\nNông Sản", order.buyer_name, order.code),
-    )?;
+    let values = [("name", order.buyer_name.as_str()), ("code", order.code.as_str()), ("reason", reason)];
+    notify(conn, order.buyer_email.as_deref(), Template::OrderCancelled, lang_of(&order.lang), &values)?;
     Ok(true)
 }
 
@@ -220,15 +215,8 @@ pub fn expire_due(conn: &mut Conn<'_>, now: NaiveDateTime, unpaid_hours: u64) ->
             expired.shipments += 1;
             let (order_id, _, _) = store::shipment(conn, id)?.ok_or_else(AppError::not_found)?;
             let order = store::order_by_id(conn, order_id)?;
-            notify(
-                conn,
-                order.buyer_email.as_deref(),
-                format!("Đơn hàng {}: người bán chưa xác nhận", order.code),
-                format!(
-                    "Xin chào {},\n\nNgười bán chưa xác nhận một phần đơn {} đúng hạn nên phần đó đã được hủy.\n\nNông Sản",
-                    order.buyer_name, order.code
-                ),
-            )?;
+            let values = [("name", order.buyer_name.as_str()), ("code", order.code.as_str())];
+            notify(conn, order.buyer_email.as_deref(), Template::ShipmentExpired, lang_of(&order.lang), &values)?;
         }
     }
     let cutoff = now - Duration::hours(i64::try_from(unpaid_hours).unwrap_or(24));

@@ -1,5 +1,7 @@
 //! Email behind one small interface: `.eml` files in `<data dir>/outbox` by default, an SMTP server with
-//! `SMTP_URL`, or memory (tests).
+//! `SMTP_URL`, or memory (tests). What the emails say lives in `assets/email/` (see `templates`).
+
+pub mod templates;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
