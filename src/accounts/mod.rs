@@ -14,7 +14,7 @@ use crate::auth::secrets::hash_secret;
 use crate::auth::{AnyUser, FarmerSelf, Me, Role, wrong_role};
 use crate::domain::account::{Password, Pin, parse_email, parse_name};
 use crate::domain::phone::Phone;
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, Problem, Text};
 use crate::http::{ApiJson, ApiQuery, Page};
 use crate::startup::AppState;
 use crate::validate;
@@ -66,6 +66,8 @@ pub struct Profile {
     pub ward: Option<WardRef>,
     /// Helpers: their community team.
     pub team: Option<TeamRef>,
+    /// Farmers: new orders are accepted without a tap.
+    pub auto_accept: Option<bool>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -140,6 +142,8 @@ pub struct ProfileUpdate {
     pub name: Option<String>,
     pub email: Option<String>,
     pub ward_code: Option<i32>,
+    /// Farmers: accept every new order automatically.
+    pub auto_accept: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -388,7 +392,13 @@ async fn update_me(
     let name = body.name.as_deref().map(parse_name).transpose().map_err(|e| e.at("name"));
     let email = body.email.as_deref().map(parse_email).transpose().map_err(|e| e.at("email"));
     let (name, email) = validate!(name, email);
-    let change = store::ProfileChange { name, email, ward_code: body.ward_code, updated_at: now() };
+    let change = store::ProfileChange {
+        name,
+        email,
+        ward_code: body.ward_code,
+        auto_accept: body.auto_accept,
+        updated_at: now(),
+    };
     let profile = state
         .db
         .write(move |conn| {
@@ -399,6 +409,13 @@ async fn update_me(
                 Me::Farmer(acting) => {
                     service::audit(conn, acting, "update_profile", "farmer", None)?;
                     acting.farmer_id
+                }
+                Me::Other(_) if change.auto_accept.is_some() => {
+                    return Err(AppError::invalid_field(
+                        "auto_accept",
+                        "farmers_only",
+                        Text::new("Chỉ nông dân mới tự động nhận đơn.", "Only farmers accept orders."),
+                    ));
                 }
                 Me::Other(user) => user.id,
             };

@@ -270,6 +270,7 @@ pub fn load_profile(conn: &mut Conn<'_>, user_id: i64) -> Result<Profile, AppErr
         email: record.email,
         ward,
         team,
+        auto_accept: (role == Role::Farmer).then_some(record.auto_accept),
         created_at: record.created_at.and_utc(),
     })
 }

@@ -149,6 +149,7 @@ pub struct ProfileRecord {
     pub province_name: Option<String>,
     pub team_id: Option<i64>,
     pub team_name: Option<String>,
+    pub auto_accept: bool,
     pub created_at: NaiveDateTime,
 }
 
@@ -169,6 +170,7 @@ pub fn profile(conn: &mut Conn<'_>, user_id: i64) -> Result<ProfileRecord, AppEr
             provinces::name.nullable(),
             users::team_id,
             teams::name.nullable(),
+            users::auto_accept,
             users::created_at,
         ))
         .first(c))?)
@@ -180,6 +182,7 @@ pub struct ProfileChange {
     pub name: Option<String>,
     pub email: Option<String>,
     pub ward_code: Option<i32>,
+    pub auto_accept: Option<bool>,
     pub updated_at: NaiveDateTime,
 }
 

@@ -76,6 +76,7 @@ diesel::table! {
         consent_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        auto_accept -> Bool,
     }
 }
 

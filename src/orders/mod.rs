@@ -514,12 +514,13 @@ async fn create_order(
                 },
             )?;
             for group in &basket.groups {
+                let (farmer_email, auto_accept) = store::farmer_preferences(conn, group.farmer_id)?;
                 let shipment_id = store::insert_shipment(
                     conn,
                     &store::NewShipment {
                         order_id,
                         farmer_id: group.farmer_id,
-                        status: "pending",
+                        status: if auto_accept { "accepted" } else { "pending" },
                         weight_g: group.weight_g,
                         items_total_vnd: group.items_total_vnd,
                         fee_vnd: group.fee_vnd,
@@ -544,7 +545,6 @@ async fn create_order(
                         },
                     )?;
                 }
-                let farmer_email = store::farmer_email(conn, group.farmer_id)?;
                 let hours = state2.settings.confirm_hours.to_string();
                 notify(
                     conn,

@@ -314,8 +314,9 @@ pub fn farmer_shipment_orders(
         .load(c))?)
 }
 
-pub fn farmer_email(conn: &mut Conn<'_>, farmer_id: i64) -> Result<Option<String>, AppError> {
-    Ok(with_conn!(conn, |c| users::table.find(farmer_id).select(users::email).first(c))?)
+/// (email, accepts automatically) of a farmer.
+pub fn farmer_preferences(conn: &mut Conn<'_>, farmer_id: i64) -> Result<(Option<String>, bool), AppError> {
+    Ok(with_conn!(conn, |c| users::table.find(farmer_id).select((users::email, users::auto_accept)).first(c))?)
 }
 
 /// What an Idempotency-Key already knows.

@@ -197,6 +197,18 @@ on_both_backends! {
         assert_eq!((row.status.as_str(), row.payment_status.as_str()), ("cancelled", "void"));
     }
 
+    a_farmer_with_auto_accept_gets_accepted_shipments(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let me = app.request("PATCH", "/api/v1/me", Some(&farmer.token)).json(&json!({"auto_accept": true})).send().await.expect("sent");
+        assert_eq!(TestApp::expect_json(me, 200).await["auto_accept"], true);
+        let listing = app.listing(&farmer.token, "Trứng gà ta", "4k", "300 quả").await;
+        let placed = TestApp::expect_json(order(&app, &random_suffix(), &guest_order(&listing["id"], 10, &fresh_phone())).await, 201).await;
+        assert_eq!(placed["shipments"][0]["status"], "accepted");
+        let buyer = TestApp::expect_json(app.post("/api/v1/buyers", None, &json!({"name": "Mai", "email": format!("m-{}@example.vn", random_suffix()), "password": "buyer-password"})).await, 201).await;
+        let refused = app.request("PATCH", "/api/v1/me", buyer["token"].as_str()).json(&json!({"auto_accept": true})).send().await.expect("sent");
+        assert_eq!(assert_problem(refused, 422, "validation_failed").await["errors"][0]["code"], "farmers_only");
+    }
+
     a_bank_transfer_order_carries_a_verifiable_vietqr(app) {
         let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
         let listing = app.listing(&farmer.token, "Hồ tiêu đen", "150k", "100 kg").await;

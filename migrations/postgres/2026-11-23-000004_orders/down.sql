@@ -1,3 +1,4 @@
+ALTER TABLE users DROP COLUMN auto_accept;
 DROP TABLE outbox;
 DROP TABLE idempotency_keys;
 DROP TABLE order_lines;

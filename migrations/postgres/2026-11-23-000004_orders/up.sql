@@ -80,3 +80,6 @@ CREATE TABLE outbox (
     sent_at         TIMESTAMP
 );
 CREATE INDEX outbox_pending_idx ON outbox (next_attempt_at) WHERE status = 'pending';
+
+-- Farmers who take every order without a tap.
+ALTER TABLE users ADD COLUMN auto_accept BOOLEAN NOT NULL DEFAULT FALSE;
