@@ -53,6 +53,8 @@ CREATE TABLE order_lines (
     line_total_vnd BIGINT  NOT NULL CHECK (line_total_vnd > 0)
 );
 CREATE INDEX order_lines_shipment_id_idx ON order_lines (shipment_id);
+-- Loading an order reads its lines; without this every order read scans all lines.
+CREATE INDEX order_lines_order_id_idx ON order_lines (order_id, id);
 
 -- One row per Idempotency-Key and caller: the request's hash and, once done, the answer to replay.
 CREATE TABLE idempotency_keys (
