@@ -477,7 +477,7 @@ async fn create_order(
     let buyer_id = user.map(|u| u.id);
     let (scope, key) = (scope.to_owned(), key.to_owned());
     let state2 = state.clone();
-    let order_id = state
+    let order = state
         .db
         .write(move |conn| {
             crate::accounts::service::check_ward(conn, ward_code)?;
@@ -560,12 +560,11 @@ async fn create_order(
             let order = load_order(conn, &state2, order_id)?;
             let body = serde_json::to_string(&order).map_err(AppError::internal)?;
             store::complete_key(conn, &scope, &key, 201, &body)?;
-            Ok(order_id)
+            Ok(order)
         })
         .await?;
     crate::listings::catalogue::invalidate(&state.cache).await;
-    let state3 = state.clone();
-    state.db.read(move |conn| load_order(conn, &state3, order_id)).await
+    Ok(order)
 }
 
 /// The order, for its buyer (token) or a guest who gives the order's phone; anyone else gets 404.
