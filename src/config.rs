@@ -58,6 +58,10 @@ pub struct Settings {
     #[arg(long, env = "NONGSAN_UNPAID_HOURS", default_value_t = 24, global = true)]
     pub unpaid_hours: u64,
 
+    /// Claims of one job that may run out without a pickup before the job is flagged for an operator.
+    #[arg(long, env = "NONGSAN_MAX_CLAIM_ATTEMPTS", default_value_t = 3, global = true)]
+    pub max_claim_attempts: i32,
+
     /// Bank (NAPAS BIN) and account that receive VietQR transfers.
     #[arg(long, env = "NONGSAN_BANK_BIN", default_value = "970436", global = true)]
     pub bank_bin: String,
@@ -103,6 +107,7 @@ impl Settings {
             catalogue_cache_secs: 30,
             confirm_hours: 24,
             unpaid_hours: 24,
+            max_claim_attempts: 3,
             bank_bin: "970436".into(),
             bank_account: "0011001234567".into(),
             workers: None,

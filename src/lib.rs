@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod fulfilment;
 pub mod health;
 pub mod helpers;
 pub mod http;

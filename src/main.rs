@@ -7,7 +7,7 @@ use nongsan::config::Settings;
 use nongsan::error::{AppError, Lang};
 use nongsan::listings::demo::{DEMO_PIN, seed_demo};
 use nongsan::startup::{Application, Components, connect_database, openapi, prepare_database};
-use nongsan::{orders, outbox, telemetry};
+use nongsan::{fulfilment, orders, outbox, telemetry};
 use rand::distr::{Alphanumeric, SampleString};
 
 /// nongsan: agricultural e-marketplace backend. Runs on SQLite out of the box; set DATABASE_URL,
@@ -83,6 +83,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry::spawn_metrics_upkeep();
             outbox::spawn_sender(components.db.clone(), components.mailer.clone());
             orders::spawn_expiry(components.db.clone(), settings.unpaid_hours);
+            fulfilment::spawn_lease_sweeper(components.db.clone(), settings.max_claim_attempts);
             Application::build(settings, components)?.run_until_stopped().await?;
         }
         Command::Migrate => {

@@ -21,7 +21,7 @@ use crate::listings::categories::Categories;
 use crate::mail::Mailer;
 use crate::media::MediaStore;
 use crate::orders::tariff::Tariff;
-use crate::{accounts, admin, health, helpers, listings, orders, partners, reference, telemetry};
+use crate::{accounts, admin, fulfilment, health, helpers, listings, orders, partners, reference, telemetry};
 
 /// Largest JSON body accepted (photos have their own limit).
 const JSON_BODY_LIMIT: usize = 64 * 1024;
@@ -125,6 +125,7 @@ where
             .configure(listings::routes)
             .configure(orders::routes)
             .configure(partners::routes)
+            .configure(fulfilment::routes)
             .configure(admin::routes),
     )
 }

@@ -263,6 +263,72 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        channel -> Text,
+    }
+}
+
+diesel::table! {
+    cod_remittances (id) {
+        id -> BigInt,
+        partner_id -> BigInt,
+        remittance_id -> Text,
+        amount_vnd -> BigInt,
+        request_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fulfilment_jobs (id) {
+        id -> BigInt,
+        shipment_id -> BigInt,
+        order_id -> BigInt,
+        pickup_province_code -> Integer,
+        pickup_ward_code -> Integer,
+        dropoff_province_code -> Integer,
+        dropoff_ward_code -> Integer,
+        weight_g -> BigInt,
+        cod_vnd -> BigInt,
+        declared_value_vnd -> BigInt,
+        item_summary -> Text,
+        status -> Text,
+        partner_id -> Nullable<BigInt>,
+        lease_id -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+        needs_operator -> Bool,
+        tracking_code -> Nullable<Text>,
+        cod_collected_vnd -> Nullable<BigInt>,
+        remittance_id -> Nullable<BigInt>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_events (id) {
+        id -> BigInt,
+        job_id -> BigInt,
+        partner_id -> BigInt,
+        event_id -> Text,
+        status -> Text,
+        applied -> Bool,
+        occurred_at -> Timestamp,
+        recorded_at -> Timestamp,
+        tracking_code -> Nullable<Text>,
+        carrier_status -> Nullable<Text>,
+        note -> Nullable<Text>,
+        cod_collected_vnd -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    partner_webhooks (partner_id) {
+        partner_id -> BigInt,
+        url -> Text,
+        secret -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -283,6 +349,13 @@ diesel::joinable!(listing_photos -> listings (listing_id));
 diesel::joinable!(listing_photos -> media (media_id));
 diesel::joinable!(shipments -> orders (order_id));
 diesel::joinable!(order_lines -> shipments (shipment_id));
+diesel::joinable!(fulfilment_jobs -> shipments (shipment_id));
+diesel::joinable!(fulfilment_jobs -> orders (order_id));
+diesel::joinable!(fulfilment_jobs -> partners (partner_id));
+diesel::joinable!(fulfilment_jobs -> cod_remittances (remittance_id));
+diesel::joinable!(job_events -> fulfilment_jobs (job_id));
+diesel::joinable!(cod_remittances -> partners (partner_id));
+diesel::joinable!(partner_webhooks -> partners (partner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     provinces,
@@ -306,4 +379,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_lines,
     idempotency_keys,
     outbox,
+    cod_remittances,
+    fulfilment_jobs,
+    job_events,
+    partner_webhooks,
 );

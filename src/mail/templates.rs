@@ -15,10 +15,14 @@ pub enum Template {
     PaymentReceived,
     WelcomeBuyer,
     PinReset,
+    ParcelPickedUp,
+    ParcelOutForDelivery,
+    ParcelDelivered,
+    ParcelDeliveryFailed,
 }
 
 impl Template {
-    pub const ALL: [Template; 8] = [
+    pub const ALL: [Template; 12] = [
         Template::OrderPlaced,
         Template::NewOrder,
         Template::ShipmentRejected,
@@ -27,6 +31,10 @@ impl Template {
         Template::PaymentReceived,
         Template::WelcomeBuyer,
         Template::PinReset,
+        Template::ParcelPickedUp,
+        Template::ParcelOutForDelivery,
+        Template::ParcelDelivered,
+        Template::ParcelDeliveryFailed,
     ];
 
     fn source(self, lang: Lang) -> &'static str {
@@ -47,6 +55,10 @@ impl Template {
             Template::PaymentReceived => pick!("payment_received"),
             Template::WelcomeBuyer => pick!("welcome_buyer"),
             Template::PinReset => pick!("pin_reset"),
+            Template::ParcelPickedUp => pick!("parcel_picked_up"),
+            Template::ParcelOutForDelivery => pick!("parcel_out_for_delivery"),
+            Template::ParcelDelivered => pick!("parcel_delivered"),
+            Template::ParcelDeliveryFailed => pick!("parcel_delivery_failed"),
         }
     }
 

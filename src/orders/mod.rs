@@ -22,6 +22,7 @@ use crate::auth::{ActingFarmer, AnyUser, MaybeUser, Role, SessionUser, wrong_rol
 use crate::domain::account::{parse_email, parse_name};
 use crate::domain::phone::Phone;
 use crate::error::{AppError, Kind, Lang, Problem, Text};
+use crate::fulfilment::service::{Delivery, open_jobs};
 use crate::http::{ApiJson, Page};
 use crate::listings::{FarmerRef, PlaceRef};
 use crate::mail::templates::{Template, lang_of};
@@ -125,6 +126,8 @@ pub struct Shipment {
     pub fee_vnd: i64,
     pub reject_reason: Option<String>,
     pub lines: Vec<OrderLine>,
+    /// The way to the buyer, once a carrier job exists: status, carrier, tracking code, timeline.
+    pub delivery: Option<Delivery>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -198,6 +201,7 @@ fn load_order(conn: &mut crate::db::Conn<'_>, state: &AppState, order_id: i64) -
     let order = store::order_by_id(conn, order_id)?;
     let shipments = store::order_shipments(conn, order_id)?;
     let lines = store::order_lines(conn, order_id)?;
+    let mut deliveries = crate::fulfilment::service::deliveries(conn, order_id)?;
     let (ward, _) = ward_name(conn, order.ward_code)?;
     let shipments = shipments
         .into_iter()
@@ -221,6 +225,7 @@ fn load_order(conn: &mut crate::db::Conn<'_>, state: &AppState, order_id: i64) -
                     line_total_vnd: *line_total_vnd,
                 })
                 .collect(),
+            delivery: deliveries.remove(&id),
         })
         .collect();
     let vietqr = (order.payment_method == "bank_transfer" && order.payment_status == "awaiting_transfer")
@@ -554,6 +559,7 @@ async fn create_order(
                     &[("code", &code), ("hours", &hours)],
                 )?;
             }
+            open_jobs(conn, order_id, now)?;
             let total = total.to_string();
             let values = [("name", buyer.name.as_str()), ("code", code.as_str()), ("total", total.as_str())];
             notify(conn, buyer.email.as_deref(), Template::OrderPlaced, lang, &values)?;
@@ -609,7 +615,7 @@ async fn get_order(
     responses(
         (status = 200, description = "Cancelled", body = Order),
         (status = 404, description = "No such order for this caller", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already cancelled, or a parcel is already with the carrier", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/orders/{code}/cancel")]
@@ -799,6 +805,8 @@ async fn accept_shipment(
             if !store::move_shipment(conn, id, &["pending"], "accepted", None, now())? {
                 return Err(shipment_conflict(&status));
             }
+            let (order_id, _, _) = store::shipment(conn, id)?.ok_or_else(AppError::not_found)?;
+            open_jobs(conn, order_id, now())?;
             audit(conn, &acting, "accept_shipment", "shipment", Some(id.to_string()))
         })
         .await?;
@@ -816,7 +824,7 @@ async fn accept_shipment(
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such shipment of this farmer", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already answered", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already answered, or the parcel is already with the carrier", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason given", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -885,6 +893,7 @@ async fn mark_paid(
                     Text::new("Đơn này không chờ chuyển khoản.", "This order is not awaiting a transfer."),
                 ));
             }
+            open_jobs(conn, order.id, now())?;
             let values = [("name", order.buyer_name.as_str()), ("code", order.code.as_str())];
             notify(conn, order.buyer_email.as_deref(), Template::PaymentReceived, lang_of(&order.lang), &values)?;
             load_order(conn, &state2, order.id)

@@ -12,6 +12,7 @@ use crate::db::Conn;
 use crate::domain::quantity::Unit;
 use crate::error::Lang;
 use crate::error::{AppError, FieldError, Kind, Text};
+use crate::fulfilment::service as fulfilment;
 use crate::mail::templates::{Template, lang_of};
 use crate::outbox;
 
@@ -168,6 +169,7 @@ pub fn notify(
 
 /// A farmer turns a shipment down: its stock goes back (once) and the buyer is told.
 pub fn reject_shipment(conn: &mut Conn<'_>, shipment_id: i64, reason: &str) -> Result<bool, AppError> {
+    fulfilment::cancel_job(conn, shipment_id, now())?;
     if !store::move_shipment(conn, shipment_id, &["pending", "accepted"], "rejected", Some(reason), now())? {
         return Ok(false);
     }
@@ -179,13 +181,16 @@ pub fn reject_shipment(conn: &mut Conn<'_>, shipment_id: i64, reason: &str) -> R
     Ok(true)
 }
 
-/// Cancels an order and every shipment not yet answered or accepted, putting their stock back once.
+/// Cancels an order and every shipment not yet answered or accepted, putting their stock back once; 409 once
+/// a parcel has been picked up.
 pub fn cancel_whole_order(conn: &mut Conn<'_>, order_id: i64, reason: &str) -> Result<bool, AppError> {
     let order = store::order_by_id(conn, order_id)?;
     if order.status != "placed" {
         return Ok(false);
     }
     for (id, ..) in store::order_shipments(conn, order_id)? {
+        // Refuses (and so rolls the whole cancellation back) once any parcel is with a carrier.
+        fulfilment::cancel_job(conn, id, now())?;
         if store::move_shipment(conn, id, &["pending", "accepted"], "cancelled", Some(reason), now())? {
             store::restore_stock(conn, id)?;
         }

@@ -1,7 +1,7 @@
 //! Reference data: provinces, their communes/wards and produce categories. Public and cached.
 
 pub mod seed;
-mod store;
+pub mod store;
 
 use std::time::Duration;
 

@@ -1,5 +1,7 @@
 //! Queries over the reference tables.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 
 use crate::db::Conn;
@@ -86,4 +88,22 @@ pub fn categories(conn: &mut Conn<'_>) -> Result<Vec<CategoryRecord>, AppError> 
         .order(categories::sort_order)
         .select(CategoryRecord::as_select())
         .load(c))?)
+}
+
+/// Names of some communes, by code.
+pub fn ward_names(conn: &mut Conn<'_>, codes: &[i32]) -> Result<HashMap<i32, String>, AppError> {
+    let rows: Vec<(i32, String)> = with_conn!(conn, |c| wards::table
+        .filter(wards::code.eq_any(codes))
+        .select((wards::code, wards::name))
+        .load(c))?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Names of some provinces, by code.
+pub fn province_names(conn: &mut Conn<'_>, codes: &[i32]) -> Result<HashMap<i32, String>, AppError> {
+    let rows: Vec<(i32, String)> = with_conn!(conn, |c| provinces::table
+        .filter(provinces::code.eq_any(codes))
+        .select((provinces::code, provinces::name))
+        .load(c))?;
+    Ok(rows.into_iter().collect())
 }

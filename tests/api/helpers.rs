@@ -281,6 +281,7 @@ pub const WARD_BUON_MA_THUOT: i32 = 24133;
 pub const WARD_DA_LAT: i32 = 24778;
 pub const WARD_EA_KAO: i32 = 24169;
 
+#[derive(Clone)]
 pub struct Farmer {
     pub id: i64,
     pub token: String,
@@ -363,5 +364,61 @@ impl TestApp {
     pub async fn listing(&self, token: &str, title: &str, price: &str, quantity: &str) -> Value {
         let body = json!({"title": title, "price": price, "quantity": quantity});
         TestApp::expect_json(self.post("/api/v1/listings", Some(token), &body).await, 201).await
+    }
+}
+
+/// The Đắk Lắk province code (Buôn Ma Thuột and Ea Kao are in it).
+pub const PROVINCE_DAK_LAK: i32 = 66;
+
+/// An order placed and accepted, so its one shipment is an open fulfilment job picked up in Đắk Lắk.
+pub struct OpenJob {
+    pub order_code: String,
+    pub buyer_phone: String,
+    pub farmer: Farmer,
+}
+
+impl TestApp {
+    /// A farmer in Buôn Ma Thuột with auto-accept on and one listing; `jobs` COD orders of one unit each
+    /// (1 kg, 80,000 VND + fee) from guests in Đà Lạt, each becoming one open job.
+    pub async fn open_jobs(&self, jobs: usize) -> Vec<OpenJob> {
+        let farmer = self.farmer(WARD_BUON_MA_THUOT).await;
+        let auto = self.request("PATCH", "/api/v1/me", Some(&farmer.token)).json(&json!({"auto_accept": true}));
+        assert_eq!(auto.send().await.expect("sent").status(), 200);
+        let listing = self.listing(&farmer.token, "Sầu riêng Ri6", "80k/kg", &format!("{} kg", jobs * 2)).await;
+        let mut open = Vec::with_capacity(jobs);
+        for _ in 0..jobs {
+            let phone = fresh_phone();
+            let body = json!({
+                "items": [{"listing_id": listing["id"], "quantity": 1}],
+                "buyer": {"name": "Lê Mai", "phone": phone, "email": "mai@example.vn"},
+                "address": {"ward_code": WARD_DA_LAT, "street": "12 Trần Phú"},
+            });
+            let placed = self
+                .request("POST", "/api/v1/orders", None)
+                .header("Idempotency-Key", random_suffix())
+                .json(&body)
+                .send()
+                .await
+                .expect("sent");
+            let order = TestApp::expect_json(placed, 201).await;
+            open.push(OpenJob {
+                order_code: order["code"].as_str().expect("code").to_owned(),
+                buyer_phone: phone,
+                farmer: farmer.clone(),
+            });
+        }
+        open
+    }
+
+    /// Claims jobs with a partner key: the answer's `jobs`.
+    pub async fn claim(&self, key: &str, limit: i64, lease_seconds: i64) -> Vec<Value> {
+        let body = json!({"limit": limit, "lease_seconds": lease_seconds});
+        let claimed = TestApp::expect_json(self.post("/api/v1/partner/jobs/claim", Some(key), &body).await, 200).await;
+        claimed["jobs"].as_array().expect("jobs").clone()
+    }
+
+    /// Reports a job event with a partner key.
+    pub async fn job_event(&self, key: &str, job_id: i64, event: &Value) -> reqwest::Response {
+        self.post(&format!("/api/v1/partner/jobs/{job_id}/events"), Some(key), event).await
     }
 }

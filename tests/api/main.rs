@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod authorization;
 mod errors;
+mod fulfilment;
 mod listings;
 mod operations;
 mod orders;

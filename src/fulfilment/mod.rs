@@ -1,0 +1,600 @@
+//! Fulfilment: partners (postal and logistics companies) pull jobs, one per accepted shipment, claim them
+//! under leases with fencing tokens, and report a forward-only status history that buyers, farmers and
+//! helpers all see as the shipment's timeline.
+
+pub mod machine;
+pub mod service;
+pub mod store;
+pub mod webhooks;
+
+use std::collections::HashMap;
+
+use actix_web::{get, post, web};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{Operator, Partner};
+use crate::db::Conn;
+use crate::error::{AppError, FieldError, Problem, Text};
+use crate::http::{ApiJson, ApiQuery, Page};
+use crate::listings::PlaceRef;
+use crate::orders::service::now;
+use crate::startup::AppState;
+use machine::JobStatus;
+use service::{Event, LEASE_SECONDS, Outcome};
+use store::{JobFilter, JobRow};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_jobs)
+        .service(claim_jobs)
+        .service(get_job)
+        .service(release_job)
+        .service(extend_lease)
+        .service(report_event)
+        .service(flagged_jobs);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Stop {
+    pub ward: PlaceRef,
+    pub province: PlaceRef,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Contact {
+    pub name: String,
+    pub phone: Option<String>,
+    pub address: String,
+}
+
+/// What only the partner holding a job sees.
+#[derive(Serialize, ToSchema)]
+pub struct JobDetails {
+    pub order_code: String,
+    /// What is in the parcel, e.g. "Sầu riêng Ri6 × 20 kg".
+    pub items: String,
+    pub pickup: Contact,
+    pub dropoff: Contact,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Lease {
+    /// Fencing token: needed to release, extend, and for the first report until pickup.
+    pub lease_id: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Job {
+    pub id: i64,
+    pub status: JobStatus,
+    pub pickup: Stop,
+    pub dropoff: Stop,
+    pub weight_g: i64,
+    /// Cash to collect from the buyer (0 when paid by transfer).
+    pub cod_vnd: i64,
+    pub declared_value_vnd: i64,
+    /// Claims of this job that ran out without a pickup.
+    pub attempts: i32,
+    pub tracking_code: Option<String>,
+    pub cod_collected_vnd: Option<i64>,
+    /// Names, phones, streets and contents: only once this partner has claimed the job.
+    pub details: Option<JobDetails>,
+    /// The live lease, while the job is claimed by this partner.
+    pub lease: Option<Lease>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobList {
+    pub jobs: Vec<Job>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClaimedJobs {
+    pub jobs: Vec<Job>,
+}
+
+/// Builds the views of some jobs; `holder` sees the details of the jobs it holds.
+fn job_views(conn: &mut Conn<'_>, jobs: Vec<JobRow>, holder: Option<i64>) -> Result<Vec<Job>, AppError> {
+    let held: Vec<i64> =
+        jobs.iter().filter(|job| holder.is_some() && job.partner_id == holder).map(|job| job.id).collect();
+    let contacts: HashMap<i64, store::ContactRow> =
+        store::contacts(conn, &held)?.into_iter().map(|row| (row.0, row)).collect();
+    let ward_codes: Vec<i32> = jobs.iter().flat_map(|job| [job.pickup_ward_code, job.dropoff_ward_code]).collect();
+    let wards = crate::reference::store::ward_names(conn, &ward_codes)?;
+    let province_codes: Vec<i32> =
+        jobs.iter().flat_map(|job| [job.pickup_province_code, job.dropoff_province_code]).collect();
+    let provinces = crate::reference::store::province_names(conn, &province_codes)?;
+    let place = |code: i32, names: &HashMap<i32, String>| PlaceRef {
+        code,
+        name: names.get(&code).cloned().unwrap_or_default(),
+    };
+    let stop = |ward: i32, province: i32| Stop { ward: place(ward, &wards), province: place(province, &provinces) };
+    jobs.into_iter()
+        .map(|job| {
+            let status = JobStatus::parse(&job.status)
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("job {} is {}", job.id, job.status)))?;
+            let pickup = stop(job.pickup_ward_code, job.pickup_province_code);
+            let dropoff = stop(job.dropoff_ward_code, job.dropoff_province_code);
+            let details =
+                contacts.get(&job.id).map(|(_, code, farmer, farmer_phone, buyer, buyer_phone, street)| JobDetails {
+                    order_code: code.clone(),
+                    items: job.item_summary.clone(),
+                    pickup: Contact {
+                        name: farmer.clone(),
+                        phone: farmer_phone.clone(),
+                        address: format!("{}, {}", pickup.ward.name, pickup.province.name),
+                    },
+                    dropoff: Contact {
+                        name: buyer.clone(),
+                        phone: Some(buyer_phone.clone()),
+                        address: format!("{street}, {}, {}", dropoff.ward.name, dropoff.province.name),
+                    },
+                });
+            let lease = match (&job.lease_id, job.lease_expires_at, details.is_some()) {
+                (Some(lease_id), Some(expires_at), true) => {
+                    Some(Lease { lease_id: lease_id.clone(), expires_at: expires_at.and_utc() })
+                }
+                _ => None,
+            };
+            Ok(Job {
+                id: job.id,
+                status,
+                pickup,
+                dropoff,
+                weight_g: job.weight_g,
+                cod_vnd: job.cod_vnd,
+                declared_value_vnd: job.declared_value_vnd,
+                attempts: job.attempts,
+                tracking_code: job.tracking_code,
+                cod_collected_vnd: job.cod_collected_vnd,
+                details,
+                lease,
+                created_at: job.created_at.and_utc(),
+            })
+        })
+        .collect()
+}
+
+/// The provinces a partner serves.
+fn served_provinces(conn: &mut Conn<'_>, partner_id: i64) -> Result<Vec<i32>, AppError> {
+    let (_, provinces) = crate::partners::store::partner(conn, partner_id)?.ok_or_else(AppError::not_found)?;
+    Ok(provinces)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobQuery {
+    /// `available` (default: open to claim in the partner's provinces) or a status of the partner's own jobs.
+    pub status: Option<String>,
+    /// Only jobs picked up in this province.
+    pub province: Option<i32>,
+    /// Page size, 1 to 100 (default 20).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn parse_status(field: &str, text: &str, allowed: impl Fn(JobStatus) -> bool) -> Result<JobStatus, AppError> {
+    JobStatus::parse(text).filter(|status| allowed(*status)).ok_or_else(|| {
+        let names: Vec<&str> = JobStatus::ALL.into_iter().filter(|s| allowed(*s)).map(JobStatus::as_str).collect();
+        AppError::invalid_field(
+            field,
+            "status_unknown",
+            Text::new(
+                format!("Trạng thái phải là một trong: {}.", names.join(", ")),
+                format!("The status must be one of: {}.", names.join(", ")),
+            ),
+        )
+    })
+}
+
+/// Jobs open to claim in the partner's provinces (no names, phones or streets), or the partner's own jobs in
+/// a status (with details).
+#[utoipa::path(
+    tag = "fulfilment",
+    security(("bearer" = [])),
+    params(JobQuery),
+    responses(
+        (status = 200, description = "One page of jobs", body = JobList),
+        (status = 401, description = "No or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Partner keys only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown status or province, bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/partner/jobs")]
+async fn list_jobs(
+    state: web::Data<AppState>,
+    Partner(key): Partner,
+    ApiQuery(query): ApiQuery<JobQuery>,
+) -> Result<web::Json<JobList>, AppError> {
+    let page = Page::from_query(query.limit, query.cursor.as_deref())?;
+    let status = parse_status("status", query.status.as_deref().unwrap_or("available"), |_| true)?;
+    let jobs = state
+        .db
+        .read(move |conn| {
+            let mut provinces = served_provinces(conn, key.partner_id)?;
+            if let Some(province) = query.province {
+                if !provinces.contains(&province) {
+                    return Err(AppError::invalid_field(
+                        "province",
+                        "province_not_served",
+                        Text::new("Đơn vị không phục vụ tỉnh này.", "This partner does not serve that province."),
+                    ));
+                }
+                provinces = vec![province];
+            }
+            let filter = match status {
+                JobStatus::Available => JobFilter::Available(&provinces),
+                other => JobFilter::Held(key.partner_id, other.as_str()),
+            };
+            let mut rows = store::list_jobs(conn, &filter, page.fetch_limit(), page.offset)?;
+            if let JobFilter::Held(..) = filter {
+                rows.retain(|job| provinces.contains(&job.pickup_province_code));
+            }
+            job_views(conn, rows, Some(key.partner_id))
+        })
+        .await?;
+    let (jobs, next_cursor) = page.finish(jobs);
+    Ok(web::Json(JobList { jobs, next_cursor }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ClaimRequest {
+    /// How many jobs to take at most, 1 to 100 (default 10).
+    pub limit: Option<i64>,
+    /// How long the claim holds without a pickup, 1 to 86,400 seconds (default 900).
+    pub lease_seconds: Option<i64>,
+}
+
+fn check_lease_seconds(value: Option<i64>) -> Result<i64, FieldError> {
+    let seconds = value.unwrap_or(900);
+    if LEASE_SECONDS.contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err(FieldError::new(
+            "lease_seconds",
+            "lease_seconds_range",
+            Text::new("`lease_seconds` từ 1 đến 86.400.", "`lease_seconds` must be 1 to 86,400."),
+        ))
+    }
+}
+
+/// Claims up to `limit` open jobs in the partner's provinces, atomically: each job goes to exactly one
+/// partner. The answer carries their full details and the lease (fencing token) that holds them.
+#[utoipa::path(
+    tag = "fulfilment",
+    security(("bearer" = [])),
+    request_body = ClaimRequest,
+    responses(
+        (status = 200, description = "The jobs now held (possibly none)", body = ClaimedJobs),
+        (status = 401, description = "No or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Partner keys only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad `limit` or `lease_seconds`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/partner/jobs/claim")]
+async fn claim_jobs(
+    state: web::Data<AppState>,
+    Partner(key): Partner,
+    ApiJson(body): ApiJson<ClaimRequest>,
+) -> Result<web::Json<ClaimedJobs>, AppError> {
+    let limit = body.limit.unwrap_or(10);
+    let limit = if (1..=100).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(FieldError::new(
+            "limit",
+            "limit_out_of_range",
+            Text::new("`limit` từ 1 đến 100.", "`limit` must be 1 to 100."),
+        ))
+    };
+    let lease_seconds = check_lease_seconds(body.lease_seconds);
+    let (limit, lease_seconds) = crate::validate!(limit, lease_seconds);
+    let jobs = state
+        .db
+        .write(move |conn| {
+            let provinces = served_provinces(conn, key.partner_id)?;
+            let jobs = service::claim(conn, key.partner_id, &provinces, limit, lease_seconds, now())?;
+            job_views(conn, jobs, Some(key.partner_id))
+        })
+        .await?;
+    Ok(web::Json(ClaimedJobs { jobs }))
+}
+
+/// One job: without names, phones or streets unless this partner holds it. 404 for jobs of other provinces or
+/// held by another partner.
+#[utoipa::path(
+    tag = "fulfilment",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job", body = Job),
+        (status = 401, description = "No or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Partner keys only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job for this partner", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/partner/jobs/{id}")]
+async fn get_job(
+    state: web::Data<AppState>,
+    Partner(key): Partner,
+    id: web::Path<i64>,
+) -> Result<web::Json<Job>, AppError> {
+    let id = id.into_inner();
+    let job = state
+        .db
+        .read(move |conn| {
+            let provinces = served_provinces(conn, key.partner_id)?;
+            let job = service::visible_job(conn, id, key.partner_id, &provinces)?;
+            job_views(conn, vec![job], Some(key.partner_id))
+        })
+        .await?;
+    job.into_iter().next().map(web::Json).ok_or_else(AppError::not_found)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReleaseRequest {
+    pub lease_id: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ExtendRequest {
+    pub lease_id: String,
+    /// The lease's new length from now, 1 to 86,400 seconds (default 900).
+    pub lease_seconds: Option<i64>,
+}
+
+/// Runs a lease operation on a job this partner can see, then answers with the job.
+async fn with_lease(
+    state: &web::Data<AppState>,
+    partner_id: i64,
+    id: i64,
+    operation: impl FnOnce(&mut Conn<'_>) -> Result<(), AppError> + Send + 'static,
+) -> Result<web::Json<Job>, AppError> {
+    let job = state
+        .db
+        .write(move |conn| {
+            let provinces = served_provinces(conn, partner_id)?;
+            service::visible_job(conn, id, partner_id, &provinces)?;
+            operation(conn)?;
+            let jobs = store::jobs(conn, &[id])?;
+            job_views(conn, jobs, Some(partner_id))
+        })
+        .await?;
+    job.into_iter().next().map(web::Json).ok_or_else(AppError::not_found)
+}
+
+/// Gives a claimed job back before pickup, so another partner can take it at once.
+#[utoipa::path(
+    tag = "fulfilment",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    request_body = ReleaseRequest,
+    responses(
+        (status = 200, description = "Released: the job is open to claim again", body = Job),
+        (status = 401, description = "No or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Partner keys only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job for this partner", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The lease is not live (expired or replaced)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/partner/jobs/{id}/release")]
+async fn release_job(
+    state: web::Data<AppState>,
+    Partner(key): Partner,
+    id: web::Path<i64>,
+    ApiJson(body): ApiJson<ReleaseRequest>,
+) -> Result<web::Json<Job>, AppError> {
+    let id = id.into_inner();
+    with_lease(&state, key.partner_id, id, move |conn| service::release(conn, id, &body.lease_id, now())).await
+}
+
+/// Extends a claim's lease, e.g. when the van is late; the lease must still be live.
+#[utoipa::path(
+    tag = "fulfilment",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    request_body = ExtendRequest,
+    responses(
+        (status = 200, description = "The job with its new lease end", body = Job),
+        (status = 401, description = "No or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Partner keys only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job for this partner", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The lease is not live (expired or replaced)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad `lease_seconds`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/partner/jobs/{id}/extend")]
+async fn extend_lease(
+    state: web::Data<AppState>,
+    Partner(key): Partner,
+    id: web::Path<i64>,
+    ApiJson(body): ApiJson<ExtendRequest>,
+) -> Result<web::Json<Job>, AppError> {
+    let seconds = check_lease_seconds(body.lease_seconds).map_err(|e| AppError::validation(vec![e]))?;
+    let id = id.into_inner();
+    with_lease(&state, key.partner_id, id, move |conn| service::extend(conn, id, &body.lease_id, seconds, now())).await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EventRequest {
+    /// The partner's own id for this report (1 to 100 characters): a resend with the same id is a no-op.
+    pub event_id: String,
+    /// picked_up, pickup_failed, in_transit, out_for_delivery, delivery_failed, delivered, returning,
+    /// returned, lost or damaged.
+    pub status: String,
+    pub occurred_at: DateTime<Utc>,
+    /// Required until the job is picked up: the live lease of the claim.
+    pub lease_id: Option<String>,
+    pub tracking_code: Option<String>,
+    /// The carrier's own status text.
+    pub carrier_status: Option<String>,
+    pub note: Option<String>,
+    /// On delivery of a COD job: the cash collected.
+    pub cod_collected_vnd: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventAnswer {
+    /// `applied` (the job moved), `late` (recorded only: the job had moved past it) or `duplicate` (this
+    /// `event_id` was recorded before; nothing changed).
+    pub outcome: String,
+    pub job: Job,
+}
+
+/// Optional text of at most `max` characters, trimmed; empty counts as absent.
+fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            "text_too_long",
+            Text::new(
+                format!("`{field}` tối đa {max} ký tự, không có ký tự điều khiển."),
+                format!("`{field}` is at most {max} characters, without control characters."),
+            ),
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+/// Reports a step of a job this partner holds. States only move forward: a late report is recorded but
+/// moves nothing, an impossible one is 409 with the current state, a repeated `event_id` is accepted once.
+#[utoipa::path(
+    tag = "fulfilment",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    request_body = EventRequest,
+    responses(
+        (status = 200, description = "Applied, recorded as late, or a duplicate", body = EventAnswer),
+        (status = 401, description = "No or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Partner keys only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job for this partner", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Impossible transition, not claimed, or the lease is not live", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad status, time, text, lease or COD amount", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/partner/jobs/{id}/events")]
+async fn report_event(
+    state: web::Data<AppState>,
+    Partner(key): Partner,
+    id: web::Path<i64>,
+    ApiJson(body): ApiJson<EventRequest>,
+) -> Result<web::Json<EventAnswer>, AppError> {
+    let event_id = match optional_text("event_id", Some(&body.event_id), 100) {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(FieldError::new(
+            "event_id",
+            "event_id_required",
+            Text::new(
+                "Cần `event_id` để không ghi trùng.",
+                "`event_id` is required, so a resend is not recorded twice.",
+            ),
+        )),
+        Err(error) => Err(error),
+    };
+    let status = parse_status("status", &body.status, JobStatus::is_reportable)
+        .map_err(|_| FieldError::new("status", "status_unknown", Text::new(
+            "Trạng thái không hợp lệ: picked_up, pickup_failed, in_transit, out_for_delivery, delivery_failed, delivered, returning, returned, lost, damaged.",
+            "Unknown status: use picked_up, pickup_failed, in_transit, out_for_delivery, delivery_failed, delivered, returning, returned, lost, damaged.",
+        )));
+    let occurred_at = if body.occurred_at.naive_utc() <= now() + Duration::hours(1) {
+        Ok(body.occurred_at.naive_utc())
+    } else {
+        Err(FieldError::new(
+            "occurred_at",
+            "occurred_in_future",
+            Text::new("`occurred_at` không được ở tương lai.", "`occurred_at` cannot be in the future."),
+        ))
+    };
+    let tracking_code = optional_text("tracking_code", body.tracking_code.as_deref(), 64);
+    let carrier_status = optional_text("carrier_status", body.carrier_status.as_deref(), 100);
+    let note = optional_text("note", body.note.as_deref(), 500);
+    let (event_id, status, occurred_at, tracking_code, carrier_status, note) =
+        crate::validate!(event_id, status, occurred_at, tracking_code, carrier_status, note);
+    let (id, partner_id, max_attempts) = (id.into_inner(), key.partner_id, state.settings.max_claim_attempts);
+    let answer = state
+        .db
+        .write(move |conn| {
+            let provinces = served_provinces(conn, partner_id)?;
+            let job = service::visible_job(conn, id, partner_id, &provinces)?;
+            let event = Event {
+                event_id: &event_id,
+                status,
+                occurred_at,
+                lease_id: body.lease_id.as_deref(),
+                tracking_code: tracking_code.as_deref(),
+                carrier_status: carrier_status.as_deref(),
+                note: note.as_deref(),
+                cod_collected_vnd: body.cod_collected_vnd,
+            };
+            let outcome = service::record_event(conn, &job, partner_id, &event, max_attempts, now())?;
+            let jobs = store::jobs(conn, &[id])?;
+            let job = job_views(conn, jobs, Some(partner_id))?.into_iter().next().ok_or_else(AppError::not_found)?;
+            let outcome = match outcome {
+                Outcome::Applied => "applied",
+                Outcome::Late => "late",
+                Outcome::Duplicate => "duplicate",
+            };
+            Ok(EventAnswer { outcome: outcome.to_owned(), job })
+        })
+        .await?;
+    Ok(web::Json(answer))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FlaggedJobPage {
+    pub items: Vec<Job>,
+    pub next_cursor: Option<String>,
+}
+
+/// Open jobs whose claims ran out too often without a pickup: an operator should call the farmer.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(crate::accounts::PageQuery),
+    responses(
+        (status = 200, description = "One page of flagged jobs", body = FlaggedJobPage),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Operators only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/jobs/flagged")]
+async fn flagged_jobs(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    ApiQuery(query): ApiQuery<crate::accounts::PageQuery>,
+) -> Result<web::Json<FlaggedJobPage>, AppError> {
+    let page = Page::from_query(query.limit, query.cursor.as_deref())?;
+    let jobs = state
+        .db
+        .read(move |conn| {
+            let rows = store::list_jobs(conn, &JobFilter::NeedsOperator, page.fetch_limit(), page.offset)?;
+            job_views(conn, rows, None)
+        })
+        .await?;
+    let (items, next_cursor) = page.finish(jobs);
+    Ok(web::Json(FlaggedJobPage { items, next_cursor }))
+}
+
+/// The lease sweeper of one instance: jobs whose lease ran out go back to the pool (see
+/// `store::sweep_expired_leases`; safe with several instances).
+pub fn spawn_lease_sweeper(db: crate::db::Db, max_attempts: i32) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            ticks.tick().await;
+            match db.write(move |conn| store::sweep_expired_leases(conn, now(), max_attempts)).await {
+                Ok(0) => {}
+                Ok(returned) => tracing::info!(returned, "leases ran out; jobs open to claim again"),
+                Err(error) => tracing::warn!(%error, "lease sweeper"),
+            }
+        }
+    });
+}

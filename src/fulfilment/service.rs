@@ -1,0 +1,370 @@
+//! Fulfilment rules: when a shipment becomes a job, claims and leases, applying partners' events, and
+//! cancelling before pickup. Each function runs inside the caller's transaction.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDateTime};
+use rand::Rng;
+
+use super::machine::{JobStatus, Step, step};
+use super::store::{self, JobChange, JobRow, NewEvent, NewJob};
+use super::webhooks;
+use crate::db::Conn;
+use crate::error::{AppError, Kind, Text};
+use crate::mail::templates::{Template, lang_of};
+use crate::orders::service::notify;
+use crate::orders::store as orders;
+
+/// Opens a job for every accepted shipment of the order that has none, once the order is cash on delivery
+/// or paid: a carrier should not collect goods nobody will pay for. Safe to call again (one job per shipment).
+pub fn open_jobs(conn: &mut Conn<'_>, order_id: i64, now: NaiveDateTime) -> Result<(), AppError> {
+    let order = orders::order_by_id(conn, order_id)?;
+    let cash_on_delivery = order.payment_method == "cod";
+    if order.status != "placed" || !(cash_on_delivery || order.payment_status == "paid") {
+        return Ok(());
+    }
+    for (shipment_id, pickup_ward, pickup_province, weight_g, items_total_vnd, fee_vnd) in
+        store::shipments_without_job(conn, order_id)?
+    {
+        let summary = store::shipment_lines(conn, shipment_id)?
+            .into_iter()
+            .map(|(title, unit, quantity)| format!("{title} × {quantity} {unit}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let job = NewJob {
+            shipment_id,
+            order_id,
+            pickup_province_code: pickup_province,
+            pickup_ward_code: pickup_ward,
+            dropoff_province_code: order.province_code,
+            dropoff_ward_code: order.ward_code,
+            weight_g,
+            cod_vnd: if cash_on_delivery { items_total_vnd + fee_vnd } else { 0 },
+            declared_value_vnd: items_total_vnd,
+            item_summary: &summary,
+            status: "available",
+            attempts: 0,
+            needs_operator: false,
+            created_at: now,
+            updated_at: now,
+        };
+        if let Some(id) = store::insert_job(conn, &job)? {
+            webhooks::enqueue(conn, pickup_province, webhooks::JOB_AVAILABLE, id, now)?;
+        }
+    }
+    Ok(())
+}
+
+fn picked_up_already() -> AppError {
+    AppError::new(
+        Kind::Conflict,
+        "already_picked_up",
+        Text::new(
+            "Hàng đã được giao cho đơn vị vận chuyển nên không thể hủy nữa.",
+            "The parcel is already with the carrier, so it can no longer be cancelled.",
+        ),
+    )
+}
+
+/// Cancels the shipment's job, if it has one, before the parcel leaves the farm; 409 once it has.
+pub fn cancel_job(conn: &mut Conn<'_>, shipment_id: i64, now: NaiveDateTime) -> Result<(), AppError> {
+    let Some(job) = store::job_of_shipment(conn, shipment_id)? else { return Ok(()) };
+    let status = JobStatus::parse(&job.status).ok_or_else(|| unknown_status(&job))?;
+    if status == JobStatus::Cancelled {
+        return Ok(());
+    }
+    if !matches!(status, JobStatus::Available | JobStatus::Claimed) {
+        return Err(picked_up_already());
+    }
+    // The holder keeps the job (so its events get a clear 409), but its lease ends.
+    let change = JobChange {
+        status: Some("cancelled"),
+        lease_id: Some(None),
+        lease_expires_at: Some(None),
+        updated_at: Some(now),
+        ..JobChange::default()
+    };
+    store::change_job(conn, job.id, &change)?;
+    webhooks::enqueue(conn, job.pickup_province_code, webhooks::JOB_CANCELLED, job.id, now)
+}
+
+fn unknown_status(job: &JobRow) -> AppError {
+    AppError::internal(anyhow::anyhow!("job {} has unknown status {}", job.id, job.status))
+}
+
+/// A fresh fencing token.
+fn new_lease_id() -> String {
+    format!("lse_{:032x}", rand::rng().random::<u128>())
+}
+
+pub const LEASE_SECONDS: std::ops::RangeInclusive<i64> = 1..=86_400;
+
+/// Claims up to `limit` jobs for a partner under one new lease.
+pub fn claim(
+    conn: &mut Conn<'_>,
+    partner_id: i64,
+    provinces: &[i32],
+    limit: i64,
+    lease_seconds: i64,
+    now: NaiveDateTime,
+) -> Result<Vec<JobRow>, AppError> {
+    let lease_id = new_lease_id();
+    let expires_at = now + Duration::seconds(lease_seconds);
+    let ids = store::claim(conn, partner_id, provinces, limit, (&lease_id, expires_at), now)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    store::jobs(conn, &ids)
+}
+
+fn lease_refused() -> AppError {
+    AppError::new(
+        Kind::Conflict,
+        "lease_not_live",
+        Text::new(
+            "Lượt nhận việc này đã hết hạn hoặc không còn hiệu lực; hãy nhận lại việc.",
+            "This lease has expired or was replaced; claim the job again.",
+        ),
+    )
+}
+
+/// The job if this partner may see it: open to claim in a province it serves, or held by it.
+pub fn visible_job(conn: &mut Conn<'_>, id: i64, partner_id: i64, provinces: &[i32]) -> Result<JobRow, AppError> {
+    let job = store::job(conn, id)?.ok_or_else(AppError::not_found)?;
+    let held = job.partner_id == Some(partner_id);
+    let open = job.status == "available" && provinces.contains(&job.pickup_province_code);
+    if held || open { Ok(job) } else { Err(AppError::not_found()) }
+}
+
+pub fn extend(
+    conn: &mut Conn<'_>,
+    id: i64,
+    lease_id: &str,
+    lease_seconds: i64,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    if store::extend_lease(conn, id, lease_id, now + Duration::seconds(lease_seconds), now)? {
+        Ok(())
+    } else {
+        Err(lease_refused())
+    }
+}
+
+pub fn release(conn: &mut Conn<'_>, id: i64, lease_id: &str, now: NaiveDateTime) -> Result<(), AppError> {
+    if store::release(conn, id, lease_id, now)? { Ok(()) } else { Err(lease_refused()) }
+}
+
+/// A partner's report on a job, checked.
+pub struct Event<'a> {
+    pub event_id: &'a str,
+    pub status: JobStatus,
+    pub occurred_at: NaiveDateTime,
+    pub lease_id: Option<&'a str>,
+    pub tracking_code: Option<&'a str>,
+    pub carrier_status: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub cod_collected_vnd: Option<i64>,
+}
+
+/// What became of an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The job moved to the event's status.
+    Applied,
+    /// Recorded in the history; the job had already moved past it.
+    Late,
+    /// The same `event_id` was recorded before; nothing changed.
+    Duplicate,
+}
+
+fn job_state_conflict(current: &str) -> AppError {
+    AppError::new(
+        Kind::Conflict,
+        "job_state",
+        Text::new(
+            format!("Không thể chuyển trạng thái: việc đang ở trạng thái {current}."),
+            format!("Impossible transition: the job is {current}."),
+        ),
+    )
+}
+
+/// Applies (or records) one event of the partner holding the job.
+pub fn record_event(
+    conn: &mut Conn<'_>,
+    job: &JobRow,
+    partner_id: i64,
+    event: &Event<'_>,
+    max_attempts: i32,
+    now: NaiveDateTime,
+) -> Result<Outcome, AppError> {
+    if store::recorded_event(conn, job.id, event.event_id)?.is_some() {
+        return Ok(Outcome::Duplicate);
+    }
+    if job.partner_id != Some(partner_id) {
+        // Open to claim, but not this partner's yet.
+        return Err(job_state_conflict(&job.status));
+    }
+    let current = JobStatus::parse(&job.status).ok_or_else(|| unknown_status(job))?;
+    if current == JobStatus::Claimed {
+        let live = job.lease_expires_at.is_some_and(|end| end > now);
+        if !live || event.lease_id.is_none_or(|lease| Some(lease) != job.lease_id.as_deref()) {
+            return Err(match event.lease_id {
+                None => AppError::invalid_field(
+                    "lease_id",
+                    "lease_required",
+                    Text::new(
+                        "Cần `lease_id` cho tới khi đã lấy hàng.",
+                        "`lease_id` is required until the parcel is picked up.",
+                    ),
+                ),
+                Some(_) => lease_refused(),
+            });
+        }
+    }
+    let outcome = match step(current, event.status) {
+        Step::Impossible => return Err(job_state_conflict(&job.status)),
+        Step::Late => Outcome::Late,
+        Step::Advance => Outcome::Applied,
+    };
+    let cod_collected = check_cod(job, event, outcome)?;
+    store::insert_event(
+        conn,
+        &NewEvent {
+            job_id: job.id,
+            partner_id,
+            event_id: event.event_id,
+            status: event.status.as_str(),
+            applied: outcome == Outcome::Applied,
+            occurred_at: event.occurred_at,
+            recorded_at: now,
+            tracking_code: event.tracking_code,
+            carrier_status: event.carrier_status,
+            note: event.note,
+            cod_collected_vnd: cod_collected,
+        },
+    )?;
+    if outcome == Outcome::Applied {
+        advance(conn, job, event, cod_collected, max_attempts, now)?;
+    }
+    Ok(outcome)
+}
+
+/// The COD amount a delivery records: required (and at most what was due) when cash was due, absent otherwise.
+fn check_cod(job: &JobRow, event: &Event<'_>, outcome: Outcome) -> Result<Option<i64>, AppError> {
+    let delivers = outcome == Outcome::Applied && event.status == JobStatus::Delivered;
+    match (event.cod_collected_vnd, delivers && job.cod_vnd > 0) {
+        (None, false) => Ok(None),
+        (Some(amount), true) if (0..=job.cod_vnd).contains(&amount) => Ok(Some(amount)),
+        (None, true) | (Some(_), true) => Err(AppError::invalid_field(
+            "cod_collected_vnd",
+            "cod_collected_required",
+            Text::new(
+                format!("Giao hàng thu hộ cần `cod_collected_vnd` từ 0 đến {} đồng.", job.cod_vnd),
+                format!("A COD delivery needs `cod_collected_vnd` between 0 and {} VND.", job.cod_vnd),
+            ),
+        )),
+        (Some(_), false) => Err(AppError::invalid_field(
+            "cod_collected_vnd",
+            "cod_not_due",
+            Text::new(
+                "Chỉ ghi `cod_collected_vnd` khi giao thành công đơn thu hộ.",
+                "`cod_collected_vnd` belongs only on the delivery of a COD job.",
+            ),
+        )),
+    }
+}
+
+fn advance(
+    conn: &mut Conn<'_>,
+    job: &JobRow,
+    event: &Event<'_>,
+    cod_collected: Option<i64>,
+    max_attempts: i32,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let mut change = JobChange { tracking_code: event.tracking_code, updated_at: Some(now), ..JobChange::default() };
+    if event.status == JobStatus::PickupFailed {
+        // Nothing left the farm: the job goes back to the pool for another try, counted like a lapsed lease.
+        let attempts = job.attempts + 1;
+        change.status = Some(JobStatus::Available.as_str());
+        change.partner_id = Some(None);
+        change.attempts = Some(attempts);
+        change.needs_operator = Some(job.needs_operator || attempts >= max_attempts);
+    } else {
+        change.status = Some(event.status.as_str());
+        change.cod_collected_vnd = cod_collected;
+        change.delivered_at = (event.status == JobStatus::Delivered).then_some(now);
+    }
+    // From the first report on, the job no longer depends on a lease.
+    change.lease_id = Some(None);
+    change.lease_expires_at = Some(None);
+    store::change_job(conn, job.id, &change)?;
+    tell_buyer(conn, job, event.status)
+}
+
+/// Emails the buyer (through the outbox) at the moments they wait for.
+fn tell_buyer(conn: &mut Conn<'_>, job: &JobRow, status: JobStatus) -> Result<(), AppError> {
+    let template = match status {
+        JobStatus::PickedUp => Template::ParcelPickedUp,
+        JobStatus::OutForDelivery => Template::ParcelOutForDelivery,
+        JobStatus::Delivered => Template::ParcelDelivered,
+        JobStatus::DeliveryFailed => Template::ParcelDeliveryFailed,
+        _ => return Ok(()),
+    };
+    let order = orders::order_by_id(conn, job.order_id)?;
+    let values = [("name", order.buyer_name.as_str()), ("code", order.code.as_str())];
+    notify(conn, order.buyer_email.as_deref(), template, lang_of(&order.lang), &values)
+}
+
+/// One step of a shipment's delivery, as buyer, farmer and helper all see it.
+#[derive(serde::Serialize, utoipa::ToSchema, Clone)]
+pub struct TimelineEvent {
+    pub status: JobStatus,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    /// False for a report that arrived after the parcel had moved on: kept for the record only.
+    pub applied: bool,
+    pub carrier_status: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Where a shipment is on its way to the buyer.
+#[derive(serde::Serialize, utoipa::ToSchema, Clone)]
+pub struct Delivery {
+    pub status: JobStatus,
+    /// The carrier holding the parcel, once one has it.
+    pub carrier: Option<String>,
+    pub tracking_code: Option<String>,
+    pub events: Vec<TimelineEvent>,
+}
+
+/// The delivery of each shipment of an order that has a job, by shipment id.
+pub fn deliveries(conn: &mut Conn<'_>, order_id: i64) -> Result<HashMap<i64, Delivery>, AppError> {
+    let jobs = store::jobs_of_order(conn, order_id)?;
+    if jobs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<i64> = jobs.iter().map(|job| job.id).collect();
+    let events = store::events(conn, &ids)?;
+    let partner_ids: Vec<i64> = jobs.iter().filter_map(|job| job.partner_id).collect();
+    let carriers: HashMap<i64, String> = store::partner_names(conn, &partner_ids)?.into_iter().collect();
+    let mut deliveries = HashMap::new();
+    for job in jobs {
+        let status = JobStatus::parse(&job.status).ok_or_else(|| unknown_status(&job))?;
+        let events = events
+            .iter()
+            .filter(|event| event.job_id == job.id)
+            .filter_map(|event| {
+                Some(TimelineEvent {
+                    status: JobStatus::parse(&event.status)?,
+                    occurred_at: event.occurred_at.and_utc(),
+                    applied: event.applied,
+                    carrier_status: event.carrier_status.clone(),
+                    note: event.note.clone(),
+                })
+            })
+            .collect();
+        let carrier = job.partner_id.filter(|_| status.is_picked_up()).and_then(|id| carriers.get(&id).cloned());
+        deliveries.insert(job.shipment_id, Delivery { status, carrier, tracking_code: job.tracking_code, events });
+    }
+    Ok(deliveries)
+}
