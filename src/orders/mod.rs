@@ -518,8 +518,10 @@ async fn create_order(
                     updated_at: now,
                 },
             )?;
+            let mut auto_accepted = false;
             for group in &basket.groups {
                 let (farmer_email, auto_accept) = store::farmer_preferences(conn, group.farmer_id)?;
+                auto_accepted |= auto_accept;
                 let shipment_id = store::insert_shipment(
                     conn,
                     &store::NewShipment {
@@ -559,7 +561,9 @@ async fn create_order(
                     &[("code", &code), ("hours", &hours)],
                 )?;
             }
-            open_jobs(conn, order_id, now)?;
+            if auto_accepted {
+                open_jobs(conn, order_id, now)?;
+            }
             let total = total.to_string();
             let values = [("name", buyer.name.as_str()), ("code", code.as_str()), ("total", total.as_str())];
             notify(conn, buyer.email.as_deref(), Template::OrderPlaced, lang, &values)?;

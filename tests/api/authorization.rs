@@ -49,6 +49,7 @@ struct World {
     team_id: i64,
     partner_id: i64,
     spare_key_id: i64,
+    job_id: i64,
     operator_email: String,
     farmer_phone: String,
     tokens: Vec<(Who, String)>,
@@ -84,6 +85,11 @@ async fn build_world(app: &TestApp) -> World {
         .to_owned();
     let (partner_id, _, key) = app.partner(&operator, &[66]).await;
     let (spare_key_id, _) = app.new_key(&operator, partner_id).await;
+    app.open_jobs(1).await;
+    let open =
+        TestApp::expect_json(app.request("GET", "/api/v1/partner/jobs", Some(&key)).send().await.expect("sent"), 200)
+            .await;
+    let job_id = open["jobs"][0]["id"].as_i64().expect("open job");
     let photo =
         TestApp::expect_json(app.upload(&farmer.token, &sample::demo_photo(64, 48, 1), "p.jpg").await, 201).await;
     let listing = app.listing(&farmer.token, "Xoài cát Hòa Lộc", "25k", "2 tạ").await;
@@ -115,6 +121,7 @@ async fn build_world(app: &TestApp) -> World {
         team_id,
         partner_id,
         spare_key_id,
+        job_id,
         operator_email,
         farmer_phone: farmer.phone,
         tokens: vec![
@@ -277,6 +284,22 @@ fn matrix(world: &World) -> Vec<Row> {
         )
         .allow(&[Who::Operator], 204),
         row("GET", "/api/v1/partner/me", "/api/v1/partner/me".into()).allow(&[Who::Partner], 200),
+        row("GET", "/api/v1/partner/jobs", "/api/v1/partner/jobs".into()).allow(&[Who::Partner], 200),
+        row("POST", "/api/v1/partner/jobs/claim", "/api/v1/partner/jobs/claim".into())
+            .body(|_| json!({"limit": 1, "lease_seconds": 60}))
+            .allow(&[Who::Partner], 200),
+        row("GET", "/api/v1/partner/jobs/{id}", format!("/api/v1/partner/jobs/{}", world.job_id)).allow(&[Who::Partner], 200),
+        // A lease nobody was given, and an event on a job without a pickup lease: refused, but only to the partner.
+        row("POST", "/api/v1/partner/jobs/{id}/extend", format!("/api/v1/partner/jobs/{}/extend", world.job_id))
+            .body(|_| json!({"lease_id": "lse_0", "lease_seconds": 60}))
+            .allow(&[Who::Partner], 409),
+        row("POST", "/api/v1/partner/jobs/{id}/release", format!("/api/v1/partner/jobs/{}/release", world.job_id))
+            .body(|_| json!({"lease_id": "lse_0"}))
+            .allow(&[Who::Partner], 409),
+        row("POST", "/api/v1/partner/jobs/{id}/events", format!("/api/v1/partner/jobs/{}/events", world.job_id))
+            .body(|_| json!({"event_id": "m1", "status": "picked_up", "occurred_at": "2026-11-23T08:00:00Z", "lease_id": "lse_0"}))
+            .allow(&[Who::Partner], 409),
+        row("GET", "/api/v1/admin/jobs/flagged", "/api/v1/admin/jobs/flagged".into()).allow(&[Who::Operator], 200),
         row("POST", "/api/v1/media", "/api/v1/media".into()).photo().acting_farmer(201),
         row("GET", "/media/{shard}/{name}", world.photo_path.clone()).public(200),
         row("POST", "/api/v1/listings/parse", "/api/v1/listings/parse".into())
