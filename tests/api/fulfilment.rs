@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PROVINCE_DAK_LAK, TestApp, assert_problem};
+use crate::helpers::{
+    PROVINCE_DAK_LAK, TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem, fresh_phone, random_suffix,
+};
 use crate::on_both_backends;
 
 fn event(event_id: &str, status: &str, lease: Option<&Value>) -> Value {
@@ -127,6 +129,58 @@ on_both_backends! {
         // And the delivered order can no longer be cancelled.
         let cancel = format!("/api/v1/orders/{}/cancel?phone={}", open[0].order_code, open[0].buyer_phone.replace(' ', ""));
         assert_problem(app.post(&cancel, None, &json!({})).await, 409, "already_picked_up").await;
+    }
+}
+
+on_both_backends! {
+    a_transfer_order_becomes_a_job_only_once_paid(app) {
+        let operator = app.operator_token().await;
+        let (_, _, key) = app.partner(&operator, &[PROVINCE_DAK_LAK]).await;
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let listing = app.listing(&farmer.token, "Cà phê Robusta", "120k", "50 kg").await;
+        let body = json!({
+            "items": [{"listing_id": listing["id"], "quantity": 2}],
+            "buyer": {"name": "Lê Mai", "phone": fresh_phone()},
+            "address": {"ward_code": WARD_DA_LAT, "street": "12 Trần Phú"},
+            "payment_method": "bank_transfer",
+        });
+        let placed = app.request("POST", "/api/v1/orders", None).header("Idempotency-Key", random_suffix()).json(&body);
+        let placed = TestApp::expect_json(placed.send().await.expect("sent"), 201).await;
+        let accept = format!("/api/v1/shipments/{}/accept", placed["shipments"][0]["id"]);
+        assert_eq!(app.request("POST", &accept, Some(&farmer.token)).send().await.expect("sent").status(), 204);
+        assert!(app.claim(&key, 10, 60).await.is_empty(), "accepted but unpaid: no carrier is sent");
+        let paid = format!("/api/v1/admin/orders/{}/payment", placed["code"].as_str().expect("code"));
+        assert_eq!(app.request("POST", &paid, Some(&operator)).send().await.expect("sent").status(), 200);
+        let claimed = app.claim(&key, 10, 60).await;
+        assert_eq!(claimed.len(), 1);
+        assert_eq!((claimed[0]["cod_vnd"].as_i64(), claimed[0]["declared_value_vnd"].as_i64()), (Some(0), Some(240_000)));
+        assert_eq!(claimed[0]["weight_g"], 2_000);
+        assert_eq!(claimed[0]["details"]["items"], "Cà phê Robusta × 2 kg");
+    }
+
+    the_buyer_is_emailed_at_each_step_they_wait_for(app) {
+        let operator = app.operator_token().await;
+        let (_, _, key) = app.partner(&operator, &[PROVINCE_DAK_LAK]).await;
+        app.open_jobs(1).await;
+        nongsan::outbox::deliver_due(&app.db, &app.mailer).await.expect("outbox");
+        let before = app.mailer.sent().len();
+        let job = &app.claim(&key, 1, 60).await[0];
+        let id = job["id"].as_i64().expect("id");
+        let mut steps = vec![event("s1", "picked_up", Some(&job["lease"]["lease_id"])), event("s2", "in_transit", None)];
+        steps.extend(["out_for_delivery", "delivery_failed", "out_for_delivery"].iter().enumerate().map(|(i, s)| event(&format!("s{}", i + 3), s, None)));
+        let mut delivered = event("s6", "delivered", None);
+        delivered["cod_collected_vnd"] = job["cod_vnd"].clone();
+        steps.push(delivered);
+        for step in &steps {
+            assert_eq!(TestApp::expect_json(app.job_event(&key, id, step).await, 200).await["outcome"], "applied", "{step}");
+        }
+        nongsan::outbox::deliver_due(&app.db, &app.mailer).await.expect("outbox");
+        let subjects: Vec<String> = app.mailer.sent()[before..].iter().filter(|m| m.to == "mai@example.vn").map(|m| m.subject.clone()).collect();
+        let expected = ["hàng đã được lấy", "đang giao tới bạn", "chưa giao được", "đang giao tới bạn", "đã giao thành công"];
+        assert_eq!(subjects.len(), expected.len(), "{subjects:?}");
+        for (subject, words) in subjects.iter().zip(expected) {
+            assert!(subject.contains(words), "{subject} should say {words}");
+        }
     }
 }
 
