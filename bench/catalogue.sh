@@ -13,34 +13,10 @@ LISTINGS=${1:-100000}
 DURATION=${DURATION:-15}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
-PORT=18080
-BASE="http://127.0.0.1:$PORT"
-DATA=$(mktemp -d)
-export NONGSAN_DATA_DIR="$DATA" NONGSAN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn
+source bench/lib.sh
 
-cargo build --release --quiet
-BIN=./target/release/nongsan
-
-if [[ "${DATABASE_URL:-}" == postgres* ]]; then
-    db_name="${DATABASE_URL##*/}"
-    admin="${DATABASE_URL%/*}/postgres"
-    psql -q "$admin" -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" -c "CREATE DATABASE $db_name"
-    [[ -n "${REDIS_URL:-}" ]] && redis-cli -u "$REDIS_URL" --scan --pattern 'nongsan:*' | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null
-fi
-
-echo "== seeding $LISTINGS demo listings ($( [[ -n "${DATABASE_URL:-}" ]] && echo postgresql || echo sqlite ))"
-/usr/bin/time -f "seeded in %es, peak RSS %M KiB" "$BIN" seed --demo --listings "$LISTINGS"
-
-SERVER=
-start() {
-    "$BIN" serve &
-    SERVER=$!
-    for _ in $(seq 1 100); do curl -sf "$BASE/readyz" >/dev/null && return; sleep 0.1; done
-    echo "server did not start" >&2; exit 1
-}
-stop() { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }
-trap 'stop; rm -rf "$DATA"' EXIT
-rss() { echo "$(( $(ps -o rss= -p "$SERVER") / 1024 )) MiB"; }
+header
+seed_listings "$LISTINGS"
 
 # Request mixes: a file of paths wrk picks from at random (bench/wrk/paths.lua).
 python3 - "$LISTINGS" "$DATA" <<'PY'

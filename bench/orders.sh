@@ -18,46 +18,10 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 RACE_BUYERS=${RACE_BUYERS:-500}
 RACE_STOCK=${RACE_STOCK:-100}
-PORT=18080
-BASE="http://127.0.0.1:$PORT"
-DATA=$(mktemp -d)
-NONCE="$(date +%s)-$$"
-export NONGSAN_DATA_DIR="$DATA" NONGSAN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn
+source bench/lib.sh
 
-cargo build --release --quiet
-BIN=./target/release/nongsan
-
-BACKEND=sqlite
-if [[ "${DATABASE_URL:-}" == postgres* ]]; then
-    BACKEND=postgresql
-    db_name="${DATABASE_URL##*/}"
-    admin="${DATABASE_URL%/*}/postgres"
-    psql -q "$admin" -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" -c "CREATE DATABASE $db_name"
-    [[ -n "${REDIS_URL:-}" ]] && redis-cli -u "$REDIS_URL" --scan --pattern 'nongsan:*' | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null
-    [[ -n "${REDIS_URL:-}" ]] && BACKEND="postgresql + redis"
-fi
-sql() { # one value from the service's database (read-only cross-checks)
-    if [[ "${DATABASE_URL:-}" == postgres* ]]; then psql -qAt "$DATABASE_URL" -c "$1"; else sqlite3 "$DATA/nongsan.db" "$1"; fi
-}
-
-echo "== $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml migrations || echo ' + uncommitted changes in src/')"
-echo "== seeding $LISTINGS demo listings ($BACKEND)"
-/usr/bin/time -f "seeded in %es, peak RSS %M KiB" "$BIN" seed --demo --listings "$LISTINGS"
-
-SERVER=
-start() {
-    "$BIN" serve >>"$DATA/server.log" 2>&1 &
-    SERVER=$!
-    for _ in $(seq 1 100); do curl -sf "$BASE/readyz" >/dev/null && return; sleep 0.1; done
-    echo "server did not start" >&2; tail -n 40 "$DATA/server.log" >&2; exit 1
-}
-stop() { [[ -n "$SERVER" ]] && kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }
-log_tail() { # what the server logged (RUST_LOG=warn), when something went wrong
-    echo "-- server log: $(wc -l < "$DATA/server.log") lines; $(grep -c ERROR "$DATA/server.log" || true) ERROR, $(grep -c WARN "$DATA/server.log" || true) WARN; last 30:"
-    tail -n 30 "$DATA/server.log"
-}
-trap 'stop; rm -rf "$DATA"' EXIT
-rss() { echo "$(( $(ps -o rss= -p "$SERVER") / 1024 )) MiB"; }
+header
+seed_listings "$LISTINGS"
 
 start
 sleep 1

@@ -1,15 +1,19 @@
-//! Email that is never lost: notices are written to the `outbox` table in the same transaction as the change
-//! they tell about, and a background sender delivers them with retries and backoff. Rows are claimed in the
-//! database (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer), so two instances never send the
-//! same row, and a crash or a dead SMTP server only delays mail.
+//! Email and partner webhook calls that are never lost: they are written to the `outbox` table in the same
+//! transaction as the change they tell about, and a background sender delivers them with retries and backoff.
+//! Rows are claimed in the database (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer), so two
+//! instances never send the same row, and a crash, a dead SMTP server or a partner's dead endpoint only
+//! delays delivery.
 
-use std::time::Duration;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
-use crate::db::schema::outbox;
+use crate::db::schema::{outbox, partner_webhooks};
 use crate::db::{Conn, Db};
 use crate::error::AppError;
 use crate::mail::{Email, Mailer};
@@ -19,6 +23,17 @@ use crate::with_conn;
 const LEASE: Duration = Duration::from_secs(60);
 const BATCH: i64 = 20;
 const POLL: Duration = Duration::from_millis(500);
+
+/// `outbox.channel` of a webhook call (`recipient` is then the partner's id); every other row is an email.
+pub const WEBHOOK: &str = "webhook";
+/// The event id of the call, also in the body: receivers drop one they have seen (retries resend it).
+pub const EVENT_ID_HEADER: &str = "X-Nongsan-Event-Id";
+/// Unix seconds when the call was sent; part of what is signed.
+pub const TIMESTAMP_HEADER: &str = "X-Nongsan-Timestamp";
+/// `sha256=<hex>`: see [`sign`].
+pub const SIGNATURE_HEADER: &str = "X-Nongsan-Signature";
+/// A slow partner endpoint must not hold up the sender loop (and the email behind it) for long.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Queues an email; call inside the transaction of the change it reports.
 pub fn enqueue(conn: &mut Conn<'_>, email: &Email, now: NaiveDateTime) -> Result<(), AppError> {
@@ -40,6 +55,8 @@ struct Claimed {
     #[diesel(sql_type = BigInt)]
     id: i64,
     #[diesel(sql_type = Text)]
+    channel: String,
+    #[diesel(sql_type = Text)]
     recipient: String,
     #[diesel(sql_type = Text)]
     subject: String,
@@ -52,7 +69,7 @@ struct Claimed {
 const CLAIM: &str = "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
     WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
     AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3 SKIP_LOCKED) \
-    RETURNING id, recipient, subject, body, attempts";
+    RETURNING id, channel, recipient, subject, body, attempts";
 
 fn claim(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<Vec<Claimed>, AppError> {
     let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
@@ -69,50 +86,148 @@ fn claim(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<Vec<Claimed>, AppErr
             .bind::<BigInt, _>(BATCH)
             .load(&mut **c),
     };
-    Ok(rows?)
+    // RETURNING comes back in no set order; send in the order things happened (a job's `job.available`
+    // before its `job.cancelled`, an order's "picked up" email before its "delivered").
+    let mut rows: Vec<Claimed> = rows?;
+    rows.sort_by_key(|row| row.id);
+    Ok(rows)
 }
 
 fn backoff(attempts: i32) -> chrono::Duration {
     chrono::Duration::seconds(2_i64.saturating_pow(u32::try_from(attempts.clamp(0, 10)).unwrap_or(10)).min(600))
 }
 
-/// Sends what is due; returns how many emails went out.
+/// What became of one attempt at a row.
+enum Attempt {
+    /// Finished for good; `note` says why when there was nobody left to deliver to.
+    Done { note: Option<&'static str> },
+    /// Not delivered: tried again after the backoff.
+    Retry(String),
+}
+
+/// Records an attempt on its row and lets go of the claim; the same for every channel.
+fn finish(conn: &mut Conn<'_>, id: i64, attempts: i32, attempt: &Attempt, now: NaiveDateTime) -> Result<(), AppError> {
+    let target = outbox::table.find(id);
+    let unlocked = outbox::locked_until.eq(None::<NaiveDateTime>);
+    match attempt {
+        // Without a note the last failure stays, to tell why a delivery came late.
+        Attempt::Done { note } => with_conn!(conn, |c| diesel::update(target)
+            .set((outbox::status.eq("sent"), outbox::sent_at.eq(now), unlocked, note.map(|n| outbox::last_error.eq(n))))
+            .execute(c))?,
+        Attempt::Retry(error) => with_conn!(conn, |c| diesel::update(target)
+            .set((outbox::next_attempt_at.eq(now + backoff(attempts)), unlocked, outbox::last_error.eq(error)))
+            .execute(c))?,
+    };
+    Ok(())
+}
+
+/// Delivers what is due on its channel; returns how many rows are done with (sent, or nobody to send to).
 pub async fn deliver_due(db: &Db, mailer: &Mailer) -> Result<usize, AppError> {
-    let claimed = db.write(|conn| claim(conn, Utc::now().naive_utc())).await?;
-    let mut sent = 0;
-    for row in claimed {
-        let email = Email { to: row.recipient, subject: row.subject, body: row.body };
-        let outcome = mailer.send(&email).await;
+    // Rows go out one after another, in order. No row is started unless the claim still covers one more slow
+    // call: past its lease another instance may claim the row and send it a second time.
+    let stop_at = Instant::now() + LEASE.saturating_sub(2 * WEBHOOK_TIMEOUT);
+    let mut claimed = db.write(|conn| claim(conn, Utc::now().naive_utc())).await?.into_iter();
+    let mut done = 0;
+    while let Some(row) = claimed.next() {
+        if Instant::now() >= stop_at {
+            let unsent: Vec<i64> = std::iter::once(row.id).chain(claimed.map(|row| row.id)).collect();
+            db.write(move |conn| release(conn, &unsent)).await?;
+            break;
+        }
+        let attempt =
+            if row.channel == WEBHOOK { post_webhook(db, &row).await } else { send_email(mailer, &row).await };
         let (id, attempts) = (row.id, row.attempts);
-        let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
-        db.write(move |conn| {
-            let now = Utc::now().naive_utc();
-            let target = outbox::table.find(id);
-            match &error {
-                None => with_conn!(conn, |c| diesel::update(target)
-                    .set((
-                        outbox::status.eq("sent"),
-                        outbox::sent_at.eq(now),
-                        outbox::locked_until.eq(None::<NaiveDateTime>)
-                    ))
-                    .execute(c))?,
-                Some(error) => with_conn!(conn, |c| diesel::update(target)
-                    .set((
-                        outbox::next_attempt_at.eq(now + backoff(attempts)),
-                        outbox::locked_until.eq(None::<NaiveDateTime>),
-                        outbox::last_error.eq(error),
-                    ))
-                    .execute(c))?,
-            };
-            Ok(())
+        match &attempt {
+            Attempt::Done { .. } => done += 1,
+            Attempt::Retry(error) => {
+                tracing::warn!(id, attempts, channel = row.channel, error, "not delivered yet; will retry")
+            }
+        }
+        db.write(move |conn| finish(conn, id, attempts, &attempt, Utc::now().naive_utc())).await?;
+    }
+    Ok(done)
+}
+
+/// Gives back rows claimed but not tried, as if never claimed, so that the next run takes them at once.
+fn release(conn: &mut Conn<'_>, ids: &[i64]) -> Result<(), AppError> {
+    let rows = outbox::table.filter(outbox::id.eq_any(ids));
+    with_conn!(conn, |c| diesel::update(rows)
+        .set((outbox::locked_until.eq(None::<NaiveDateTime>), outbox::attempts.eq(outbox::attempts - 1)))
+        .execute(c))?;
+    Ok(())
+}
+
+async fn send_email(mailer: &Mailer, row: &Claimed) -> Attempt {
+    let email = Email { to: row.recipient.clone(), subject: row.subject.clone(), body: row.body.clone() };
+    match mailer.send(&email).await {
+        Ok(()) => Attempt::Done { note: None },
+        Err(error) => Attempt::Retry(format!("{error:#}")),
+    }
+}
+
+/// One client for every call (it keeps connections to partners open between calls). Redirects are not
+/// followed: a signed call goes only to the URL the partner registered.
+static HTTP: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
+    reqwest::Client::builder()
+        .timeout(WEBHOOK_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|error| format!("{:#}", anyhow::Error::from(error)))
+});
+
+/// `sha256=<hex HMAC-SHA256(secret, "{timestamp}.{body}")>`. The timestamp is signed with the body so that a
+/// captured call cannot be passed off as a fresh one; receivers recompute this and reject old timestamps.
+pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        // HMAC takes keys of any length, so this is never reached.
+        return String::new();
+    };
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// POSTs one queued call to the partner's webhook.
+async fn post_webhook(db: &Db, row: &Claimed) -> Attempt {
+    match try_post_webhook(db, row).await {
+        Ok(attempt) => attempt,
+        Err(error) => Attempt::Retry(format!("{error:#}")),
+    }
+}
+
+async fn try_post_webhook(db: &Db, row: &Claimed) -> anyhow::Result<Attempt> {
+    let Ok(partner_id) = row.recipient.parse::<i64>() else { return Ok(Attempt::Done { note: Some("bad recipient") }) };
+    // Looked up now, not when queued: the partner may have changed its URL or secret, or stopped pushes.
+    let webhook: Option<(String, String)> = db
+        .read(move |conn| {
+            let target =
+                partner_webhooks::table.find(partner_id).select((partner_webhooks::url, partner_webhooks::secret));
+            Ok(with_conn!(conn, |c| target.first(c).optional())?)
         })
         .await?;
-        match outcome {
-            Ok(()) => sent += 1,
-            Err(error) => tracing::warn!(id, attempts, error = format!("{error:#}"), "email not sent yet; will retry"),
-        }
-    }
-    Ok(sent)
+    let Some((url, secret)) = webhook else { return Ok(Attempt::Done { note: Some("no webhook registered") }) };
+    let client = HTTP.as_ref().map_err(|error| anyhow::anyhow!("no HTTP client: {error}"))?;
+    let timestamp = Utc::now().timestamp();
+    let response = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(EVENT_ID_HEADER, event_id(row))
+        .header(TIMESTAMP_HEADER, timestamp.to_string())
+        .header(SIGNATURE_HEADER, sign(&secret, timestamp, &row.body))
+        .body(row.body.clone())
+        .send()
+        .await
+        // The URL may carry credentials: keep it out of logs and `last_error`.
+        .map_err(reqwest::Error::without_url)?;
+    anyhow::ensure!(response.status().is_success(), "webhook answered {}", response.status());
+    Ok(Attempt::Done { note: None })
+}
+
+/// The `event_id` the body carries (every queued call has one); the row id if it somehow does not.
+fn event_id(row: &Claimed) -> String {
+    serde_json::from_str::<serde_json::Value>(&row.body)
+        .ok()
+        .and_then(|body| body.get("event_id")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("outbox_{}", row.id))
 }
 
 /// The sender loop of one instance.
@@ -127,4 +242,18 @@ pub fn spawn_sender(db: Db, mailer: Mailer) {
             tokio::time::sleep(POLL).await;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_hmac_sha256_over_timestamp_dot_body() {
+        // Python: hmac.new(b"whsec-0123456789abcdef", b'1763884800.{"event_id":"evt_1"}', "sha256").hexdigest()
+        assert_eq!(
+            sign("whsec-0123456789abcdef", 1_763_884_800, r#"{"event_id":"evt_1"}"#),
+            "sha256=eb9dc2ae2cd6cb482bf960877be2b8ca279d3d3c0e4a76c939caf55d72f648f7"
+        );
+    }
 }

@@ -126,6 +126,8 @@ where
             .configure(orders::routes)
             .configure(partners::routes)
             .configure(fulfilment::routes)
+            .configure(fulfilment::cod::routes)
+            .configure(fulfilment::webhooks::routes)
             .configure(admin::routes),
     )
 }

@@ -2,6 +2,7 @@
 //! under leases with fencing tokens, and report a forward-only status history that buyers, farmers and
 //! helpers all see as the shipment's timeline.
 
+pub mod cod;
 pub mod machine;
 pub mod service;
 pub mod store;

@@ -1,14 +1,26 @@
 //! Push as well as pull: new jobs and cancellations are POSTed to the webhooks of the partners serving the
-//! pickup province. Calls are queued in the outbox in the transaction of the change, so none is lost.
+//! pickup province. Calls are queued in the outbox in the transaction of the change, so none is lost; the
+//! outbox signs and sends them (`crate::outbox`). Partners register or drop their webhook here.
 
-use chrono::NaiveDateTime;
+use std::ops::RangeInclusive;
+
+use actix_web::{HttpResponse, delete, put, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::upsert::excluded;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::store;
+use crate::auth::Partner;
 use crate::db::Conn;
 use crate::db::schema::{outbox, partner_provinces, partner_webhooks};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError, Problem, Text};
+use crate::http::ApiJson;
+use crate::orders::service::now;
+use crate::startup::AppState;
 use crate::with_conn;
 
 pub const JOB_AVAILABLE: &str = "job.available";
@@ -47,7 +59,7 @@ pub fn enqueue(
             },
         });
         let row = (
-            outbox::channel.eq("webhook"),
+            outbox::channel.eq(crate::outbox::WEBHOOK),
             outbox::recipient.eq(partner_id.to_string()),
             outbox::subject.eq(kind),
             outbox::body.eq(body.to_string()),
@@ -58,5 +70,129 @@ pub fn enqueue(
         );
         with_conn!(conn, |c| diesel::insert_into(outbox::table).values(&row).execute(c))?;
     }
+    Ok(())
+}
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(put_webhook).service(delete_webhook);
+}
+
+const URL_MAX_CHARS: usize = 500;
+const SECRET_CHARS: RangeInclusive<usize> = 16..=200;
+
+#[derive(Deserialize, ToSchema)]
+pub struct WebhookRequest {
+    /// Where new jobs and cancellations are POSTed: an `http://` or `https://` URL of at most 500 characters.
+    pub url: String,
+    /// Shared secret the calls are signed with (`X-Nongsan-Signature: sha256=<hex HMAC-SHA256(secret,
+    /// "{X-Nongsan-Timestamp}.{body}")>`), 16 to 200 characters. Never shown again.
+    pub secret: String,
+}
+
+/// The webhook in use; the secret is never sent back.
+#[derive(Serialize, ToSchema)]
+pub struct Webhook {
+    pub url: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn check_url(url: &str) -> Result<String, FieldError> {
+    let error = |code, vi, en| Err(FieldError::new("url", code, Text::new(vi, en)));
+    if url.chars().count() > URL_MAX_CHARS {
+        return error(
+            "url_too_long",
+            "Địa chỉ webhook dài tối đa 500 ký tự.",
+            "The webhook URL can be at most 500 characters.",
+        );
+    }
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(parsed.into()),
+        _ => error(
+            "url_invalid",
+            "Địa chỉ webhook phải là một URL đầy đủ bắt đầu bằng http:// hoặc https://.",
+            "The webhook URL must be a full URL starting with http:// or https://.",
+        ),
+    }
+}
+
+fn check_secret(secret: &str) -> Result<String, FieldError> {
+    if SECRET_CHARS.contains(&secret.chars().count()) {
+        return Ok(secret.to_owned());
+    }
+    Err(FieldError::new(
+        "secret",
+        "secret_length",
+        Text::new("Khóa bí mật dài từ 16 đến 200 ký tự.", "The secret must be 16 to 200 characters."),
+    ))
+}
+
+/// Registers (or replaces) the partner's webhook: from now on new jobs in its provinces and their
+/// cancellations are POSTed there as well, signed with the secret, each carrying an event id
+/// (`X-Nongsan-Event-Id`) to drop repeats by. Calls still queued go to the new URL with the new secret.
+#[utoipa::path(
+    tag = "fulfilment",
+    security(("bearer" = [])),
+    request_body = WebhookRequest,
+    responses(
+        (status = 200, description = "The webhook now in use", body = Webhook),
+        (status = 401, description = "No or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Partner keys only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad URL or secret", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/partner/webhook")]
+async fn put_webhook(
+    state: web::Data<AppState>,
+    Partner(key): Partner,
+    ApiJson(body): ApiJson<WebhookRequest>,
+) -> Result<web::Json<Webhook>, AppError> {
+    let url = check_url(&body.url);
+    let secret = check_secret(&body.secret);
+    let (url, secret) = crate::validate!(url, secret);
+    let (partner_id, updated_at, saved) = (key.partner_id, now(), url.clone());
+    state.db.write(move |conn| save(conn, partner_id, &saved, &secret, updated_at)).await?;
+    Ok(web::Json(Webhook { url, updated_at: updated_at.and_utc() }))
+}
+
+/// Stops pushes to the partner's webhook (calls still queued are dropped); pulling jobs goes on as before.
+#[utoipa::path(
+    tag = "fulfilment",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "No webhook any more (also when there was none)"),
+        (status = 401, description = "No or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Partner keys only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/partner/webhook")]
+async fn delete_webhook(state: web::Data<AppState>, Partner(key): Partner) -> Result<HttpResponse, AppError> {
+    state
+        .db
+        .write(move |conn| {
+            with_conn!(conn, |c| diesel::delete(partner_webhooks::table.find(key.partner_id)).execute(c))?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Registers the partner's webhook, or replaces the one it had.
+fn save(conn: &mut Conn<'_>, partner_id: i64, url: &str, secret: &str, now: NaiveDateTime) -> Result<(), AppError> {
+    let row = (
+        partner_webhooks::partner_id.eq(partner_id),
+        partner_webhooks::url.eq(url),
+        partner_webhooks::secret.eq(secret),
+        partner_webhooks::updated_at.eq(now),
+    );
+    with_conn!(conn, |c| diesel::insert_into(partner_webhooks::table)
+        .values(&row)
+        .on_conflict(partner_webhooks::partner_id)
+        .do_update()
+        .set((
+            partner_webhooks::url.eq(excluded(partner_webhooks::url)),
+            partner_webhooks::secret.eq(excluded(partner_webhooks::secret)),
+            partner_webhooks::updated_at.eq(excluded(partner_webhooks::updated_at)),
+        ))
+        .execute(c))?;
     Ok(())
 }

@@ -284,6 +284,10 @@ fn matrix(world: &World) -> Vec<Row> {
         )
         .allow(&[Who::Operator], 204),
         row("GET", "/api/v1/partner/me", "/api/v1/partner/me".into()).allow(&[Who::Partner], 200),
+        row("PUT", "/api/v1/partner/webhook", "/api/v1/partner/webhook".into())
+            .body(|_| json!({"url": "http://127.0.0.1:9/nongsan", "secret": "whsec-matrix-0123456789"}))
+            .allow(&[Who::Partner], 200),
+        row("DELETE", "/api/v1/partner/webhook", "/api/v1/partner/webhook".into()).allow(&[Who::Partner], 204),
         row("GET", "/api/v1/partner/jobs", "/api/v1/partner/jobs".into()).allow(&[Who::Partner], 200),
         row("POST", "/api/v1/partner/jobs/claim", "/api/v1/partner/jobs/claim".into())
             .body(|_| json!({"limit": 1, "lease_seconds": 60}))
@@ -300,6 +304,13 @@ fn matrix(world: &World) -> Vec<Row> {
             .body(|_| json!({"event_id": "m1", "status": "picked_up", "occurred_at": "2026-11-23T08:00:00Z", "lease_id": "lse_0"}))
             .allow(&[Who::Partner], 409),
         row("GET", "/api/v1/admin/jobs/flagged", "/api/v1/admin/jobs/flagged".into()).allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/partner/cod", "/api/v1/partner/cod".into()).allow(&[Who::Partner], 200),
+        // The world's job is not delivered: refused, but only to the partner.
+        row("POST", "/api/v1/partner/cod/remittances", "/api/v1/partner/cod/remittances".into())
+            .body(|w| json!({"remittance_id": "m1", "amount_vnd": 0, "job_ids": [w.job_id]}))
+            .allow(&[Who::Partner], 422),
+        row("GET", "/api/v1/admin/cod", "/api/v1/admin/cod".into()).allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/me/cod", "/api/v1/me/cod".into()).acting_farmer(200),
         row("POST", "/api/v1/media", "/api/v1/media".into()).photo().acting_farmer(201),
         row("GET", "/media/{shard}/{name}", world.photo_path.clone()).public(200),
         row("POST", "/api/v1/listings/parse", "/api/v1/listings/parse".into())

@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    PROVINCE_DAK_LAK, TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem, fresh_phone, random_suffix,
-};
+use crate::helpers::{PROVINCE_DAK_LAK, TestApp, WARD_BUON_MA_THUOT, assert_problem};
 use crate::on_both_backends;
 
 fn event(event_id: &str, status: &str, lease: Option<&Value>) -> Value {
@@ -137,20 +135,10 @@ on_both_backends! {
         let operator = app.operator_token().await;
         let (_, _, key) = app.partner(&operator, &[PROVINCE_DAK_LAK]).await;
         let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
-        let listing = app.listing(&farmer.token, "Cà phê Robusta", "120k", "50 kg").await;
-        let body = json!({
-            "items": [{"listing_id": listing["id"], "quantity": 2}],
-            "buyer": {"name": "Lê Mai", "phone": fresh_phone()},
-            "address": {"ward_code": WARD_DA_LAT, "street": "12 Trần Phú"},
-            "payment_method": "bank_transfer",
-        });
-        let placed = app.request("POST", "/api/v1/orders", None).header("Idempotency-Key", random_suffix()).json(&body);
-        let placed = TestApp::expect_json(placed.send().await.expect("sent"), 201).await;
-        let accept = format!("/api/v1/shipments/{}/accept", placed["shipments"][0]["id"]);
-        assert_eq!(app.request("POST", &accept, Some(&farmer.token)).send().await.expect("sent").status(), 204);
+        let placed = app.transfer_order(&farmer).await;
+        app.accept_first_shipment(&farmer, &placed).await;
         assert!(app.claim(&key, 10, 60).await.is_empty(), "accepted but unpaid: no carrier is sent");
-        let paid = format!("/api/v1/admin/orders/{}/payment", placed["code"].as_str().expect("code"));
-        assert_eq!(app.request("POST", &paid, Some(&operator)).send().await.expect("sent").status(), 200);
+        app.mark_paid(&operator, &placed).await;
         let claimed = app.claim(&key, 10, 60).await;
         assert_eq!(claimed.len(), 1);
         assert_eq!((claimed[0]["cod_vnd"].as_i64(), claimed[0]["declared_value_vnd"].as_i64()), (Some(0), Some(240_000)));

@@ -422,3 +422,31 @@ impl TestApp {
         self.post(&format!("/api/v1/partner/jobs/{job_id}/events"), Some(key), event).await
     }
 }
+
+impl TestApp {
+    /// A guest's bank-transfer order, to Đà Lạt, of 2 kg from a new coffee listing of `farmer` (240,000 VND).
+    pub async fn transfer_order(&self, farmer: &Farmer) -> Value {
+        let listing = self.listing(&farmer.token, "Cà phê Robusta", "120k", "50 kg").await;
+        let body = json!({
+            "items": [{"listing_id": listing["id"], "quantity": 2}],
+            "buyer": {"name": "Lê Mai", "phone": fresh_phone()},
+            "address": {"ward_code": WARD_DA_LAT, "street": "12 Trần Phú"},
+            "payment_method": "bank_transfer",
+        });
+        let placed =
+            self.request("POST", "/api/v1/orders", None).header("Idempotency-Key", random_suffix()).json(&body);
+        TestApp::expect_json(placed.send().await.expect("sent"), 201).await
+    }
+
+    /// The farmer accepts the order's first shipment.
+    pub async fn accept_first_shipment(&self, farmer: &Farmer, order: &Value) {
+        let accept = format!("/api/v1/shipments/{}/accept", order["shipments"][0]["id"]);
+        assert_eq!(self.request("POST", &accept, Some(&farmer.token)).send().await.expect("sent").status(), 204);
+    }
+
+    /// An operator records the order's transfer as arrived.
+    pub async fn mark_paid(&self, operator: &str, order: &Value) {
+        let paid = format!("/api/v1/admin/orders/{}/payment", order["code"].as_str().expect("code"));
+        assert_eq!(self.request("POST", &paid, Some(operator)).send().await.expect("sent").status(), 200);
+    }
+}

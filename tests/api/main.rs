@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod authorization;
+mod cod;
 mod errors;
 mod fulfilment;
 mod listings;
@@ -11,5 +12,7 @@ mod operations;
 mod orders;
 mod redis_outage;
 mod reference;
+mod reliability;
 mod schema;
 mod smtp;
+mod webhooks;
