@@ -174,8 +174,9 @@ impl Cache {
         }
         let fresh = || Arc::new(LocalCounter { count: AtomicU64::new(0), started: Instant::now(), window });
         let counter = self.inner.local_counters.get_with(key, async { fresh() }).await;
-        counter.count.fetch_add(1, Ordering::Relaxed);
-        counter.read()
+        // The value this increment made, not a later read: concurrent callers each see their own count.
+        let count = counter.count.fetch_add(1, Ordering::Relaxed) + 1;
+        Count { count, ..counter.read() }
     }
 
     /// Deletes a counter (e.g. failed logins after a successful one).

@@ -169,8 +169,8 @@ pub async fn check_login(
     candidates: Vec<store::Credentials>,
     pin: bool,
 ) -> Result<(i64, Role), AppError> {
-    PER_ACCOUNT.check(&state.cache, subject).await?;
     PER_ADDRESS.check(&state.cache, address).await?;
+    PER_ACCOUNT.take(&state.cache, subject).await?;
     let mut opened = None;
     if candidates.is_empty() {
         verify_secret(secret.clone(), None).await?;
@@ -187,7 +187,7 @@ pub async fn check_login(
             Ok(account)
         }
         None => {
-            PER_ACCOUNT.record_failure(&state.cache, subject).await;
+            // The account's attempt was taken before the check.
             PER_ADDRESS.record_failure(&state.cache, address).await;
             Err(wrong_credentials(pin))
         }

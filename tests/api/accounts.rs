@@ -226,6 +226,25 @@ on_both_backends! {
         assert_eq!(pin_login(&app, &other.phone, &other.pin).await.status(), 200);
     }
 
+    thirty_wrong_pins_at_once_get_five_checks_and_the_rest_429(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let app = std::sync::Arc::new(app);
+        let guesses: Vec<_> = (0..30)
+            .map(|n| {
+                let (app, phone) = (app.clone(), farmer.phone.clone());
+                tokio::spawn(async move { pin_login(&app, &phone, &format!("{}", 100_003 + n * 7)).await.status().as_u16() })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for guess in guesses {
+            statuses.push(guess.await.expect("guess"));
+        }
+        statuses.sort_unstable();
+        let checked = statuses.iter().filter(|s| **s == 401).count();
+        assert_eq!((checked, statuses.len() - checked), (5, 25), "{statuses:?}");
+        assert_eq!(pin_login(&app, &farmer.phone, &farmer.pin).await.status(), 429, "locked even with the right PIN");
+    }
+
     no_secret_is_stored_in_clear(app) {
         let operator = app.operator_token().await;
         let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
