@@ -436,6 +436,7 @@ async fn update_me(
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Farmers only, and only for themselves", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current PIN or unacceptable new PIN", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong current secrets; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/me/pin")]
@@ -460,6 +461,7 @@ async fn change_pin(
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Farmers use a PIN", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password or too short new one", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong current secrets; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/me/password")]

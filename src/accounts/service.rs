@@ -203,6 +203,9 @@ pub async fn change_secret(
     new: String,
     pin: bool,
 ) -> Result<(String, DateTime<Utc>), AppError> {
+    // A stolen session must not become a way to guess the PIN: the current one gets the login's limit.
+    let subject = format!("change-secret:{user_id}");
+    PER_ACCOUNT.take(&state.cache, &subject).await?;
     let stored = state.db.read(move |conn| store::secret_hash(conn, user_id)).await?;
     if !verify_secret(current, Some(stored)).await? {
         let field = if pin { "current_pin" } else { "current_password" };
@@ -212,6 +215,7 @@ pub async fn change_secret(
             Text::new("Mã PIN / mật khẩu hiện tại không đúng.", "The current PIN / password is wrong."),
         ));
     }
+    PER_ACCOUNT.reset(&state.cache, &subject).await;
     replace_secret(&state.db, user_id, new, None).await?;
     open_session(&state.db, user_id).await
 }

@@ -245,6 +245,17 @@ on_both_backends! {
         assert_eq!(pin_login(&app, &farmer.phone, &farmer.pin).await.status(), 429, "locked even with the right PIN");
     }
 
+    a_session_cannot_be_used_to_guess_the_current_pin(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let change = |current: &str| json!({"current_pin": current, "new_pin": "639251"});
+        for n in 0..5 {
+            let wrong = app.post("/api/v1/me/pin", Some(&farmer.token), &change(&format!("{}", 100_003 + n))).await;
+            assert_problem(wrong, 422, "validation_failed").await;
+        }
+        let locked = app.post("/api/v1/me/pin", Some(&farmer.token), &change(&farmer.pin)).await;
+        assert_problem(locked, 429, "too_many_attempts").await;
+    }
+
     no_secret_is_stored_in_clear(app) {
         let operator = app.operator_token().await;
         let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
