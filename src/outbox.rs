@@ -159,7 +159,7 @@ fn release(conn: &mut Conn<'_>, ids: &[i64]) -> Result<(), AppError> {
 
 async fn send_email(mailer: &Mailer, row: &Claimed) -> Attempt {
     let email = Email { to: row.recipient.clone(), subject: row.subject.clone(), body: row.body.clone() };
-    match mailer.send(&email).await {
+    match mailer.send_keyed(&email, &format!("outbox-{}", row.id)).await {
         Ok(()) => Attempt::Done { note: None },
         Err(error) => Attempt::Retry(format!("{error:#}")),
     }

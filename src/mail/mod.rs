@@ -60,7 +60,18 @@ impl Mailer {
     }
 
     pub async fn send(&self, email: &Email) -> anyhow::Result<()> {
+        self.deliver(email, None).await
+    }
+
+    /// Sends an email whose `Message-ID` is derived from `key`: if a crash makes the outbox send it again,
+    /// mail systems see the same id and can drop the copy.
+    pub async fn send_keyed(&self, email: &Email, key: &str) -> anyhow::Result<()> {
+        self.deliver(email, Some(format!("<{key}@{}>", self.from.email.domain()))).await
+    }
+
+    async fn deliver(&self, email: &Email, message_id: Option<String>) -> anyhow::Result<()> {
         let message = Message::builder()
+            .message_id(message_id)
             .from(self.from.clone())
             .to(email.to.parse().with_context(|| format!("invalid recipient {}", email.to))?)
             .subject(&email.subject)
@@ -114,6 +125,13 @@ mod tests {
         assert_eq!(files.len(), 1);
         let eml = std::fs::read_to_string(files[0].path()).expect("eml");
         assert!(eml.contains("To: lan@example.vn"), "{eml}");
+        mailer.send_keyed(&welcome(), "outbox-42").await.expect("sent");
+        let emls: Vec<String> = std::fs::read_dir(settings.outbox_dir())
+            .expect("outbox")
+            .flatten()
+            .map(|f| std::fs::read_to_string(f.path()).expect("eml"))
+            .collect();
+        assert!(emls.iter().any(|eml| eml.contains("Message-ID: <outbox-42@nongsan.vn>")), "{emls:?}");
     }
 
     #[tokio::test]
