@@ -16,12 +16,14 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{Problem, ProblemField};
 use crate::health::OpenApiJson;
-use crate::http::{RouteTable, gzip_responses, render_problems, request_context, unmatched};
+use crate::http::{RouteTable, bad_path_parameter, gzip_responses, render_problems, request_context, unmatched};
 use crate::listings::categories::Categories;
 use crate::mail::Mailer;
 use crate::media::MediaStore;
 use crate::orders::tariff::Tariff;
 use crate::{accounts, admin, fulfilment, health, helpers, listings, orders, partners, reference, telemetry};
+
+const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Largest JSON body accepted (photos have their own limit).
 const JSON_BODY_LIMIT: usize = 64 * 1024;
@@ -134,7 +136,47 @@ where
 
 /// The OpenAPI document of every route the service serves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    with_routes(App::new().into_utoipa_app()).split_for_parts().1
+    let mut api = with_routes(App::new().into_utoipa_app()).split_for_parts().1;
+    document_extractor_problems(&mut api);
+    api
+}
+
+/// Documents, on every operation that uses them, the problems the shared extractors answer before a
+/// handler runs: a JSON body (`ApiJson`) that is malformed (400), too large (413), not JSON (415) or has a
+/// missing or wrong field (422), and an `X-On-Behalf-Of` (`ActingFarmer`) that is not a farmer id (422).
+/// An operation's own description of a status wins.
+fn document_extractor_problems(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+
+    for item in api.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.patch, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            let json_body = matches!(&operation.request_body, Some(RefOr::T(body)) if body.content.contains_key("application/json"));
+            let on_behalf = operation
+                .parameters
+                .iter()
+                .flatten()
+                .any(|parameter| matches!(parameter, RefOr::T(parameter) if parameter.name == "X-On-Behalf-Of"));
+            let mut problems = Vec::new();
+            if json_body {
+                problems.extend([
+                    ("400", "Malformed JSON"),
+                    ("413", "Body too large"),
+                    ("415", "Body is not JSON"),
+                    ("422", "A field is missing or invalid"),
+                ]);
+            }
+            if on_behalf {
+                problems.push(("422", "X-On-Behalf-Of is not a farmer id"));
+            }
+            for (status, description) in problems {
+                operation.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+                    let problem = Content::new(Some(Ref::from_schema_name("Problem")));
+                    RefOr::T(ResponseBuilder::new().description(description).content(PROBLEM_JSON, problem).build())
+                });
+            }
+        }
+    }
 }
 
 pub struct Application {
@@ -174,6 +216,7 @@ impl Application {
                 .app_data(routes.clone())
                 .app_data(document.clone())
                 .app_data(web::PayloadConfig::new(JSON_BODY_LIMIT))
+                .app_data(web::PathConfig::default().error_handler(bad_path_parameter))
                 .into_utoipa_app();
             with_routes(app)
                 .into_app()

@@ -162,6 +162,7 @@ pub struct PasswordChange {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

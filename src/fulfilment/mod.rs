@@ -175,6 +175,7 @@ pub struct JobQuery {
     /// Only jobs picked up in this province.
     pub province: Option<i32>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

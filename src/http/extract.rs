@@ -63,8 +63,17 @@ fn body_error(error: actix_web::Error) -> AppError {
     }
 }
 
-/// Parses a JSON document, naming the offending field on failure.
+/// Parses a JSON document, naming the offending field on failure. Every request body is a JSON object
+/// (serde would also read a struct from an array of its fields' values).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|error| malformed(&error))?;
+        return Err(AppError::invalid_field(
+            "body",
+            "invalid_type",
+            Text::new("Nội dung phải là một đối tượng JSON.", "The body must be a JSON object."),
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -176,5 +185,8 @@ mod tests {
         assert_eq!(field_of(&unknown), ("items[0].x", "unknown_field"));
         let top = parse_json::<Basket>(b"42").expect_err("not an object");
         assert_eq!(field_of(&top), ("body", "invalid_type"));
+        let array = parse_json::<Basket>(b" [[]]").expect_err("an array of the fields");
+        assert_eq!((array.kind, field_of(&array)), (Kind::Unprocessable, ("body", "invalid_type")));
+        assert_eq!(parse_json::<Basket>(b"[").expect_err("malformed").code, "malformed_json");
     }
 }

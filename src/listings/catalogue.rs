@@ -42,8 +42,10 @@ pub struct CatalogueQuery {
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
     /// `relevance` (default; freshest matches first), `newest`, `price_asc`, `price_desc`.
+    #[param(pattern = "^(relevance|newest|price_asc|price_desc)$")]
     pub sort: Option<String>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -597,6 +597,8 @@ async fn authorised_order(
     params(("code" = String, Path, description = "Order code"), GuestQuery),
     responses(
         (status = 200, description = "The order", body = Order),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Partner keys cannot see orders", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order for this caller", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -618,6 +620,8 @@ async fn get_order(
     params(("code" = String, Path, description = "Order code"), GuestQuery),
     responses(
         (status = 200, description = "Cancelled", body = Order),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Partner keys cannot see orders", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order for this caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already cancelled, or a parcel is already with the carrier", body = Problem, content_type = "application/problem+json"),
     )
@@ -654,6 +658,8 @@ async fn cancel_order(
     params(("code" = String, Path, description = "Order code"), GuestQuery),
     responses(
         (status = 200, description = "PNG image", content_type = "image/png", body = Vec<u8>),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Partner keys cannot see orders", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order for this caller, or not awaiting a transfer", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -70,6 +70,7 @@ pub struct WardQuery {
     /// Words of the name, with or without accents, in any case: `buon ma thuot`, `Đà Lạt`.
     pub q: Option<String>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
