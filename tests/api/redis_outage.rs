@@ -1,11 +1,19 @@
-//! Redis going away after start: requests keep succeeding from the in-process cache, `/readyz` says 503
-//! until Redis is back. Runs its own `redis-server` on a free port so it can stop and restart it.
+//! Redis going away mid-load: orders, catalogue pages and logins keep succeeding (cache and login counters
+//! fall back to the process), `/readyz` says 503 until Redis is back. Runs its own `redis-server` on a free
+//! port so it can stop and restart it.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::helpers::{TestApp, assert_problem, settings_for};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    Farmer, TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem, fresh_phone, random_suffix, settings_for,
+};
 
 /// A private redis-server, killed when dropped (also when the test fails half-way).
 struct RedisServer(Child);
@@ -37,8 +45,44 @@ async fn readyz_status(app: &TestApp) -> u16 {
     app.get("/readyz").await.status().as_u16()
 }
 
+/// What a load task saw: (requests, answers other than the expected ones).
+type Tally = (usize, Vec<String>);
+
+/// Orders, catalogue pages and PIN logins, over and over until `stop`: the mix that touches Redis (page cache,
+/// catalogue invalidation, login counters) and the database.
+async fn load(app: Arc<TestApp>, listing_id: Value, farmer: Farmer, task: usize, stop: Arc<AtomicBool>) -> Tally {
+    let (mut requests, mut unexpected) = (0, Vec::new());
+    while !stop.load(Ordering::Relaxed) {
+        let (answer, expected) = match requests % 3 {
+            0 => {
+                let body = json!({
+                    "items": [{"listing_id": listing_id, "quantity": 1}],
+                    "buyer": {"name": "Lê Mai", "phone": fresh_phone()},
+                    "address": {"ward_code": WARD_DA_LAT, "street": "12 Trần Phú"},
+                });
+                let order = app.request("POST", "/api/v1/orders", None).header("Idempotency-Key", random_suffix());
+                (order.json(&body).send().await, 201)
+            }
+            1 => (app.request("GET", "/api/v1/listings?q=ca%20phe", None).send().await, 200),
+            // One task logs in (the login counters live in Redis); the others read reference data.
+            _ if task == 0 => {
+                let login = json!({"phone": farmer.phone, "pin": farmer.pin});
+                (app.request("POST", "/api/v1/auth/pin-login", None).json(&login).send().await, 200)
+            }
+            _ => (app.request("GET", "/api/v1/provinces", None).send().await, 200),
+        };
+        requests += 1;
+        match answer {
+            Ok(answer) if answer.status().as_u16() == expected => {}
+            Ok(answer) => unexpected.push(format!("{} {}", answer.status(), answer.text().await.unwrap_or_default())),
+            Err(error) => unexpected.push(error.to_string()),
+        }
+    }
+    (requests, unexpected)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_survive_a_redis_outage_and_readiness_reports_it() {
+async fn requests_survive_a_redis_outage_under_load_and_readiness_reports_it() {
     if Command::new("redis-server").arg("--version").output().is_err() {
         eprintln!("redis-server not installed: Redis outage test skipped");
         return;
@@ -49,19 +93,19 @@ async fn requests_survive_a_redis_outage_and_readiness_reports_it() {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let url = data_dir.path().join("test.db").display().to_string();
     let settings = settings_for(data_dir.path(), url, Some(format!("redis://127.0.0.1:{port}")));
-    let app = TestApp::start(settings, data_dir, None).await;
-
+    let app = Arc::new(TestApp::start(settings, data_dir, None).await);
     assert_eq!(readyz_status(&app).await, 200);
-    assert_eq!(app.get_json("/api/v1/provinces").await["items"].as_array().map(Vec::len), Some(34));
+    let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+    let listing = app.listing(&farmer.token, "Cà phê Robusta", "120k", "100000 kg").await;
 
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<_> = (0..4)
+        .map(|task| tokio::spawn(load(app.clone(), listing["id"].clone(), farmer.clone(), task, stop.clone())))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
     drop(redis);
-    for _ in 0..3 {
-        let wards = app.get_json("/api/v1/wards?q=da%20lat").await;
-        assert!(!wards["items"].as_array().expect("items").is_empty());
-        assert_eq!(app.get_json("/api/v1/provinces").await["items"].as_array().map(Vec::len), Some(34));
-    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_problem(app.get("/readyz").await, 503, "cache_unavailable").await;
-
     let _redis = start_redis(port);
     let mut status = 0;
     for _ in 0..50 {
@@ -71,6 +115,21 @@ async fn requests_survive_a_redis_outage_and_readiness_reports_it() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (mut requests, mut unexpected) = (0, Vec::new());
+    for task in tasks {
+        let (sent, odd) = task.await.expect("load task");
+        requests += sent;
+        unexpected.extend(odd);
+    }
+    eprintln!("redis outage: {requests} requests before, during and after, {} unexpected answers", unexpected.len());
+    assert!(
+        unexpected.is_empty(),
+        "{} of {requests} unexpected: {:?}",
+        unexpected.len(),
+        &unexpected[..unexpected.len().min(5)]
+    );
     assert_eq!(status, 200, "readiness did not recover after Redis came back");
     assert_eq!(app.get_json("/api/v1/categories").await["items"].as_array().map(|c| c.len() >= 20), Some(true));
 }
