@@ -161,12 +161,6 @@ fn job_views(conn: &mut Conn<'_>, jobs: Vec<JobRow>, holder: Option<i64>) -> Res
         .collect()
 }
 
-/// The provinces a partner serves.
-fn served_provinces(conn: &mut Conn<'_>, partner_id: i64) -> Result<Vec<i32>, AppError> {
-    let (_, provinces) = crate::partners::store::partner(conn, partner_id)?.ok_or_else(AppError::not_found)?;
-    Ok(provinces)
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct JobQuery {
@@ -219,7 +213,7 @@ async fn list_jobs(
     let jobs = state
         .db
         .read(move |conn| {
-            let mut provinces = served_provinces(conn, key.partner_id)?;
+            let mut provinces = crate::partners::store::served_provinces(conn, key.partner_id)?;
             if let Some(province) = query.province {
                 if !provinces.contains(&province) {
                     return Err(AppError::invalid_field(
@@ -300,7 +294,7 @@ async fn claim_jobs(
     let jobs = state
         .db
         .write(move |conn| {
-            let provinces = served_provinces(conn, key.partner_id)?;
+            let provinces = crate::partners::store::served_provinces(conn, key.partner_id)?;
             let jobs = service::claim(conn, key.partner_id, &provinces, limit, lease_seconds, now())?;
             job_views(conn, jobs, Some(key.partner_id))
         })
@@ -331,8 +325,8 @@ async fn get_job(
     let job = state
         .db
         .read(move |conn| {
-            let provinces = served_provinces(conn, key.partner_id)?;
-            let job = service::visible_job(conn, id, key.partner_id, &provinces)?;
+            let provinces = crate::partners::store::served_provinces(conn, key.partner_id)?;
+            let job = service::visible_to(store::job(conn, id)?, key.partner_id, &provinces)?;
             job_views(conn, vec![job], Some(key.partner_id))
         })
         .await?;
@@ -361,10 +355,10 @@ async fn with_lease(
     let job = state
         .db
         .write(move |conn| {
-            let provinces = served_provinces(conn, partner_id)?;
-            service::visible_job(conn, id, partner_id, &provinces)?;
+            let provinces = crate::partners::store::served_provinces(conn, partner_id)?;
+            service::visible_to(store::job_to_change(conn, id)?, partner_id, &provinces)?;
             operation(conn)?;
-            let jobs = store::jobs(conn, &[id])?;
+            let jobs = store::job(conn, id)?.into_iter().collect();
             job_views(conn, jobs, Some(partner_id))
         })
         .await?;
@@ -523,8 +517,8 @@ async fn report_event(
     let answer = state
         .db
         .write(move |conn| {
-            let provinces = served_provinces(conn, partner_id)?;
-            let job = service::visible_job(conn, id, partner_id, &provinces)?;
+            let provinces = crate::partners::store::served_provinces(conn, partner_id)?;
+            let job = service::visible_to(store::job_to_change(conn, id)?, partner_id, &provinces)?;
             let event = Event {
                 event_id: &event_id,
                 status,
@@ -536,7 +530,7 @@ async fn report_event(
                 cod_collected_vnd: body.cod_collected_vnd,
             };
             let outcome = service::record_event(conn, &job, partner_id, &event, max_attempts, now())?;
-            let jobs = store::jobs(conn, &[id])?;
+            let jobs = store::job(conn, id)?.into_iter().collect();
             let job = job_views(conn, jobs, Some(partner_id))?.into_iter().next().ok_or_else(AppError::not_found)?;
             let outcome = match outcome {
                 Outcome::Applied => "applied",

@@ -48,8 +48,8 @@ pub fn open_jobs(conn: &mut Conn<'_>, order_id: i64, now: NaiveDateTime) -> Resu
             created_at: now,
             updated_at: now,
         };
-        if let Some(id) = store::insert_job(conn, &job)? {
-            webhooks::enqueue(conn, pickup_province, webhooks::JOB_AVAILABLE, id, now)?;
+        if let Some(job) = store::insert_job(conn, &job)? {
+            webhooks::enqueue(conn, &job, webhooks::JOB_AVAILABLE, now)?;
         }
     }
     Ok(())
@@ -85,7 +85,8 @@ pub fn cancel_job(conn: &mut Conn<'_>, shipment_id: i64, now: NaiveDateTime) -> 
         ..JobChange::default()
     };
     store::change_job(conn, job.id, &change)?;
-    webhooks::enqueue(conn, job.pickup_province_code, webhooks::JOB_CANCELLED, job.id, now)
+    let cancelled = JobRow { status: JobStatus::Cancelled.as_str().to_owned(), ..job };
+    webhooks::enqueue(conn, &cancelled, webhooks::JOB_CANCELLED, now)
 }
 
 fn unknown_status(job: &JobRow) -> AppError {
@@ -110,11 +111,7 @@ pub fn claim(
 ) -> Result<Vec<JobRow>, AppError> {
     let lease_id = new_lease_id();
     let expires_at = now + Duration::seconds(lease_seconds);
-    let ids = store::claim(conn, partner_id, provinces, limit, (&lease_id, expires_at), now)?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    store::jobs(conn, &ids)
+    store::claim(conn, partner_id, provinces, limit, (&lease_id, expires_at), now)
 }
 
 fn lease_refused() -> AppError {
@@ -128,9 +125,9 @@ fn lease_refused() -> AppError {
     )
 }
 
-/// The job if this partner may see it: open to claim in a province it serves, or held by it.
-pub fn visible_job(conn: &mut Conn<'_>, id: i64, partner_id: i64, provinces: &[i32]) -> Result<JobRow, AppError> {
-    let job = store::job(conn, id)?.ok_or_else(AppError::not_found)?;
+/// The job if this partner may see it: open to claim in a province it serves, or held by it; 404 otherwise.
+pub fn visible_to(job: Option<JobRow>, partner_id: i64, provinces: &[i32]) -> Result<JobRow, AppError> {
+    let job = job.ok_or_else(AppError::not_found)?;
     let held = job.partner_id == Some(partner_id);
     let open = job.status == "available" && provinces.contains(&job.pickup_province_code);
     if held || open { Ok(job) } else { Err(AppError::not_found()) }

@@ -55,12 +55,12 @@ pub struct NewJob<'a> {
 }
 
 /// Inserts the job of a shipment unless it has one; `None` when it already had.
-pub fn insert_job(conn: &mut Conn<'_>, job: &NewJob<'_>) -> Result<Option<i64>, AppError> {
+pub fn insert_job(conn: &mut Conn<'_>, job: &NewJob<'_>) -> Result<Option<JobRow>, AppError> {
     Ok(with_conn!(conn, |c| diesel::insert_into(fulfilment_jobs::table)
         .values(job)
         .on_conflict(fulfilment_jobs::shipment_id)
         .do_nothing()
-        .returning(fulfilment_jobs::id)
+        .returning(JobRow::as_returning())
         .get_result(c)
         .optional())?)
 }
@@ -110,19 +110,15 @@ macro_rules! job_for_update {
 }
 
 pub fn job(conn: &mut Conn<'_>, id: i64) -> Result<Option<JobRow>, AppError> {
+    Ok(with_conn!(conn, |c| fulfilment_jobs::table.find(id).select(JobRow::as_select()).first(c).optional())?)
+}
+
+pub fn job_to_change(conn: &mut Conn<'_>, id: i64) -> Result<Option<JobRow>, AppError> {
     Ok(job_for_update!(conn, fulfilment_jobs::table.find(id))?)
 }
 
 pub fn job_of_shipment(conn: &mut Conn<'_>, shipment_id: i64) -> Result<Option<JobRow>, AppError> {
     Ok(job_for_update!(conn, fulfilment_jobs::table.filter(fulfilment_jobs::shipment_id.eq(shipment_id)))?)
-}
-
-pub fn jobs(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<JobRow>, AppError> {
-    Ok(with_conn!(conn, |c| fulfilment_jobs::table
-        .filter(fulfilment_jobs::id.eq_any(ids))
-        .order(fulfilment_jobs::id)
-        .select(JobRow::as_select())
-        .load(c))?)
 }
 
 pub fn jobs_of_order(conn: &mut Conn<'_>, order_id: i64) -> Result<Vec<JobRow>, AppError> {
@@ -142,7 +138,7 @@ pub fn claim(
     limit: i64,
     lease: (&str, NaiveDateTime),
     now: NaiveDateTime,
-) -> Result<Vec<i64>, AppError> {
+) -> Result<Vec<JobRow>, AppError> {
     let available = fulfilment_jobs::table
         .filter(fulfilment_jobs::status.eq("available"))
         .filter(fulfilment_jobs::pickup_province_code.eq_any(provinces))
@@ -154,19 +150,23 @@ pub fn claim(
         Conn::Sqlite(c) => available.load(&mut **c),
     }?;
     if ids.is_empty() {
-        return Ok(ids);
+        return Ok(Vec::new());
     }
     let (lease_id, expires_at) = lease;
-    with_conn!(conn, |c| diesel::update(fulfilment_jobs::table.filter(fulfilment_jobs::id.eq_any(&ids)))
-        .set((
-            fulfilment_jobs::status.eq("claimed"),
-            fulfilment_jobs::partner_id.eq(partner_id),
-            fulfilment_jobs::lease_id.eq(lease_id),
-            fulfilment_jobs::lease_expires_at.eq(expires_at),
-            fulfilment_jobs::updated_at.eq(now),
-        ))
-        .execute(c))?;
-    Ok(ids)
+    let mut claimed: Vec<JobRow> =
+        with_conn!(conn, |c| diesel::update(fulfilment_jobs::table.filter(fulfilment_jobs::id.eq_any(&ids)))
+            .set((
+                fulfilment_jobs::status.eq("claimed"),
+                fulfilment_jobs::partner_id.eq(partner_id),
+                fulfilment_jobs::lease_id.eq(lease_id),
+                fulfilment_jobs::lease_expires_at.eq(expires_at),
+                fulfilment_jobs::updated_at.eq(now),
+            ))
+            .returning(JobRow::as_returning())
+            .get_results(c))?;
+    // RETURNING comes back in no set order.
+    claimed.sort_by_key(|job| job.id);
+    Ok(claimed)
 }
 
 /// Sets the lease's end, if `lease_id` is the job's live lease; `false` otherwise.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::store;
+use super::store::JobRow;
 use crate::auth::Partner;
 use crate::db::Conn;
 use crate::db::schema::{outbox, partner_provinces, partner_webhooks};
@@ -26,23 +26,17 @@ use crate::with_conn;
 pub const JOB_AVAILABLE: &str = "job.available";
 pub const JOB_CANCELLED: &str = "job.cancelled";
 
-/// Queues one call per partner with a webhook that serves `province`, telling it `kind` happened to the job.
-pub fn enqueue(
-    conn: &mut Conn<'_>,
-    province: i32,
-    kind: &str,
-    job_id: i64,
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
+/// Queues one call per partner with a webhook that serves the job's pickup province, telling it `kind`
+/// happened to the job.
+pub fn enqueue(conn: &mut Conn<'_>, job: &JobRow, kind: &str, now: NaiveDateTime) -> Result<(), AppError> {
     let partners: Vec<i64> = with_conn!(conn, |c| partner_provinces::table
         .inner_join(partner_webhooks::table.on(partner_webhooks::partner_id.eq(partner_provinces::partner_id)))
-        .filter(partner_provinces::province_code.eq(province))
+        .filter(partner_provinces::province_code.eq(job.pickup_province_code))
         .select(partner_provinces::partner_id)
         .load(c))?;
     if partners.is_empty() {
         return Ok(());
     }
-    let Some(job) = store::jobs(conn, &[job_id])?.pop() else { return Ok(()) };
     for partner_id in partners {
         let body = serde_json::json!({
             // Receivers drop a delivery whose event id they have seen: retries resend the same one.

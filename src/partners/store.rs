@@ -39,12 +39,16 @@ pub fn partner(conn: &mut Conn<'_>, partner_id: i64) -> Result<Option<(String, V
     let name: Option<String> =
         with_conn!(conn, |c| partners::table.find(partner_id).select(partners::name).first(c).optional())?;
     let Some(name) = name else { return Ok(None) };
-    let codes = with_conn!(conn, |c| partner_provinces::table
+    Ok(Some((name, served_provinces(conn, partner_id)?)))
+}
+
+/// The codes of the provinces whose pickups a partner serves (one query: partners' hot path).
+pub fn served_provinces(conn: &mut Conn<'_>, partner_id: i64) -> Result<Vec<i32>, AppError> {
+    Ok(with_conn!(conn, |c| partner_provinces::table
         .filter(partner_provinces::partner_id.eq(partner_id))
         .order(partner_provinces::province_code)
         .select(partner_provinces::province_code)
-        .load(c))?;
-    Ok(Some((name, codes)))
+        .load(c))?)
 }
 
 pub fn insert_key(
