@@ -175,10 +175,11 @@ pub struct JobQuery {
     pub cursor: Option<String>,
 }
 
-fn parse_status(field: &str, text: &str, allowed: impl Fn(JobStatus) -> bool) -> Result<JobStatus, AppError> {
+/// A status among those `allowed`; the error lists them.
+fn parse_status(field: &str, text: &str, allowed: impl Fn(JobStatus) -> bool) -> Result<JobStatus, FieldError> {
     JobStatus::parse(text).filter(|status| allowed(*status)).ok_or_else(|| {
         let names: Vec<&str> = JobStatus::ALL.into_iter().filter(|s| allowed(*s)).map(JobStatus::as_str).collect();
-        AppError::invalid_field(
+        FieldError::new(
             field,
             "status_unknown",
             Text::new(
@@ -209,7 +210,8 @@ async fn list_jobs(
     ApiQuery(query): ApiQuery<JobQuery>,
 ) -> Result<web::Json<JobList>, AppError> {
     let page = Page::from_query(query.limit, query.cursor.as_deref())?;
-    let status = parse_status("status", query.status.as_deref().unwrap_or("available"), |_| true)?;
+    let status = parse_status("status", query.status.as_deref().unwrap_or("available"), |_| true)
+        .map_err(|error| AppError::validation(vec![error]))?;
     let jobs = state
         .db
         .read(move |conn| {
@@ -494,11 +496,7 @@ async fn report_event(
         )),
         Err(error) => Err(error),
     };
-    let status = parse_status("status", &body.status, JobStatus::is_reportable)
-        .map_err(|_| FieldError::new("status", "status_unknown", Text::new(
-            "Trạng thái không hợp lệ: picked_up, pickup_failed, in_transit, out_for_delivery, delivery_failed, delivered, returning, returned, lost, damaged.",
-            "Unknown status: use picked_up, pickup_failed, in_transit, out_for_delivery, delivery_failed, delivered, returning, returned, lost, damaged.",
-        )));
+    let status = parse_status("status", &body.status, JobStatus::is_reportable);
     let occurred_at = if body.occurred_at.naive_utc() <= now() + Duration::hours(1) {
         Ok(body.occurred_at.naive_utc())
     } else {
