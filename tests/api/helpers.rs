@@ -367,6 +367,15 @@ impl TestApp {
     }
 }
 
+/// A guest's cash-on-delivery order of `quantity` units of a listing, to 12 Trần Phú in Đà Lạt.
+pub fn guest_order(listing_id: &Value, quantity: i64, phone: &str) -> Value {
+    json!({
+        "items": [{"listing_id": listing_id, "quantity": quantity}],
+        "buyer": {"name": "Lê Mai", "phone": phone, "email": "mai@example.vn"},
+        "address": {"ward_code": WARD_DA_LAT, "street": "12 Trần Phú"},
+    })
+}
+
 /// The Đắk Lắk province code (Buôn Ma Thuột and Ea Kao are in it).
 pub const PROVINCE_DAK_LAK: i32 = 66;
 
@@ -388,11 +397,7 @@ impl TestApp {
         let mut open = Vec::with_capacity(jobs);
         for _ in 0..jobs {
             let phone = fresh_phone();
-            let body = json!({
-                "items": [{"listing_id": listing["id"], "quantity": 1}],
-                "buyer": {"name": "Lê Mai", "phone": phone, "email": "mai@example.vn"},
-                "address": {"ward_code": WARD_DA_LAT, "street": "12 Trần Phú"},
-            });
+            let body = guest_order(&listing["id"], 1, &phone);
             let placed = self
                 .request("POST", "/api/v1/orders", None)
                 .header("Idempotency-Key", random_suffix())

@@ -4,17 +4,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem, fresh_phone, random_suffix};
+use crate::helpers::{
+    TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem, fresh_phone, guest_order, random_suffix,
+};
 use crate::on_both_backends;
 use nongsan::orders::vietqr;
-
-fn guest_order(listing_id: &Value, quantity: i64, phone: &str) -> Value {
-    json!({
-        "items": [{"listing_id": listing_id, "quantity": quantity}],
-        "buyer": {"name": "Lê Mai", "phone": phone, "email": "mai@example.vn"},
-        "address": {"ward_code": WARD_DA_LAT, "street": "12 Trần Phú"},
-    })
-}
 
 async fn order(app: &TestApp, key: &str, body: &Value) -> reqwest::Response {
     app.request("POST", "/api/v1/orders", None).header("Idempotency-Key", key).json(body).send().await.expect("sent")

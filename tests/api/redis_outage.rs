@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Farmer, TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem, fresh_phone, random_suffix, settings_for,
+    Farmer, TestApp, WARD_BUON_MA_THUOT, assert_problem, fresh_phone, guest_order, random_suffix, settings_for,
 };
 
 /// A private redis-server, killed when dropped (also when the test fails half-way).
@@ -55,11 +55,7 @@ async fn load(app: Arc<TestApp>, listing_id: Value, farmer: Farmer, task: usize,
     while !stop.load(Ordering::Relaxed) {
         let (answer, expected) = match requests % 3 {
             0 => {
-                let body = json!({
-                    "items": [{"listing_id": listing_id, "quantity": 1}],
-                    "buyer": {"name": "Lê Mai", "phone": fresh_phone()},
-                    "address": {"ward_code": WARD_DA_LAT, "street": "12 Trần Phú"},
-                });
+                let body = guest_order(&listing_id, 1, &fresh_phone());
                 let order = app.request("POST", "/api/v1/orders", None).header("Idempotency-Key", random_suffix());
                 (order.json(&body).send().await, 201)
             }

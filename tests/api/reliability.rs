@@ -8,19 +8,11 @@ use std::sync::Arc;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::helpers::{PROVINCE_DAK_LAK, TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, fresh_phone, random_suffix};
+use crate::helpers::{PROVINCE_DAK_LAK, TestApp, WARD_BUON_MA_THUOT, fresh_phone, guest_order, random_suffix};
 use crate::on_both_backends;
 use nongsan::db::schema::{job_events, order_lines, outbox};
 
 const ORDERS: usize = 40;
-
-fn guest_order(listing_id: &Value) -> Value {
-    json!({
-        "items": [{"listing_id": listing_id, "quantity": 1}],
-        "buyer": {"name": "Lê Mai", "phone": fresh_phone(), "email": "mai@example.vn"},
-        "address": {"ward_code": WARD_DA_LAT, "street": "12 Trần Phú"},
-    })
-}
 
 /// Sends one order with its key until it is acknowledged, the way a client retries a 409 "in progress":
 /// returns the order code and how many requests it took.
@@ -66,7 +58,7 @@ async fn retry_storm(apps: &[Arc<TestApp>]) {
     let listing_id = listing["id"].as_i64().expect("id");
     let mut copies = Vec::new();
     for n in 0..ORDERS {
-        let (key, body) = (random_suffix(), guest_order(&listing["id"]));
+        let (key, body) = (random_suffix(), guest_order(&listing["id"], 1, &fresh_phone()));
         for copy in 0..3 + n % 3 {
             let (app, key, body) = (apps[copy % apps.len()].clone(), key.clone(), body.clone());
             copies.push(tokio::spawn(async move { (key.clone(), place_until_acknowledged(&app, &key, &body).await) }));
