@@ -1,8 +1,8 @@
 //! The one error type of the service and its RFC 9457 `application/problem+json` form.
 //!
-//! Handlers and extractors return [`AppError`]; the problem renderer in `http::problem` turns it (and any
-//! other 4xx/5xx that actix produces) into a problem document in the caller's language. Internal causes
-//! are logged there, never sent.
+//! Handlers and extractors return [`AppError`]; the problem renderer (`http::render_problems`) turns it (and
+//! any other 4xx/5xx that actix produces) into a problem document in the caller's language. Internal causes
+//! are logged there, never sent. A leaf: it imports nothing of this crate.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -252,6 +252,18 @@ impl AppError {
         error
     }
 
+    /// The answer when the database cannot be reached or is overloaded: 503, cause logged.
+    pub fn database_unavailable(source: impl Into<anyhow::Error>) -> AppError {
+        AppError::unavailable(
+            "database_unavailable",
+            Text::new(
+                "Cơ sở dữ liệu tạm thời không phản hồi, vui lòng thử lại sau giây lát.",
+                "The database is not responding right now; please retry in a moment.",
+            ),
+            source,
+        )
+    }
+
     pub fn with_source(mut self, source: impl Into<anyhow::Error>) -> AppError {
         self.0.source = Some(source.into());
         self
@@ -338,15 +350,22 @@ impl ResponseError for AppError {
     }
 }
 
+/// One invalid field is a 422 listing it.
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> AppError {
+        AppError::validation(vec![error])
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => AppError::not_found(),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => crate::db::unavailable(error),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => AppError::database_unavailable(error),
             // SQLite answers "database is locked" when busy_timeout runs out: a transient overload.
             Error::DatabaseError(_, ref info) if info.message().contains("database is locked") => {
-                crate::db::unavailable(error)
+                AppError::database_unavailable(error)
             }
             other => AppError::internal(other),
         }

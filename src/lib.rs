@@ -1,9 +1,17 @@
 //! nongsan: an agricultural e-marketplace backend for rural households in Vietnam.
+//!
+//! Layers, lowest first (see ARCHITECTURE.md): infrastructure (`config`, `error`, `db`, `cache`, `mail`,
+//! `media`, `telemetry`, `clock`), validated values (`domain`), reference data (`reference`), the application
+//! state (`state`), the shared core (`http`, `auth`, `audit`, `outbox`, `idempotency`), the capabilities,
+//! and on top the wiring (`startup`, `background`) that nothing imports.
 
 pub mod accounts;
 pub mod admin;
+pub mod audit;
 pub mod auth;
+pub mod background;
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -12,6 +20,7 @@ pub mod fulfilment;
 pub mod health;
 pub mod helpers;
 pub mod http;
+pub mod idempotency;
 pub mod listings;
 pub mod mail;
 pub mod media;
@@ -20,4 +29,5 @@ pub mod outbox;
 pub mod partners;
 pub mod reference;
 pub mod startup;
+pub mod state;
 pub mod telemetry;

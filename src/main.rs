@@ -1,13 +1,14 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use nongsan::accounts::service::{PasswordAccount, open_password_account};
+use nongsan::accounts::rules::{PasswordAccount, open_password_account};
 use nongsan::auth::Role;
 use nongsan::config::Settings;
 use nongsan::error::{AppError, Lang};
 use nongsan::listings::demo::{DEMO_PIN, seed_demo};
-use nongsan::startup::{Application, Components, connect_database, openapi, prepare_database};
-use nongsan::{fulfilment, orders, outbox, telemetry};
+use nongsan::startup::{Application, openapi};
+use nongsan::state::{AppState, connect_database, prepare_database};
+use nongsan::{background, telemetry};
 use rand::distr::{Alphanumeric, SampleString};
 
 /// nongsan: agricultural e-marketplace backend. Runs on SQLite out of the box; set DATABASE_URL,
@@ -79,12 +80,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let components = Components::start(&settings).await?;
-            telemetry::spawn_metrics_upkeep();
-            outbox::spawn_sender(components.db.clone(), components.mailer.clone());
-            orders::spawn_expiry(components.db.clone(), settings.unpaid_hours);
-            fulfilment::spawn_lease_sweeper(components.db.clone(), settings.max_claim_attempts);
-            Application::build(settings, components)?.run_until_stopped().await?;
+            let state = AppState::start(settings).await?;
+            background::spawn_all(&state);
+            Application::build(state)?.run_until_stopped().await?;
         }
         Command::Migrate => {
             let applied = connect_database(&settings).await?.migrate().await?;
@@ -92,8 +90,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed { demo, listings } => {
             if demo {
-                let components = Components::start(&settings).await?;
-                let report = seed_demo(&components.db, &components.media, &components.categories, listings).await?;
+                let state = AppState::start(settings).await?;
+                let report = seed_demo(&state, listings).await?;
                 tracing::info!(
                     farmers = report.farmers,
                     listings_added = report.listings,
@@ -105,8 +103,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Openapi => println!("{}", openapi().to_pretty_json()?),
         Command::Admin { command: AdminCommand::CreateOperator { name, email, phone, password_stdin } } => {
-            let db = connect_database(&settings).await?;
-            prepare_database(&db).await?;
+            let state = AppState::start(settings).await?;
             let password = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;
@@ -122,9 +119,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 password: &password,
                 ward_code: None,
                 team_id: None,
+                welcome: None,
             };
-            let (id, _) =
-                open_password_account(&db, &account).await.map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            let created = open_password_account(&state.db, &state.reference.places, &account, state.clock.now()).await;
+            let id = created.map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
             println!("operator {id} created");
             if !password_stdin {
                 println!("password (shown once): {password}");

@@ -1,21 +1,24 @@
-//! Email and partner webhook calls that are never lost: they are written to the `outbox` table in the same
-//! transaction as the change they tell about, and a background sender delivers them with retries and backoff.
-//! Rows are claimed in the database (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer), so two
-//! instances never send the same row, and a crash, a dead SMTP server or a partner's dead endpoint only
-//! delays delivery.
+//! The one way a message leaves the service. Emails and partner webhook calls are written to the `outbox`
+//! table in the same transaction as the change they tell about, and a background sender delivers them with
+//! retries and backoff. Rows are claimed in the database (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has
+//! one writer), so two instances never send the same row, and a crash, a dead SMTP server or a partner's dead
+//! endpoint only delays delivery.
 
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::clock::Clock;
 use crate::db::schema::{outbox, partner_webhooks};
 use crate::db::{Conn, Db};
-use crate::error::AppError;
+use crate::domain::status::{Channel, OutboxStatus, sql_literal};
+use crate::error::{AppError, Lang};
+use crate::mail::templates::Template;
 use crate::mail::{Email, Mailer};
 use crate::with_conn;
 
@@ -24,8 +27,6 @@ const LEASE: Duration = Duration::from_secs(60);
 const BATCH: i64 = 20;
 const POLL: Duration = Duration::from_millis(500);
 
-/// `outbox.channel` of a webhook call (`recipient` is then the partner's id); every other row is an email.
-pub const WEBHOOK: &str = "webhook";
 /// The event id of the call, also in the body: receivers drop one they have seen (retries resend it).
 pub const EVENT_ID_HEADER: &str = "X-Nongsan-Event-Id";
 /// Unix seconds when the call was sent; part of what is signed.
@@ -35,13 +36,21 @@ pub const SIGNATURE_HEADER: &str = "X-Nongsan-Signature";
 /// A slow partner endpoint must not hold up the sender loop (and the email behind it) for long.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Queues an email; call inside the transaction of the change it reports.
-pub fn enqueue(conn: &mut Conn<'_>, email: &Email, now: NaiveDateTime) -> Result<(), AppError> {
+/// One row to send: on `channel` to `recipient` (an email address, or a partner's id for a webhook call).
+struct Queued<'a> {
+    channel: Channel,
+    recipient: &'a str,
+    subject: &'a str,
+    body: &'a str,
+}
+
+fn enqueue(conn: &mut Conn<'_>, message: &Queued<'_>, now: NaiveDateTime) -> Result<(), AppError> {
     let row = (
-        outbox::recipient.eq(&email.to),
-        outbox::subject.eq(&email.subject),
-        outbox::body.eq(&email.body),
-        outbox::status.eq("pending"),
+        outbox::channel.eq(message.channel),
+        outbox::recipient.eq(message.recipient),
+        outbox::subject.eq(message.subject),
+        outbox::body.eq(message.body),
+        outbox::status.eq(OutboxStatus::Pending),
         outbox::attempts.eq(0),
         outbox::next_attempt_at.eq(now),
         outbox::created_at.eq(now),
@@ -50,12 +59,45 @@ pub fn enqueue(conn: &mut Conn<'_>, email: &Email, now: NaiveDateTime) -> Result
     Ok(())
 }
 
+/// Queues an email; call inside the transaction of the change it reports.
+pub fn enqueue_email(conn: &mut Conn<'_>, email: &Email, now: NaiveDateTime) -> Result<(), AppError> {
+    let message = Queued { channel: Channel::Email, recipient: &email.to, subject: &email.subject, body: &email.body };
+    enqueue(conn, &message, now)
+}
+
+/// Queues the email `template` says to a person, if they have an address (phone-only people have none).
+pub fn notify(
+    conn: &mut Conn<'_>,
+    to: Option<&str>,
+    template: Template,
+    lang: Lang,
+    values: &[(&str, &str)],
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    match to {
+        Some(to) => enqueue_email(conn, &template.render(lang, to, values), now),
+        None => Ok(()),
+    }
+}
+
+/// Queues a call to a partner's webhook; `body` is the JSON posted and carries its `event_id`.
+pub fn enqueue_webhook(
+    conn: &mut Conn<'_>,
+    partner_id: i64,
+    kind: &str,
+    body: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let partner = partner_id.to_string();
+    enqueue(conn, &Queued { channel: Channel::Webhook, recipient: &partner, subject: kind, body }, now)
+}
+
 #[derive(QueryableByName)]
 struct Claimed {
     #[diesel(sql_type = BigInt)]
     id: i64,
     #[diesel(sql_type = Text)]
-    channel: String,
+    channel: Channel,
     #[diesel(sql_type = Text)]
     recipient: String,
     #[diesel(sql_type = Text)]
@@ -66,10 +108,16 @@ struct Claimed {
     attempts: i32,
 }
 
-const CLAIM: &str = "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
-    WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
-    AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3 SKIP_LOCKED) \
-    RETURNING id, channel, recipient, subject, body, attempts";
+/// Takes the due rows for `LEASE`: `SKIP_LOCKED` becomes `FOR UPDATE SKIP LOCKED` on PostgreSQL.
+static CLAIM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM outbox WHERE status = {} AND next_attempt_at <= $2 \
+         AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3 SKIP_LOCKED) \
+         RETURNING id, channel, recipient, subject, body, attempts",
+        sql_literal(OutboxStatus::Pending.as_str())
+    )
+});
 
 fn claim(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<Vec<Claimed>, AppError> {
     let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
@@ -112,7 +160,12 @@ fn finish(conn: &mut Conn<'_>, id: i64, attempts: i32, attempt: &Attempt, now: N
     match attempt {
         // Without a note the last failure stays, to tell why a delivery came late.
         Attempt::Done { note } => with_conn!(conn, |c| diesel::update(target)
-            .set((outbox::status.eq("sent"), outbox::sent_at.eq(now), unlocked, note.map(|n| outbox::last_error.eq(n))))
+            .set((
+                outbox::status.eq(OutboxStatus::Sent),
+                outbox::sent_at.eq(now),
+                unlocked,
+                note.map(|n| outbox::last_error.eq(n)),
+            ))
             .execute(c))?,
         Attempt::Retry(error) => with_conn!(conn, |c| diesel::update(target)
             .set((outbox::next_attempt_at.eq(now + backoff(attempts)), unlocked, outbox::last_error.eq(error)))
@@ -122,11 +175,12 @@ fn finish(conn: &mut Conn<'_>, id: i64, attempts: i32, attempt: &Attempt, now: N
 }
 
 /// Delivers what is due on its channel; returns how many rows are done with (sent, or nobody to send to).
-pub async fn deliver_due(db: &Db, mailer: &Mailer) -> Result<usize, AppError> {
+pub async fn deliver_due(db: &Db, mailer: &Mailer, clock: &Clock) -> Result<usize, AppError> {
     // Rows go out one after another, in order. No row is started unless the claim still covers one more slow
     // call: past its lease another instance may claim the row and send it a second time.
     let stop_at = Instant::now() + LEASE.saturating_sub(2 * WEBHOOK_TIMEOUT);
-    let mut claimed = db.write(|conn| claim(conn, Utc::now().naive_utc())).await?.into_iter();
+    let now = clock.now();
+    let mut claimed = db.write(move |conn| claim(conn, now)).await?.into_iter();
     let mut done = 0;
     while let Some(row) = claimed.next() {
         if Instant::now() >= stop_at {
@@ -134,16 +188,19 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer) -> Result<usize, AppError> {
             db.write(move |conn| release(conn, &unsent)).await?;
             break;
         }
-        let attempt =
-            if row.channel == WEBHOOK { post_webhook(db, &row).await } else { send_email(mailer, &row).await };
+        let attempt = match row.channel {
+            Channel::Webhook => post_webhook(db, &row, clock).await,
+            Channel::Email => send_email(mailer, &row).await,
+        };
         let (id, attempts) = (row.id, row.attempts);
         match &attempt {
             Attempt::Done { .. } => done += 1,
             Attempt::Retry(error) => {
-                tracing::warn!(id, attempts, channel = row.channel, error, "not delivered yet; will retry")
+                tracing::warn!(id, attempts, channel = row.channel.as_str(), error, "not delivered yet; will retry")
             }
         }
-        db.write(move |conn| finish(conn, id, attempts, &attempt, Utc::now().naive_utc())).await?;
+        let now = clock.now();
+        db.write(move |conn| finish(conn, id, attempts, &attempt, now)).await?;
     }
     Ok(done)
 }
@@ -187,14 +244,14 @@ pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
 }
 
 /// POSTs one queued call to the partner's webhook.
-async fn post_webhook(db: &Db, row: &Claimed) -> Attempt {
-    match try_post_webhook(db, row).await {
+async fn post_webhook(db: &Db, row: &Claimed, clock: &Clock) -> Attempt {
+    match try_post_webhook(db, row, clock).await {
         Ok(attempt) => attempt,
         Err(error) => Attempt::Retry(format!("{error:#}")),
     }
 }
 
-async fn try_post_webhook(db: &Db, row: &Claimed) -> anyhow::Result<Attempt> {
+async fn try_post_webhook(db: &Db, row: &Claimed, clock: &Clock) -> anyhow::Result<Attempt> {
     let Ok(partner_id) = row.recipient.parse::<i64>() else { return Ok(Attempt::Done { note: Some("bad recipient") }) };
     // Looked up now, not when queued: the partner may have changed its URL or secret, or stopped pushes.
     let webhook: Option<(String, String)> = db
@@ -206,7 +263,7 @@ async fn try_post_webhook(db: &Db, row: &Claimed) -> anyhow::Result<Attempt> {
         .await?;
     let Some((url, secret)) = webhook else { return Ok(Attempt::Done { note: Some("no webhook registered") }) };
     let client = HTTP.as_ref().map_err(|error| anyhow::anyhow!("no HTTP client: {error}"))?;
-    let timestamp = Utc::now().timestamp();
+    let timestamp = clock.now().and_utc().timestamp();
     let response = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -230,18 +287,16 @@ fn event_id(row: &Claimed) -> String {
         .unwrap_or_else(|| format!("outbox_{}", row.id))
 }
 
-/// The sender loop of one instance.
-pub fn spawn_sender(db: Db, mailer: Mailer) {
-    tokio::spawn(async move {
-        loop {
-            match deliver_due(&db, &mailer).await {
-                Ok(sent) if sent == usize::try_from(BATCH).unwrap_or(0) => continue,
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "outbox sender"),
-            }
-            tokio::time::sleep(POLL).await;
+/// The sender loop of one instance: runs until the process ends.
+pub async fn run_sender(db: Db, mailer: Mailer, clock: Clock) {
+    loop {
+        match deliver_due(&db, &mailer, &clock).await {
+            Ok(sent) if sent == usize::try_from(BATCH).unwrap_or(0) => continue,
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "outbox sender"),
         }
-    });
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
-//! Wires the components together and builds the HTTP server; used by `main` and by the tests.
+//! The wiring: every route of every capability, the OpenAPI document, the middleware and the HTTP server.
+//! It knows every module; none imports it (only `main` and the tests do).
 
 use std::net::TcpListener;
-use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest};
 use actix_web::middleware::from_fn;
@@ -11,86 +11,16 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 
-use crate::cache::Cache;
-use crate::config::Settings;
-use crate::db::Db;
 use crate::error::{Problem, ProblemField};
 use crate::health::OpenApiJson;
 use crate::http::{RouteTable, bad_path_parameter, gzip_responses, render_problems, request_context, unmatched};
-use crate::listings::categories::Categories;
-use crate::mail::Mailer;
-use crate::media::MediaStore;
-use crate::orders::tariff::Tariff;
+use crate::state::AppState;
 use crate::{accounts, admin, fulfilment, health, helpers, listings, orders, partners, reference, telemetry};
 
 const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Largest JSON body accepted (photos have their own limit).
 const JSON_BODY_LIMIT: usize = 64 * 1024;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Db,
-    pub cache: Cache,
-    pub mailer: Mailer,
-    pub categories: Arc<Categories>,
-    pub media: MediaStore,
-    pub tariff: Arc<Tariff>,
-    pub settings: Settings,
-}
-
-/// The outside systems the service talks to.
-pub struct Components {
-    pub db: Db,
-    pub cache: Cache,
-    pub mailer: Mailer,
-    pub categories: Arc<Categories>,
-    pub media: MediaStore,
-    pub tariff: Arc<Tariff>,
-}
-
-impl Components {
-    /// Connects to what the settings name, migrates the database and loads the seeds.
-    pub async fn start(settings: &Settings) -> anyhow::Result<Components> {
-        let db = connect_database(settings).await?;
-        prepare_database(&db).await?;
-        let cache = match &settings.redis_url {
-            Some(url) => Cache::redis(url, &settings.cache_prefix).context("invalid REDIS_URL")?,
-            None => Cache::in_process(&settings.cache_prefix),
-        };
-        let categories =
-            reference::load_categories(&db).await.map_err(|e| anyhow::anyhow!("loading categories failed: {e}"))?;
-        Ok(Components {
-            db,
-            cache,
-            mailer: Mailer::from_settings(settings)?,
-            categories: Arc::new(categories),
-            media: MediaStore::new(settings.media_dir()),
-            tariff: Arc::new(
-                Tariff::from_csv(include_str!("../seeds/shipping_tariff.csv"))
-                    .map_err(|e| anyhow::anyhow!("seeds/shipping_tariff.csv: {e}"))?,
-            ),
-        })
-    }
-}
-
-pub async fn connect_database(settings: &Settings) -> anyhow::Result<Db> {
-    let (target, size, timeout) = (settings.database(), settings.db_pool_size, settings.db_timeout());
-    tokio::task::spawn_blocking(move || Db::connect(&target, size, timeout)).await?
-}
-
-/// Applies pending migrations and changed seeds; a second run changes nothing.
-pub async fn prepare_database(db: &Db) -> anyhow::Result<()> {
-    let applied = db.migrate().await?;
-    tracing::info!(backend = db.backend().name(), ?applied, "migrations up to date");
-    for outcome in reference::seed::load_all(db).await.map_err(|e| anyhow::anyhow!("loading seeds failed: {e}"))? {
-        match outcome.rows {
-            Some(rows) => tracing::info!(seed = outcome.name, rows, "seed loaded"),
-            None => tracing::debug!(seed = outcome.name, "seed unchanged"),
-        }
-    }
-    Ok(())
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -128,8 +58,6 @@ where
             .configure(orders::routes)
             .configure(partners::routes)
             .configure(fulfilment::routes)
-            .configure(fulfilment::cod::routes)
-            .configure(fulfilment::webhooks::routes)
             .configure(admin::routes),
     )
 }
@@ -185,27 +113,20 @@ pub struct Application {
 }
 
 impl Application {
-    pub fn build(settings: Settings, components: Components) -> anyhow::Result<Application> {
-        let listener =
-            TcpListener::bind(&settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
+    pub fn build(state: AppState) -> anyhow::Result<Application> {
+        let addr = &state.settings.addr;
+        let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
         let port = listener.local_addr()?.port();
         tracing::info!(
             addr = %listener.local_addr()?,
-            database = components.db.backend().name(),
-            cache = components.cache.backend_name(),
-            mail = components.mailer.backend_name(),
+            database = state.db.backend().name(),
+            cache = state.cache.backend_name(),
+            mail = state.mailer.backend_name(),
             "nongsan serving"
         );
-        let workers = settings.workers;
-        let state = web::Data::new(AppState {
-            db: components.db,
-            cache: components.cache,
-            mailer: components.mailer,
-            categories: components.categories,
-            media: components.media,
-            tariff: components.tariff,
-            settings,
-        });
+        let workers = state.settings.workers;
+        let reference = web::Data::from(state.reference.clone());
+        let state = web::Data::new(state);
         telemetry::prometheus();
         let api = openapi();
         let routes = web::Data::new(RouteTable::from_openapi(&api));
@@ -213,6 +134,7 @@ impl Application {
         let server = HttpServer::new(move || {
             let app = App::new()
                 .app_data(state.clone())
+                .app_data(reference.clone())
                 .app_data(routes.clone())
                 .app_data(document.clone())
                 .app_data(web::PayloadConfig::new(JSON_BODY_LIMIT))

@@ -1,7 +1,6 @@
 //! Logs (text or JSON lines, filtered by `RUST_LOG`) and the process-wide Prometheus recorder.
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
@@ -29,16 +28,4 @@ pub fn prometheus() -> &'static PrometheusHandle {
         }
         handle
     })
-}
-
-/// Drains histogram samples into their summaries now and then, keeping memory flat under load.
-pub fn spawn_metrics_upkeep() {
-    let handle = prometheus().clone();
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(Duration::from_secs(5));
-        loop {
-            ticks.tick().await;
-            handle.run_upkeep();
-        }
-    });
 }

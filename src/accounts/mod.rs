@@ -1,24 +1,27 @@
 //! Accounts: farmers (phone + PIN), buyers (password), login, sessions, the caller's own profile, and the
 //! farmer's oversight of helpers (audit log, revocation).
 
-pub mod service;
+pub mod rules;
 pub mod store;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::audit;
 use crate::auth::secrets::hash_secret;
 use crate::auth::{AnyUser, FarmerSelf, Me, Role, wrong_role};
 use crate::domain::account::{Password, Pin, parse_email, parse_name};
 use crate::domain::phone::Phone;
-use crate::error::{AppError, Problem, Text};
-use crate::http::{ApiJson, ApiQuery, Page};
-use crate::startup::AppState;
+use crate::domain::status::{AuditAction, AuditEntity};
+use crate::error::{AppError, Lang, Problem, Text};
+use crate::http::{ApiJson, ApiQuery, Page, PageQuery};
+use crate::reference::WardRef;
+use crate::state::AppState;
 use crate::validate;
-use service::{FarmerSignup, check_login, load_profile, now, open_session};
+use rules::{FarmerSignup, check_login, load_profile, open_session};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(sign_up_farmer)
@@ -32,19 +35,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(change_password)
         .service(my_audit)
         .service(revoke_helper);
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ProvinceRef {
-    pub code: i32,
-    pub name: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct WardRef {
-    pub code: i32,
-    pub name: String,
-    pub province: ProvinceRef,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -158,16 +148,6 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct Actor {
     pub id: i64,
@@ -180,9 +160,8 @@ pub struct AuditItem {
     pub id: i64,
     /// The helper who did it.
     pub actor: Actor,
-    /// e.g. `enroll`, `view_profile`, `update_profile`, `pin_reset`, `create_listing`.
-    pub action: String,
-    pub entity: String,
+    pub action: AuditAction,
+    pub entity: AuditEntity,
     pub entity_id: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -197,10 +176,14 @@ fn client_address(req: &HttpRequest) -> String {
     req.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_default()
 }
 
-async fn session_answer(state: &AppState, user_id: i64, role: Role) -> Result<AuthSession, AppError> {
-    let (token, expires_at) = open_session(&state.db, user_id).await?;
-    let user = state.db.read(move |conn| load_profile(conn, user_id)).await?;
-    Ok(AuthSession { token, expires_at, role, user })
+async fn session_answer(state: &web::Data<AppState>, user_id: i64, role: Role) -> Result<AuthSession, AppError> {
+    let (token, expires_at) = open_session(&state.db, user_id, state.clock.now()).await?;
+    Ok(AuthSession { token, expires_at, role, user: profile_of(state, user_id).await? })
+}
+
+async fn profile_of(state: &web::Data<AppState>, user_id: i64) -> Result<Profile, AppError> {
+    let reference = state.reference.clone();
+    state.db.read(move |conn| load_profile(conn, &reference.places, user_id)).await
 }
 
 /// A farmer opens an account with phone, name, commune and a 6-digit PIN.
@@ -224,7 +207,8 @@ async fn sign_up_farmer(
     let (phone, name, pin) = validate!(phone, name, pin);
     let pin_hash = hash_secret(pin.expose().to_owned()).await?;
     let signup = FarmerSignup { phone, name, ward_code: body.ward_code, pin_hash, enrolled_by: None };
-    let farmer_id = state.db.write(move |conn| service::insert_farmer(conn, &signup)).await?;
+    let (reference, now) = (state.reference.clone(), state.clock.now());
+    let farmer_id = state.db.write(move |conn| rules::insert_farmer(conn, &reference.places, &signup, now)).await?;
     let session = session_answer(&state, farmer_id, Role::Farmer).await?;
     let created = FarmerCreated { farmer: session.user, token: session.token, expires_at: session.expires_at };
     Ok(HttpResponse::Created().json(created))
@@ -272,7 +256,7 @@ async fn sign_up_buyer(
     req: HttpRequest,
     ApiJson(body): ApiJson<BuyerSignupRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let account = service::PasswordAccount {
+    let account = rules::PasswordAccount {
         role: Role::Buyer,
         name: &body.name,
         email: body.email.as_deref(),
@@ -280,12 +264,11 @@ async fn sign_up_buyer(
         password: &body.password,
         ward_code: body.ward_code,
         team_id: None,
+        welcome: Some(Lang::of(&req)),
     };
-    let (buyer_id, welcome_to) = service::open_password_account(&state.db, &account).await?;
+    let buyer_id =
+        rules::open_password_account(&state.db, &state.reference.places, &account, state.clock.now()).await?;
     let session = session_answer(&state, buyer_id, Role::Buyer).await?;
-    let lang = crate::error::Lang::of(&req);
-    let values = [("name", session.user.name.as_str())];
-    service::notify(&state, welcome_to, crate::mail::templates::Template::WelcomeBuyer, lang, &values).await;
     Ok(HttpResponse::Created().json(BuyerCreated {
         buyer: session.user,
         token: session.token,
@@ -337,7 +320,8 @@ async fn password_login(
 )]
 #[post("/auth/logout")]
 async fn logout(state: web::Data<AppState>, AnyUser(user): AnyUser) -> Result<HttpResponse, AppError> {
-    state.db.write(move |conn| store::revoke_session(conn, user.session_id, now())).await?;
+    let now = state.clock.now();
+    state.db.write(move |conn| store::revoke_session(conn, user.session_id, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -357,15 +341,11 @@ async fn logout(state: web::Data<AppState>, AnyUser(user): AnyUser) -> Result<Ht
 async fn get_me(state: web::Data<AppState>, me: Me) -> Result<web::Json<Profile>, AppError> {
     let profile = match me {
         Me::Farmer(acting) => {
-            state
-                .db
-                .write(move |conn| {
-                    service::audit(conn, &acting, "view_profile", "farmer", None)?;
-                    load_profile(conn, acting.farmer_id)
-                })
-                .await?
+            let (reference, farmer_id) = (state.reference.clone(), acting.farmer_id);
+            let view = move |conn: &mut crate::db::Conn<'_>| load_profile(conn, &reference.places, farmer_id);
+            audit::read_for(&state.db, &acting, AuditAction::ViewProfile, state.clock.now(), view).await?
         }
-        Me::Other(user) => state.db.read(move |conn| load_profile(conn, user.id)).await?,
+        Me::Other(user) => profile_of(&state, user.id).await?,
     };
     Ok(web::Json(profile))
 }
@@ -392,23 +372,16 @@ async fn update_me(
 ) -> Result<web::Json<Profile>, AppError> {
     let name = body.name.as_deref().map(parse_name).transpose().map_err(|e| e.at("name"));
     let email = body.email.as_deref().map(parse_email).transpose().map_err(|e| e.at("email"));
-    let (name, email) = validate!(name, email);
-    let change = store::ProfileChange {
-        name,
-        email,
-        ward_code: body.ward_code,
-        auto_accept: body.auto_accept,
-        updated_at: now(),
-    };
+    let ward = body.ward_code.map(|code| state.reference.places.known_ward(code).map(|_| code)).transpose();
+    let (name, email, ward_code) = validate!(name, email, ward);
+    let (reference, now) = (state.reference.clone(), state.clock.now());
+    let change = store::ProfileChange { name, email, ward_code, auto_accept: body.auto_accept, updated_at: now };
     let profile = state
         .db
         .write(move |conn| {
-            if let Some(code) = change.ward_code {
-                service::check_ward(conn, code)?;
-            }
             let user_id = match &me {
                 Me::Farmer(acting) => {
-                    service::audit(conn, acting, "update_profile", "farmer", None)?;
+                    audit::record_acting(conn, acting, AuditAction::UpdateProfile, None, now)?;
                     acting.farmer_id
                 }
                 Me::Other(_) if change.auto_accept.is_some() => {
@@ -421,7 +394,7 @@ async fn update_me(
                 Me::Other(user) => user.id,
             };
             store::update_profile(conn, user_id, &change)?;
-            load_profile(conn, user_id)
+            load_profile(conn, &reference.places, user_id)
         })
         .await?;
     Ok(web::Json(profile))
@@ -448,7 +421,7 @@ async fn change_pin(
 ) -> Result<web::Json<NewToken>, AppError> {
     let new_pin = Pin::parse(&body.new_pin).map_err(|e| AppError::validation(vec![e.at("new_pin")]))?;
     let (token, expires_at) =
-        service::change_secret(&state, farmer.id, body.current_pin, new_pin.expose().to_owned(), true).await?;
+        rules::change_secret(&state, farmer.id, body.current_pin, new_pin.expose().to_owned(), true).await?;
     Ok(web::Json(NewToken { token, expires_at }))
 }
 
@@ -477,7 +450,7 @@ async fn change_password(
     let new_password =
         Password::parse(&body.new_password).map_err(|e| AppError::validation(vec![e.at("new_password")]))?;
     let (token, expires_at) =
-        service::change_secret(&state, user.id, body.current_password, new_password.expose().to_owned(), false).await?;
+        rules::change_secret(&state, user.id, body.current_password, new_password.expose().to_owned(), false).await?;
     Ok(web::Json(NewToken { token, expires_at }))
 }
 
@@ -499,19 +472,18 @@ async fn my_audit(
     FarmerSelf(farmer): FarmerSelf,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<web::Json<AuditPage>, AppError> {
-    let page = Page::from_query(query.limit, query.cursor.as_deref())?;
-    let rows =
-        state.db.read(move |conn| store::audit_entries(conn, farmer.id, page.fetch_limit(), page.offset)).await?;
-    let (rows, next_cursor) = page.finish(rows);
-    let items = rows
+    let page = Page::of(&query)?;
+    let lines = state.db.read(move |conn| audit::lines(conn, farmer.id, page.fetch_limit(), page.offset)).await?;
+    let (lines, next_cursor) = page.finish(lines);
+    let items = lines
         .into_iter()
-        .map(|(id, actor_id, actor_name, action, entity, entity_id, at)| AuditItem {
-            id,
-            actor: Actor { id: actor_id, name: actor_name },
-            action,
-            entity,
-            entity_id,
-            at: at.and_utc(),
+        .map(|line| AuditItem {
+            id: line.id,
+            actor: Actor { id: line.actor_id, name: line.actor_name },
+            action: line.action,
+            entity: line.entity,
+            entity_id: line.entity_id,
+            at: line.at.and_utc(),
         })
         .collect();
     Ok(web::Json(AuditPage { items, next_cursor }))
@@ -535,7 +507,7 @@ async fn revoke_helper(
     FarmerSelf(farmer): FarmerSelf,
     helper_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let helper_id = helper_id.into_inner();
-    let revoked = state.db.write(move |conn| store::revoke_helper(conn, farmer.id, helper_id, now())).await?;
+    let (helper_id, now) = (helper_id.into_inner(), state.clock.now());
+    let revoked = state.db.write(move |conn| store::revoke_helper(conn, farmer.id, helper_id, now)).await?;
     if revoked { Ok(HttpResponse::NoContent().finish()) } else { Err(AppError::not_found()) }
 }

@@ -1,18 +1,19 @@
-//! Queries over people, sessions and the audit log.
+//! Queries over people, sessions and helpers' revocations.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::Conn;
-use crate::db::schema::{audit_log, helper_revocations, provinces, sessions, teams, users, wards};
+use crate::db::schema::{helper_revocations, sessions, teams, users};
+use crate::domain::status::Role;
 use crate::error::{AppError, Kind, Text};
 use crate::with_conn;
 
 #[derive(Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
-    pub role: &'a str,
+    pub role: Role,
     pub name: &'a str,
     pub phone: Option<&'a str>,
     pub email: Option<&'a str>,
@@ -62,13 +63,13 @@ fn unique_violation_on(error: &DieselError) -> Option<String> {
 #[derive(Queryable)]
 pub struct Credentials {
     pub id: i64,
-    pub role: String,
+    pub role: Role,
     pub secret_hash: String,
 }
 
 pub fn farmer_credentials(conn: &mut Conn<'_>, phone: &str) -> Result<Option<Credentials>, AppError> {
     Ok(with_conn!(conn, |c| users::table
-        .filter(users::role.eq("farmer"))
+        .filter(users::role.eq(Role::Farmer))
         .filter(users::phone.eq(phone))
         .select((users::id, users::role, users::secret_hash))
         .first(c)
@@ -83,7 +84,7 @@ pub fn password_credentials(
 ) -> Result<Vec<Credentials>, AppError> {
     let (email, phone) = (email.map(str::to_owned), phone.map(str::to_owned));
     Ok(with_conn!(conn, |c| users::table
-        .filter(users::role.ne("farmer"))
+        .filter(users::role.ne(Role::Farmer))
         .filter(users::email.eq(&email).or(users::phone.eq(&phone)))
         .select((users::id, users::role, users::secret_hash))
         .order(users::id)
@@ -135,18 +136,15 @@ pub fn revoke_all_sessions(conn: &mut Conn<'_>, user_id: i64, now: NaiveDateTime
     Ok(())
 }
 
-/// A person as they see themself, with their commune and province.
+/// A person as they see themself.
 #[derive(Queryable)]
 pub struct ProfileRecord {
     pub id: i64,
-    pub role: String,
+    pub role: Role,
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
     pub ward_code: Option<i32>,
-    pub ward_name: Option<String>,
-    pub province_code: Option<i32>,
-    pub province_name: Option<String>,
     pub team_id: Option<i64>,
     pub team_name: Option<String>,
     pub auto_accept: bool,
@@ -155,7 +153,6 @@ pub struct ProfileRecord {
 
 pub fn profile(conn: &mut Conn<'_>, user_id: i64) -> Result<ProfileRecord, AppError> {
     Ok(with_conn!(conn, |c| users::table
-        .left_join(wards::table.left_join(provinces::table))
         .left_join(teams::table)
         .filter(users::id.eq(user_id))
         .select((
@@ -165,9 +162,6 @@ pub fn profile(conn: &mut Conn<'_>, user_id: i64) -> Result<ProfileRecord, AppEr
             users::phone,
             users::email,
             users::ward_code,
-            wards::name.nullable(),
-            provinces::code.nullable(),
-            provinces::name.nullable(),
             users::team_id,
             teams::name.nullable(),
             users::auto_accept,
@@ -198,52 +192,8 @@ pub fn update_profile(conn: &mut Conn<'_>, user_id: i64, change: &ProfileChange)
     })
 }
 
-pub fn ward_exists(conn: &mut Conn<'_>, code: i32) -> Result<bool, AppError> {
-    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(wards::table.find(code))).get_result(c))?)
-}
-
-/// One line of what was done for a farmer.
-pub struct AuditEntry<'a> {
-    pub actor_id: i64,
-    pub farmer_id: i64,
-    pub action: &'a str,
-    pub entity: &'a str,
-    pub entity_id: Option<String>,
-}
-
-pub fn record_audit(conn: &mut Conn<'_>, entry: &AuditEntry<'_>, now: NaiveDateTime) -> Result<(), AppError> {
-    let row = (
-        audit_log::actor_id.eq(entry.actor_id),
-        audit_log::farmer_id.eq(entry.farmer_id),
-        audit_log::action.eq(entry.action),
-        audit_log::entity.eq(entry.entity),
-        audit_log::entity_id.eq(&entry.entity_id),
-        audit_log::created_at.eq(now),
-    );
-    with_conn!(conn, |c| diesel::insert_into(audit_log::table).values(row).execute(c))?;
-    Ok(())
-}
-
-/// (id, actor id, actor name, action, entity, entity id, time), newest first.
-pub type AuditRow = (i64, i64, String, String, String, Option<String>, NaiveDateTime);
-
-pub fn audit_entries(conn: &mut Conn<'_>, farmer_id: i64, limit: i64, offset: i64) -> Result<Vec<AuditRow>, AppError> {
-    Ok(with_conn!(conn, |c| audit_log::table
-        .inner_join(users::table.on(users::id.eq(audit_log::actor_id)))
-        .filter(audit_log::farmer_id.eq(farmer_id))
-        .order(audit_log::id.desc())
-        .select((
-            audit_log::id,
-            audit_log::actor_id,
-            users::name,
-            audit_log::action,
-            audit_log::entity,
-            audit_log::entity_id,
-            audit_log::created_at,
-        ))
-        .limit(limit)
-        .offset(offset)
-        .load(c))?)
+pub fn team_exists(conn: &mut Conn<'_>, team_id: i64) -> Result<bool, AppError> {
+    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(teams::table.find(team_id))).get_result(c))?)
 }
 
 /// Withdraws a helper's right to act for a farmer (idempotent). `false` when there is no such helper.
@@ -254,7 +204,7 @@ pub fn revoke_helper(
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
     let is_helper: bool = with_conn!(conn, |c| diesel::select(diesel::dsl::exists(
-        users::table.filter(users::id.eq(helper_id)).filter(users::role.eq("helper"))
+        users::table.filter(users::id.eq(helper_id)).filter(users::role.eq(Role::Helper))
     ))
     .get_result(c))?;
     if !is_helper {

@@ -8,13 +8,13 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::accounts::Profile;
-use crate::accounts::service::{PasswordAccount, load_profile, now, open_password_account};
+use crate::accounts::rules::{PasswordAccount, load_profile, open_password_account};
 use crate::auth::secrets::new_api_key;
 use crate::auth::{Operator, Role};
 use crate::domain::account::parse_name;
 use crate::error::{AppError, FieldError, Problem, Text};
 use crate::http::ApiJson;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::validate;
 use crate::{helpers, partners};
 
@@ -109,14 +109,15 @@ async fn create_team(
     let name = parse_name(&body.name).map_err(|e| e.at("name"));
     let wards = codes_required("ward_codes", &body.ward_codes).map(|()| body.ward_codes);
     let (name, ward_codes) = validate!(name, wards);
+    let unknown = state.reference.places.unknown_wards(&ward_codes);
+    if !unknown.is_empty() {
+        return Err(unknown_codes("ward_codes", &unknown));
+    }
+    let now = state.clock.now();
     let team = state
         .db
         .write(move |conn| {
-            let unknown = helpers::store::unknown_wards(conn, &ward_codes)?;
-            if !unknown.is_empty() {
-                return Err(unknown_codes("ward_codes", &unknown));
-            }
-            let id = helpers::store::insert_team(conn, &name, &ward_codes, now())?;
+            let id = helpers::store::insert_team(conn, &name, &ward_codes, now)?;
             Ok(Team { id, name, ward_codes })
         })
         .await?;
@@ -153,9 +154,11 @@ async fn create_helper(
         password: &body.password,
         ward_code: None,
         team_id: Some(team_id.into_inner()),
+        welcome: None,
     };
-    let (helper_id, _) = open_password_account(&state.db, &account).await?;
-    let profile = state.db.read(move |conn| load_profile(conn, helper_id)).await?;
+    let helper_id = open_password_account(&state.db, &state.reference.places, &account, state.clock.now()).await?;
+    let reference = state.reference.clone();
+    let profile = state.db.read(move |conn| load_profile(conn, &reference.places, helper_id)).await?;
     Ok(HttpResponse::Created().json(profile))
 }
 
@@ -180,14 +183,15 @@ async fn create_partner(
     let name = parse_name(&body.name).map_err(|e| e.at("name"));
     let provinces = codes_required("province_codes", &body.province_codes).map(|()| body.province_codes);
     let (name, province_codes) = validate!(name, provinces);
+    let unknown = state.reference.places.unknown_provinces(&province_codes);
+    if !unknown.is_empty() {
+        return Err(unknown_codes("province_codes", &unknown));
+    }
+    let now = state.clock.now();
     let partner = state
         .db
         .write(move |conn| {
-            let unknown = partners::store::unknown_provinces(conn, &province_codes)?;
-            if !unknown.is_empty() {
-                return Err(unknown_codes("province_codes", &unknown));
-            }
-            let id = partners::store::insert_partner(conn, &name, &province_codes, now())?;
+            let id = partners::store::insert_partner(conn, &name, &province_codes, now)?;
             Ok(PartnerCreated { id, name, province_codes })
         })
         .await?;
@@ -214,7 +218,7 @@ async fn create_key(
 ) -> Result<HttpResponse, AppError> {
     let partner_id = partner_id.into_inner();
     let (key, prefix, hash) = new_api_key();
-    let created_at = Utc::now();
+    let created_at = state.clock.now().and_utc();
     let stored_prefix = prefix.clone();
     let id = state
         .db
@@ -245,6 +249,7 @@ async fn revoke_key(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (partner_id, key_id) = path.into_inner();
-    let revoked = state.db.write(move |conn| partners::store::revoke_key(conn, partner_id, key_id, now())).await?;
+    let now = state.clock.now();
+    let revoked = state.db.write(move |conn| partners::store::revoke_key(conn, partner_id, key_id, now)).await?;
     if revoked { Ok(HttpResponse::NoContent().finish()) } else { Err(AppError::not_found()) }
 }

@@ -4,44 +4,17 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use super::secrets::{API_KEY_PREFIX, token_hash};
+use super::store::{self, HelperAccess};
+use crate::domain::status::Role;
+use crate::error::{AppError, Kind, Text};
+use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
-use chrono::Utc;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use super::secrets::{API_KEY_PREFIX, token_hash};
-use super::store::{self, HelperAccess};
-use crate::error::{AppError, Kind, Text};
-use crate::startup::AppState;
 
 /// Header a community helper adds to act for a farmer.
 pub const ON_BEHALF_OF: &str = "x-on-behalf-of";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Farmer,
-    Buyer,
-    Helper,
-    Operator,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Farmer => "farmer",
-            Role::Buyer => "buyer",
-            Role::Helper => "helper",
-            Role::Operator => "operator",
-        }
-    }
-
-    pub fn parse(role: &str) -> Option<Role> {
-        [Role::Farmer, Role::Buyer, Role::Helper, Role::Operator].into_iter().find(|r| r.as_str() == role)
-    }
-}
 
 /// A person logged in with a session token.
 #[derive(Clone, Debug)]
@@ -121,10 +94,9 @@ fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<Principal, App
             let key = state.db.read(move |conn| store::live_api_key(conn, &hash)).await?.ok_or_else(invalid)?;
             return Ok(Principal::Partner(PartnerKey { partner_id: key.0, key_id: key.1 }));
         }
-        let now = Utc::now().naive_utc();
+        let now = state.clock.now();
         let (id, role, name, team_id, session_id) =
             state.db.read(move |conn| store::live_session(conn, &hash, now)).await?.ok_or_else(invalid)?;
-        let role = Role::parse(&role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {role}")))?;
         Ok(Principal::User(SessionUser { id, role, name, team_id, session_id }))
     }
 }

@@ -6,8 +6,9 @@ pub mod rate_limit;
 pub mod secrets;
 mod store;
 
+pub use crate::domain::status::Role;
 pub use extract::{
-    ActingFarmer, AnyUser, FarmerSelf, Helper, MaybeUser, Me, Operator, Partner, PartnerKey, Principal, Role,
-    SessionUser, require_access, wrong_role,
+    ActingFarmer, AnyUser, FarmerSelf, Helper, MaybeUser, Me, Operator, Partner, PartnerKey, Principal, SessionUser,
+    require_access, wrong_role,
 };
 pub use store::{HelperAccess, helper_access};

@@ -6,11 +6,12 @@ use diesel::prelude::*;
 
 use crate::db::Conn;
 use crate::db::schema::{api_keys, helper_revocations, sessions, team_wards, users};
+use crate::domain::status::Role;
 use crate::error::AppError;
 use crate::with_conn;
 
 /// (user id, role, name, team id, session id) of a live session.
-pub type SessionRow = (i64, String, String, Option<i64>, i64);
+pub type SessionRow = (i64, Role, String, Option<i64>, i64);
 
 pub fn live_session(conn: &mut Conn<'_>, hash: &str, now: NaiveDateTime) -> Result<Option<SessionRow>, AppError> {
     Ok(with_conn!(conn, |c| sessions::table
@@ -51,9 +52,11 @@ pub fn helper_access(
 ) -> Result<HelperAccess, AppError> {
     let Some(team_id) = team_id else { return Ok(HelperAccess::NotInTeam) };
     let in_team: bool = with_conn!(conn, |c| diesel::select(exists(
-        users::table.filter(users::id.eq(farmer_id)).filter(users::role.eq("farmer")).filter(users::ward_code.eq_any(
-            team_wards::table.filter(team_wards::team_id.eq(team_id)).select(team_wards::ward_code.nullable())
-        ))
+        users::table.filter(users::id.eq(farmer_id)).filter(users::role.eq(Role::Farmer)).filter(
+            users::ward_code.eq_any(
+                team_wards::table.filter(team_wards::team_id.eq(team_id)).select(team_wards::ward_code.nullable())
+            )
+        )
     ))
     .get_result(c))?;
     if !in_team {

@@ -17,7 +17,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::DatabaseTarget;
-use crate::error::{AppError, Text};
+use crate::error::AppError;
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -81,18 +81,6 @@ enum Pools {
 #[derive(Clone)]
 pub struct Db {
     pools: Arc<Pools>,
-}
-
-/// The answer when no connection can be had in time: 503, cause logged.
-pub fn unavailable(source: impl Into<anyhow::Error>) -> AppError {
-    AppError::unavailable(
-        "database_unavailable",
-        Text::new(
-            "Cơ sở dữ liệu tạm thời không phản hồi, vui lòng thử lại sau giây lát.",
-            "The database is not responding right now; please retry in a moment.",
-        ),
-        source,
-    )
 }
 
 impl Db {
@@ -192,7 +180,7 @@ fn checkout<C>(pool: &Pool<ConnectionManager<C>>) -> Result<PooledConnection<Con
 where
     C: diesel::r2d2::R2D2Connection + 'static,
 {
-    pool.get().map_err(unavailable)
+    pool.get().map_err(AppError::database_unavailable)
 }
 
 async fn run_blocking<T, F>(work: F) -> Result<T, AppError>

@@ -3,6 +3,7 @@
 //! Farmers and buyers type on cheap phones, often without the Vietnamese keyboard: "xoai cat" must find
 //! "Xoài cát", "CA PHE" must find "Cà phê", and NFC or NFD input must not matter.
 
+use crate::error::{FieldError, Text};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -38,6 +39,22 @@ pub fn search_key(text: &str) -> String {
 /// The words of a query, in searchable form. Punctuation (and SQL `LIKE` wildcards) never survive.
 pub fn search_terms(text: &str) -> Vec<String> {
     fold(text).split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty()).map(str::to_owned).collect()
+}
+
+/// Optional text of at most `max` characters, trimmed; empty counts as absent.
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            "text_too_long",
+            Text::new(
+                format!("`{field}` tối đa {max} ký tự, không có ký tự điều khiển."),
+                format!("`{field}` is at most {max} characters, without control characters."),
+            ),
+        ));
+    }
+    Ok(Some(value.to_owned()))
 }
 
 #[cfg(test)]

@@ -9,26 +9,7 @@
 //! Carriers skip scans, so any later step on the same path may follow directly. A report of a step the job
 //! has already passed is late: it joins the history but moves nothing.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    Available,
-    Claimed,
-    PickedUp,
-    PickupFailed,
-    InTransit,
-    OutForDelivery,
-    DeliveryFailed,
-    Delivered,
-    Returning,
-    Returned,
-    Lost,
-    Damaged,
-    Cancelled,
-}
+use crate::domain::status::JobStatus;
 
 /// What a reported status does to a job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,44 +29,6 @@ const DELIVERY: [JobStatus; 6] = [Claimed, PickedUp, InTransit, OutForDelivery, 
 const RETURN: [JobStatus; 7] = [Claimed, PickedUp, InTransit, OutForDelivery, DeliveryFailed, Returning, Returned];
 
 impl JobStatus {
-    pub const ALL: [JobStatus; 13] = [
-        Available,
-        Claimed,
-        PickedUp,
-        PickupFailed,
-        InTransit,
-        OutForDelivery,
-        DeliveryFailed,
-        Delivered,
-        Returning,
-        Returned,
-        Lost,
-        Damaged,
-        Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Available => "available",
-            Claimed => "claimed",
-            PickedUp => "picked_up",
-            PickupFailed => "pickup_failed",
-            InTransit => "in_transit",
-            OutForDelivery => "out_for_delivery",
-            DeliveryFailed => "delivery_failed",
-            Delivered => "delivered",
-            Returning => "returning",
-            Returned => "returned",
-            Lost => "lost",
-            Damaged => "damaged",
-            Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<JobStatus> {
-        JobStatus::ALL.into_iter().find(|status| status.as_str() == text)
-    }
-
     /// Statuses a partner may report in an event.
     pub fn is_reportable(self) -> bool {
         !matches!(self, Available | Claimed | Cancelled)
@@ -173,21 +116,13 @@ mod tests {
 
     #[test]
     fn no_advance_leads_back_to_an_earlier_step_except_a_retried_delivery() {
-        for current in JobStatus::ALL {
-            for reported in JobStatus::ALL {
+        for &current in JobStatus::ALL {
+            for &reported in JobStatus::ALL {
                 if step(current, reported) == Step::Advance && (current, reported) != (DeliveryFailed, OutForDelivery) {
                     assert!(!follows(reported, current), "{current:?} -> {reported:?} goes back");
                     assert!(!current.is_final(), "{current:?} is final");
                 }
             }
         }
-    }
-
-    #[test]
-    fn names_round_trip() {
-        for status in JobStatus::ALL {
-            assert_eq!(JobStatus::parse(status.as_str()), Some(status));
-        }
-        assert_eq!(JobStatus::parse("teleported"), None);
     }
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::Conn;
 use crate::db::schema::{fulfilment_jobs, job_events, order_lines, orders, partners, shipments, users, wards};
+use crate::domain::status::{JobStatus, ShipmentStatus};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -22,7 +23,7 @@ pub struct JobRow {
     pub cod_vnd: i64,
     pub declared_value_vnd: i64,
     pub item_summary: String,
-    pub status: String,
+    pub status: JobStatus,
     pub partner_id: Option<i64>,
     pub lease_id: Option<String>,
     pub lease_expires_at: Option<NaiveDateTime>,
@@ -47,7 +48,7 @@ pub struct NewJob<'a> {
     pub cod_vnd: i64,
     pub declared_value_vnd: i64,
     pub item_summary: &'a str,
-    pub status: &'static str,
+    pub status: JobStatus,
     pub attempts: i32,
     pub needs_operator: bool,
     pub created_at: NaiveDateTime,
@@ -75,7 +76,7 @@ pub fn shipments_without_job(conn: &mut Conn<'_>, order_id: i64) -> Result<Vec<O
         .inner_join(wards::table.on(users::ward_code.eq(wards::code.nullable())))
         .left_join(fulfilment_jobs::table)
         .filter(shipments::order_id.eq(order_id))
-        .filter(shipments::status.eq("accepted"))
+        .filter(shipments::status.eq(ShipmentStatus::Accepted))
         .filter(fulfilment_jobs::id.is_null())
         .order(shipments::id)
         .select((
@@ -140,7 +141,7 @@ pub fn claim(
     now: NaiveDateTime,
 ) -> Result<Vec<JobRow>, AppError> {
     let available = fulfilment_jobs::table
-        .filter(fulfilment_jobs::status.eq("available"))
+        .filter(fulfilment_jobs::status.eq(JobStatus::Available))
         .filter(fulfilment_jobs::pickup_province_code.eq_any(provinces))
         .order(fulfilment_jobs::id)
         .limit(limit)
@@ -156,7 +157,7 @@ pub fn claim(
     let mut claimed: Vec<JobRow> =
         with_conn!(conn, |c| diesel::update(fulfilment_jobs::table.filter(fulfilment_jobs::id.eq_any(&ids)))
             .set((
-                fulfilment_jobs::status.eq("claimed"),
+                fulfilment_jobs::status.eq(JobStatus::Claimed),
                 fulfilment_jobs::partner_id.eq(partner_id),
                 fulfilment_jobs::lease_id.eq(lease_id),
                 fulfilment_jobs::lease_expires_at.eq(expires_at),
@@ -187,7 +188,7 @@ pub fn extend_lease(
 pub fn release(conn: &mut Conn<'_>, id: i64, lease_id: &str, now: NaiveDateTime) -> Result<bool, AppError> {
     let changed = with_conn!(conn, |c| diesel::update(live_lease(id, lease_id, now))
         .set((
-            fulfilment_jobs::status.eq("available"),
+            fulfilment_jobs::status.eq(JobStatus::Available),
             fulfilment_jobs::partner_id.eq(None::<i64>),
             fulfilment_jobs::lease_id.eq(None::<String>),
             fulfilment_jobs::lease_expires_at.eq(None::<NaiveDateTime>),
@@ -201,7 +202,7 @@ type LiveLease<'a> = diesel::dsl::Filter<
     diesel::dsl::Filter<
         diesel::dsl::Filter<
             diesel::dsl::Filter<fulfilment_jobs::table, diesel::dsl::Eq<fulfilment_jobs::id, i64>>,
-            diesel::dsl::Eq<fulfilment_jobs::status, &'static str>,
+            diesel::dsl::Eq<fulfilment_jobs::status, JobStatus>,
         >,
         diesel::dsl::Eq<fulfilment_jobs::lease_id, &'a str>,
     >,
@@ -211,7 +212,7 @@ type LiveLease<'a> = diesel::dsl::Filter<
 fn live_lease(id: i64, lease_id: &str, now: NaiveDateTime) -> LiveLease<'_> {
     fulfilment_jobs::table
         .filter(fulfilment_jobs::id.eq(id))
-        .filter(fulfilment_jobs::status.eq("claimed"))
+        .filter(fulfilment_jobs::status.eq(JobStatus::Claimed))
         .filter(fulfilment_jobs::lease_id.eq(lease_id))
         .filter(fulfilment_jobs::lease_expires_at.gt(now))
 }
@@ -222,11 +223,11 @@ fn live_lease(id: i64, lease_id: &str, now: NaiveDateTime) -> LiveLease<'_> {
 pub fn sweep_expired_leases(conn: &mut Conn<'_>, now: NaiveDateTime, max_attempts: i32) -> Result<usize, AppError> {
     Ok(with_conn!(conn, |c| diesel::update(
         fulfilment_jobs::table
-            .filter(fulfilment_jobs::status.eq("claimed"))
+            .filter(fulfilment_jobs::status.eq(JobStatus::Claimed))
             .filter(fulfilment_jobs::lease_expires_at.le(now))
     )
     .set((
-        fulfilment_jobs::status.eq("available"),
+        fulfilment_jobs::status.eq(JobStatus::Available),
         fulfilment_jobs::partner_id.eq(None::<i64>),
         fulfilment_jobs::lease_id.eq(None::<String>),
         fulfilment_jobs::lease_expires_at.eq(None::<NaiveDateTime>),
@@ -242,7 +243,7 @@ pub fn sweep_expired_leases(conn: &mut Conn<'_>, now: NaiveDateTime, max_attempt
 #[derive(AsChangeset, Default)]
 #[diesel(table_name = fulfilment_jobs)]
 pub struct JobChange<'a> {
-    pub status: Option<&'static str>,
+    pub status: Option<JobStatus>,
     /// `Some(None)` clears the holder (a failed pickup hands the job back).
     pub partner_id: Option<Option<i64>>,
     pub lease_id: Option<Option<&'a str>>,
@@ -266,7 +267,7 @@ pub struct NewEvent<'a> {
     pub job_id: i64,
     pub partner_id: i64,
     pub event_id: &'a str,
-    pub status: &'a str,
+    pub status: JobStatus,
     pub applied: bool,
     pub occurred_at: NaiveDateTime,
     pub recorded_at: NaiveDateTime,
@@ -282,7 +283,7 @@ pub fn insert_event(conn: &mut Conn<'_>, event: &NewEvent<'_>) -> Result<(), App
 }
 
 /// (status, applied) of an event already recorded under `event_id` for the job.
-pub fn recorded_event(conn: &mut Conn<'_>, job_id: i64, event_id: &str) -> Result<Option<(String, bool)>, AppError> {
+pub fn recorded_event(conn: &mut Conn<'_>, job_id: i64, event_id: &str) -> Result<Option<(JobStatus, bool)>, AppError> {
     Ok(with_conn!(conn, |c| job_events::table
         .filter(job_events::job_id.eq(job_id))
         .filter(job_events::event_id.eq(event_id))
@@ -294,7 +295,7 @@ pub fn recorded_event(conn: &mut Conn<'_>, job_id: i64, event_id: &str) -> Resul
 #[derive(Queryable, Clone, Debug)]
 pub struct EventRow {
     pub job_id: i64,
-    pub status: String,
+    pub status: JobStatus,
     pub applied: bool,
     pub occurred_at: NaiveDateTime,
     pub tracking_code: Option<String>,
@@ -352,7 +353,7 @@ pub enum JobFilter<'a> {
     /// Open to claim in these provinces.
     Available(&'a [i32]),
     /// Held by this partner, in this status.
-    Held(i64, &'a str),
+    Held(i64, JobStatus),
     /// Flagged for an operator after too many claims ran out.
     NeedsOperator,
 }
@@ -367,15 +368,31 @@ pub fn list_jobs(
         let query = fulfilment_jobs::table.select(JobRow::as_select()).order(fulfilment_jobs::id).into_boxed();
         let query = match filter {
             JobFilter::Available(provinces) => query
-                .filter(fulfilment_jobs::status.eq("available"))
+                .filter(fulfilment_jobs::status.eq(JobStatus::Available))
                 .filter(fulfilment_jobs::pickup_province_code.eq_any(provinces.to_vec())),
-            JobFilter::Held(partner_id, status) => query
-                .filter(fulfilment_jobs::partner_id.eq(*partner_id))
-                .filter(fulfilment_jobs::status.eq(status.to_string())),
+            JobFilter::Held(partner_id, status) => {
+                query.filter(fulfilment_jobs::partner_id.eq(*partner_id)).filter(fulfilment_jobs::status.eq(*status))
+            }
             JobFilter::NeedsOperator => query
                 .filter(fulfilment_jobs::needs_operator.eq(true))
-                .filter(fulfilment_jobs::status.eq_any(["available", "claimed"])),
+                .filter(fulfilment_jobs::status.eq_any([JobStatus::Available, JobStatus::Claimed])),
         };
         query.limit(limit).offset(offset).load(c)
     })?)
+}
+
+/// Who to tell about an order's parcel.
+#[derive(Queryable)]
+pub struct Buyer {
+    pub order_code: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub lang: String,
+}
+
+pub fn buyer_of(conn: &mut Conn<'_>, order_id: i64) -> Result<Buyer, AppError> {
+    Ok(with_conn!(conn, |c| orders::table
+        .find(order_id)
+        .select((orders::code, orders::buyer_name, orders::buyer_email, orders::lang))
+        .first(c))?)
 }

@@ -16,11 +16,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::store::JobRow;
 use crate::auth::Partner;
 use crate::db::Conn;
-use crate::db::schema::{outbox, partner_provinces, partner_webhooks};
+use crate::db::schema::{partner_provinces, partner_webhooks};
 use crate::error::{AppError, FieldError, Problem, Text};
 use crate::http::ApiJson;
-use crate::orders::service::now;
-use crate::startup::AppState;
+use crate::outbox;
+use crate::state::AppState;
 use crate::with_conn;
 
 pub const JOB_AVAILABLE: &str = "job.available";
@@ -52,17 +52,7 @@ pub fn enqueue(conn: &mut Conn<'_>, job: &JobRow, kind: &str, now: NaiveDateTime
                 "cod_vnd": job.cod_vnd,
             },
         });
-        let row = (
-            outbox::channel.eq(crate::outbox::WEBHOOK),
-            outbox::recipient.eq(partner_id.to_string()),
-            outbox::subject.eq(kind),
-            outbox::body.eq(body.to_string()),
-            outbox::status.eq("pending"),
-            outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(now),
-            outbox::created_at.eq(now),
-        );
-        with_conn!(conn, |c| diesel::insert_into(outbox::table).values(&row).execute(c))?;
+        outbox::enqueue_webhook(conn, partner_id, kind, &body.to_string(), now)?;
     }
     Ok(())
 }
@@ -143,7 +133,7 @@ async fn put_webhook(
     let url = check_url(&body.url);
     let secret = check_secret(&body.secret);
     let (url, secret) = crate::validate!(url, secret);
-    let (partner_id, updated_at, saved) = (key.partner_id, now(), url.clone());
+    let (partner_id, updated_at, saved) = (key.partner_id, state.clock.now(), url.clone());
     state.db.write(move |conn| save(conn, partner_id, &saved, &secret, updated_at)).await?;
     Ok(web::Json(Webhook { url, updated_at: updated_at.and_utc() }))
 }

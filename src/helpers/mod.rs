@@ -9,16 +9,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::accounts::service::{self, CONSENT_VERSION, FarmerSignup, load_profile, now};
-use crate::accounts::store::{AuditEntry, profile};
-use crate::accounts::{PageQuery, Profile};
+use crate::accounts::Profile;
+use crate::accounts::rules::{self as accounts, CONSENT_VERSION, FarmerSignup, load_profile};
+use crate::accounts::store::profile;
+use crate::audit;
 use crate::auth::secrets::hash_secret;
 use crate::auth::{Helper, SessionUser, helper_access, require_access};
+use crate::clock::in_vietnam;
 use crate::domain::account::{Pin, parse_name};
 use crate::domain::phone::Phone;
-use crate::error::{AppError, Kind, Problem, Text};
-use crate::http::{ApiJson, ApiQuery, Page};
-use crate::startup::AppState;
+use crate::domain::status::AuditAction;
+use crate::error::{AppError, Kind, Lang, Problem, Text};
+use crate::http::{ApiJson, ApiQuery, Page, PageQuery};
+use crate::mail::templates::Template;
+use crate::outbox;
+use crate::state::AppState;
 use crate::validate;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -120,10 +125,11 @@ async fn enroll_farmer(
     let (phone, name, pin) = validate!(phone, name, pin);
     let pin_hash = hash_secret(pin.expose().to_owned()).await?;
     let signup = FarmerSignup { phone, name, ward_code: body.ward_code, pin_hash, enrolled_by: Some(helper.id) };
+    let (reference, now) = (state.reference.clone(), state.clock.now());
     let farmer = state
         .db
         .write(move |conn| {
-            service::check_ward(conn, signup.ward_code)?;
+            reference.places.known_ward(signup.ward_code)?;
             if !store::team_covers(conn, team_id, signup.ward_code)? {
                 return Err(AppError::invalid_field(
                     "ward_code",
@@ -134,8 +140,8 @@ async fn enroll_farmer(
                     ),
                 ));
             }
-            let id = service::insert_farmer(conn, &signup)?;
-            load_profile(conn, id)
+            let id = accounts::insert_farmer(conn, &reference.places, &signup, now)?;
+            load_profile(conn, &reference.places, id)
         })
         .await?;
     Ok(HttpResponse::Created().json(Enrolment { farmer, consent_version: CONSENT_VERSION.to_owned() }))
@@ -160,7 +166,7 @@ async fn list_farmers(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<web::Json<TeamFarmerPage>, AppError> {
     let team_id = team_of(&helper)?;
-    let page = Page::from_query(query.limit, query.cursor.as_deref())?;
+    let page = Page::of(&query)?;
     let helper_id = helper.id;
     let rows = state
         .db
@@ -183,7 +189,7 @@ async fn list_farmers(
 }
 
 /// A helper sets a new PIN typed by the farmer, after checking the farmer in person; the farmer's sessions
-/// end and the reset is audited (and emailed when the farmer has an email).
+/// end, and the reset is audited and emailed (when the farmer has an email) in the same transaction.
 #[utoipa::path(
     tag = "helpers",
     security(("bearer" = [])),
@@ -217,12 +223,19 @@ async fn reset_pin(
         ),
     )?;
     let pin = Pin::parse(&body.new_pin).map_err(|e| AppError::validation(vec![e.at("new_pin")]))?;
-    let audit = AuditEntry { actor_id: helper_id, farmer_id, action: "pin_reset", entity: "farmer", entity_id: None };
-    service::replace_secret(&state.db, farmer_id, pin.expose().to_owned(), Some(audit)).await?;
-    let farmer = state.db.read(move |conn| profile(conn, farmer_id)).await?;
-    let time = now().format("%H:%M %d/%m/%Y").to_string();
-    let values = [("name", farmer.name.as_str()), ("helper", helper.name.as_str()), ("time", time.as_str())];
-    service::notify(&state, farmer.email, crate::mail::templates::Template::PinReset, crate::error::Lang::Vi, &values)
-        .await;
+    let hash = hash_secret(pin.expose().to_owned()).await?;
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |conn| {
+            accounts::set_secret(conn, farmer_id, &hash, now)?;
+            let entry = audit::Entry { actor_id: helper_id, farmer_id, action: AuditAction::PinReset, entity_id: None };
+            audit::record(conn, &entry, now)?;
+            let farmer = profile(conn, farmer_id)?;
+            let time = in_vietnam(now).format("%H:%M %d/%m/%Y").to_string();
+            let values = [("name", farmer.name.as_str()), ("helper", helper.name.as_str()), ("time", time.as_str())];
+            outbox::notify(conn, farmer.email.as_deref(), Template::PinReset, Lang::Vi, &values, now)
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::Conn;
 use crate::db::schema::{helper_revocations, team_wards, teams, users, wards};
+use crate::domain::status::Role;
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -20,17 +21,6 @@ pub fn insert_team(conn: &mut Conn<'_>, name: &str, ward_codes: &[i32], now: Nai
             .execute(c))?;
     }
     Ok(id)
-}
-
-pub fn team_exists(conn: &mut Conn<'_>, team_id: i64) -> Result<bool, AppError> {
-    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(teams::table.find(team_id))).get_result(c))?)
-}
-
-/// The codes among `codes` that are not communes.
-pub fn unknown_wards(conn: &mut Conn<'_>, codes: &[i32]) -> Result<Vec<i32>, AppError> {
-    let known: Vec<i32> =
-        with_conn!(conn, |c| wards::table.filter(wards::code.eq_any(codes)).select(wards::code).load(c))?;
-    Ok(codes.iter().copied().filter(|code| !known.contains(code)).collect())
 }
 
 pub fn team_covers(conn: &mut Conn<'_>, team_id: i64, ward_code: i32) -> Result<bool, AppError> {
@@ -57,7 +47,7 @@ pub fn team_farmers(
         .inner_join(wards::table)
         .inner_join(team_wards::table.on(team_wards::ward_code.eq(wards::code)))
         .filter(team_wards::team_id.eq(team_id))
-        .filter(users::role.eq("farmer"))
+        .filter(users::role.eq(Role::Farmer))
         .order(users::id)
         .select((users::id, users::name, users::phone, users::ward_code, wards::name, users::enrolled_by, revoked))
         .limit(limit)

@@ -2,11 +2,24 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::error::{AppError, Text};
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
+
+/// The query of a paged list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
 
 /// A page of an ordered list, addressed by position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +29,11 @@ pub struct Page {
 }
 
 impl Page {
+    /// The page a [`PageQuery`] asks for.
+    pub fn of(query: &PageQuery) -> Result<Page, AppError> {
+        Page::from_query(query.limit, query.cursor.as_deref())
+    }
+
     pub fn from_query(limit: Option<u32>, cursor: Option<&str>) -> Result<Page, AppError> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {

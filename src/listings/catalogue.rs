@@ -11,13 +11,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::store::{self, After, CatalogueFilter, Sort};
-use super::{FarmerRef, Listing, PlaceRef, media_url};
+use super::{FarmerRef, Listing, media_url};
 use crate::cache::Cache;
 use crate::domain::quantity::Unit;
 use crate::domain::text::search_terms;
 use crate::error::{AppError, FieldError, Problem, Text};
 use crate::http::{ApiQuery, DEFAULT_LIMIT, MAX_LIMIT, cached_json, etag_json};
-use crate::startup::AppState;
+use crate::reference::PlaceRef;
+use crate::state::AppState;
 
 const VERSION_KEY: &str = "catalogue:version";
 /// The version counter never expires in practice.

@@ -2,20 +2,21 @@
 //! communes across the country, listings in every category (titles from `seeds/category_samples.csv`),
 //! generated photos. Demo farmers have phones +8491000xxxx and the PIN `482915`.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::categories::Categories;
 use super::store::{self, NewListing, NewMedia};
-use crate::accounts::service::{FarmerSignup, insert_farmer};
+use crate::accounts::rules::{FarmerSignup, insert_farmer};
 use crate::auth::secrets::hash_secret;
-use crate::db::Db;
 use crate::db::schema::{listings, users, wards};
 use crate::domain::phone::Phone;
+use crate::domain::quantity::Unit;
+use crate::domain::status::{ListingStatus, Role};
 use crate::domain::text::search_key;
-use crate::media::{MediaStore, process_photo, sample};
+use crate::media::{process_photo, sample};
+use crate::state::AppState;
 use crate::with_conn;
 
 pub const DEMO_PIN: &str = "482915";
@@ -54,25 +55,21 @@ fn farmer_phone(n: usize) -> String {
     format!("+8491000{n:04}")
 }
 
-fn price_for(unit: &str, rng: &mut StdRng) -> i64 {
+fn price_for(unit: Unit, rng: &mut StdRng) -> i64 {
     let (low, high) = match unit {
-        "kg" => (8, 400),
-        "qua" => (2, 80),
-        "bo" => (5, 40),
-        "con" => (80, 900),
-        "chai" | "lit" => (40, 600),
+        Unit::Kg => (8, 400),
+        Unit::Qua => (2, 80),
+        Unit::Bo => (5, 40),
+        Unit::Con => (80, 900),
+        Unit::Chai | Unit::Lit => (40, 600),
         _ => (20, 500),
     };
     rng.random_range(low..=high) * 1000
 }
 
 /// Adds demo farmers and listings until there are `listings` demo listings (running it again adds none).
-pub async fn seed_demo(
-    db: &Db,
-    media: &MediaStore,
-    categories: &Categories,
-    listings: usize,
-) -> anyhow::Result<DemoReport> {
+pub async fn seed_demo(state: &AppState, listings: usize) -> anyhow::Result<DemoReport> {
+    let (db, media, categories) = (&state.db, &state.media, &state.reference.categories);
     let farmers = (listings / 40).clamp(10, 5000);
     let mut rng = StdRng::seed_from_u64(20250701);
     let pin_hash = hash_secret(DEMO_PIN.to_owned()).await?;
@@ -90,17 +87,18 @@ pub async fn seed_demo(
         let ward_code = ward_codes[rng.random_range(0..ward_codes.len())];
         let signup =
             FarmerSignup { phone: phone.clone(), name, ward_code, pin_hash: pin_hash.clone(), enrolled_by: None };
+        let (reference, now) = (state.reference.clone(), state.clock.now());
         let id = db
             .write(move |conn| {
                 let existing: Option<i64> = with_conn!(conn, |c| users::table
-                    .filter(users::role.eq("farmer"))
+                    .filter(users::role.eq(Role::Farmer))
                     .filter(users::phone.eq(phone.as_str()))
                     .select(users::id)
                     .first(c)
                     .optional())?;
                 match existing {
                     Some(id) => Ok(id),
-                    None => insert_farmer(conn, &signup),
+                    None => insert_farmer(conn, &reference.places, &signup, now),
                 }
             })
             .await?;
@@ -126,6 +124,7 @@ pub async fn seed_demo(
             let owner_id = farmer_ids[0];
             let (width, height, bytes) =
                 (processed.width as i32, processed.height as i32, processed.display.len() as i32);
+            let now = state.clock.now();
             let id = db
                 .write(move |conn| {
                     let photo = NewMedia {
@@ -135,7 +134,7 @@ pub async fn seed_demo(
                         width,
                         height,
                         bytes,
-                        created_at: Utc::now().naive_utc(),
+                        created_at: now,
                     };
                     store::insert_media(conn, &photo)
                 })
@@ -163,7 +162,7 @@ pub async fn seed_demo(
         .await?
     };
 
-    let started = Utc::now().naive_utc();
+    let started = state.clock.now();
     let mut created = 0;
     while created < missing {
         let batch = BATCH.min(missing - created);
@@ -173,13 +172,13 @@ pub async fn seed_demo(
             let category = categories.get(code).ok_or_else(|| anyhow::anyhow!("category {code}"))?;
             let title = format!("{title}{}", QUALIFIERS[rng.random_range(0..QUALIFIERS.len())]);
             let (farmer_id, ward_code, province_code) = homes[rng.random_range(0..homes.len())];
-            let unit = category.default_unit.as_str();
+            let unit = category.default_unit;
             rows.push(DemoListing {
                 farmer_id,
                 title_search: format!(" {} ", search_key(&title)),
                 title,
                 category_code: category.code.clone(),
-                unit,
+                unit: unit.as_str(),
                 unit_weight_g: category.unit_weight_g,
                 price_vnd: price_for(unit, &mut rng),
                 quantity: rng.random_range(1..=500),
@@ -227,7 +226,7 @@ impl DemoListing {
             unit_weight_g: self.unit_weight_g,
             price_vnd: self.price_vnd,
             quantity: self.quantity,
-            status: "active",
+            status: ListingStatus::Active,
             ward_code: self.ward_code,
             province_code: self.province_code,
             photo_id: self.photo_id,

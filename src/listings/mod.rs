@@ -2,7 +2,6 @@
 //! the public catalogue with accent-free search, listing pages and farmer storefronts.
 
 pub mod catalogue;
-pub mod categories;
 pub mod demo;
 pub mod photos;
 pub mod rules;
@@ -14,15 +13,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::accounts::PageQuery;
-use crate::accounts::service::{audit, now};
+use crate::audit;
 use crate::auth::ActingFarmer;
 use crate::domain::money::Vnd;
 use crate::domain::quantity::{Quantity, Unit};
+use crate::domain::status::{AuditAction, ListingStatus};
 use crate::domain::text::search_key;
 use crate::error::{AppError, Problem, Text};
-use crate::http::{ApiJson, ApiQuery, Page, etag_json};
-use crate::startup::AppState;
+use crate::http::{ApiJson, ApiQuery, Page, PageQuery, etag_json};
+use crate::reference::PlaceRef;
+use crate::state::AppState;
 use rules::{Given, NumberOrText};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -41,12 +41,6 @@ pub struct CategoryRef {
     pub code: String,
     pub name_vi: String,
     pub name_en: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PlaceRef {
-    pub code: i32,
-    pub name: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -88,8 +82,7 @@ pub struct Listing {
     /// Whole units in stock; 0 is sold out.
     pub quantity: i64,
     pub sold_out: bool,
-    /// `active`, `paused` or `archived`.
-    pub status: String,
+    pub status: ListingStatus,
     pub photo: Option<PhotoRef>,
     pub farmer: FarmerRef,
     /// Origin commune.
@@ -175,7 +168,7 @@ pub struct ListingUpdate {
     #[schema(value_type = Option<Object>)]
     pub quantity: Option<NumberOrText>,
     /// `active` (resume), `paused` or `archived`.
-    pub status: Option<String>,
+    pub status: Option<ListingStatus>,
     pub title: Option<String>,
     pub description: Option<String>,
 }
@@ -283,7 +276,7 @@ async fn parse_listing(
         }
         None => None,
     };
-    let category = title.as_deref().and_then(|t| state.categories.infer(t));
+    let category = title.as_deref().and_then(|t| state.reference.categories.infer(t));
     let unit = quantity.and_then(|q| q.unit).or(price_unit).or(category.map(|c| c.default_unit));
     let summary = match (&title, category, price_vnd, unit, quantity) {
         (Some(title), Some(category), Some(price), Some(unit), Some(quantity)) => {
@@ -333,11 +326,11 @@ async fn create_listing(
         unit: body.unit.as_deref(),
         category: body.category.as_deref(),
     };
-    let resolved = rules::resolve(&given, &state.categories)?;
+    let resolved = rules::resolve(&given, &state.reference.categories)?;
     let description = description(body.description.as_deref())?;
     let labels = body.labels.unwrap_or_default();
     check_labels(&labels)?;
-    let (photo_ids, available_from) = (body.photo_ids, body.available_from);
+    let (photo_ids, available_from, now) = (body.photo_ids, body.available_from, state.clock.now());
     let listing = state
         .db
         .write(move |conn| {
@@ -351,7 +344,6 @@ async fn create_listing(
                 ));
             }
             let (ward_code, province_code) = store::farmer_home(conn, farmer_id)?;
-            let now = now();
             let title_search = format!(" {} ", search_key(&resolved.title));
             let new = store::NewListing {
                 farmer_id,
@@ -363,7 +355,7 @@ async fn create_listing(
                 unit_weight_g: resolved.unit_weight_g,
                 price_vnd: resolved.price_vnd,
                 quantity: resolved.quantity,
-                status: "active",
+                status: ListingStatus::Active,
                 ward_code,
                 province_code,
                 photo_id: photo_ids.first().copied(),
@@ -376,7 +368,7 @@ async fn create_listing(
                 updated_at: now,
             };
             let id = store::insert_listing(conn, &new, &photo_ids)?;
-            audit(conn, &acting, "create_listing", "listing", Some(id.to_string()))?;
+            audit::record_acting(conn, &acting, AuditAction::CreateListing, Some(id.to_string()), now)?;
             store::listing(conn, id)?.ok_or_else(AppError::not_found)
         })
         .await?;
@@ -410,16 +402,7 @@ async fn update_listing(
     let quantity =
         body.quantity.as_ref().map(|q| Quantity::parse(&q.to_text())).transpose().map_err(|e| e.at("quantity"));
     let title = body.title.as_deref().map(rules::parse_title).transpose().map_err(|e| e.at("title"));
-    let status = match body.status.as_deref() {
-        None => Ok(None),
-        Some(s @ ("active" | "paused" | "archived")) => Ok(Some(s.to_owned())),
-        Some(_) => Err(crate::error::FieldError::new(
-            "status",
-            "status_unknown",
-            Text::new("Trạng thái là active, paused hoặc archived.", "Status is active, paused or archived."),
-        )),
-    };
-    let (price, quantity, title, status) = crate::validate!(price, quantity, title, status);
+    let (price, quantity, title) = crate::validate!(price, quantity, title);
     let description = description(body.description.as_deref())?;
     let change = store::ListingChange {
         title_search: title.as_deref().map(|t| format!(" {} ", search_key(t))),
@@ -427,16 +410,17 @@ async fn update_listing(
         description,
         price_vnd: price.map(Vnd::amount),
         quantity: quantity.map(|q| q.amount),
-        status,
+        status: body.status,
     };
+    let now = state.clock.now();
     let listing = state
         .db
         .write(move |conn| {
             if store::listing_owner(conn, id)? != Some(acting.farmer_id) {
                 return Err(AppError::not_found());
             }
-            store::update_listing(conn, id, &change, now())?;
-            audit(conn, &acting, "update_listing", "listing", Some(id.to_string()))?;
+            store::update_listing(conn, id, &change, now)?;
+            audit::record_acting(conn, &acting, AuditAction::UpdateListing, Some(id.to_string()), now)?;
             store::listing(conn, id)?.ok_or_else(AppError::not_found)
         })
         .await?;
@@ -463,14 +447,12 @@ async fn my_listings(
     acting: ActingFarmer,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<web::Json<ListingPage>, AppError> {
-    let page = Page::from_query(query.limit, query.cursor.as_deref())?;
-    let rows = state
-        .db
-        .write(move |conn| {
-            audit(conn, &acting, "view_listings", "farmer", None)?;
-            store::farmer_listings(conn, acting.farmer_id, false, page.fetch_limit(), page.offset)
-        })
-        .await?;
+    let page = Page::of(&query)?;
+    let farmer_id = acting.farmer_id;
+    let view = move |conn: &mut crate::db::Conn<'_>| {
+        store::farmer_listings(conn, farmer_id, false, page.fetch_limit(), page.offset)
+    };
+    let rows = audit::read_for(&state.db, &acting, AuditAction::ViewListings, state.clock.now(), view).await?;
     let (rows, next_cursor) = page.finish(rows);
     Ok(web::Json(ListingPage { items: rows.into_iter().map(Listing::from).collect(), next_cursor }))
 }
@@ -494,7 +476,7 @@ async fn get_listing(
     let id = id.into_inner();
     let row = state.db.read(move |conn| store::listing(conn, id)).await?;
     match row {
-        Some(row) if row.status == "active" => etag_json(&req, &Listing::from(row)),
+        Some(row) if row.status == ListingStatus::Active => etag_json(&req, &Listing::from(row)),
         _ => Err(AppError::not_found()),
     }
 }

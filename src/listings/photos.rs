@@ -14,11 +14,12 @@ use utoipa::ToSchema;
 
 use super::media_url;
 use super::store::{self, NewMedia};
-use crate::accounts::service::{audit, now};
+use crate::audit;
 use crate::auth::ActingFarmer;
+use crate::domain::status::AuditAction;
 use crate::error::{AppError, Kind, Problem, Text};
 use crate::media::{MAX_UPLOAD_BYTES, ProcessedPhoto, process_photo};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 static PIPELINE_SLOTS: LazyLock<Semaphore> =
     LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)));
@@ -132,7 +133,7 @@ async fn upload_photo(
     let thumb = state.media.save(&processed.thumb, "jpg").await.map_err(AppError::internal)?;
     let (width, height, size) =
         (to_i32(processed.width as usize), to_i32(processed.height as usize), to_i32(processed.display.len()));
-    let (display_name, thumb_name) = (display.clone(), thumb.clone());
+    let (display_name, thumb_name, now) = (display.clone(), thumb.clone(), state.clock.now());
     let id = state
         .db
         .write(move |conn| {
@@ -143,10 +144,10 @@ async fn upload_photo(
                 width,
                 height,
                 bytes: size,
-                created_at: now(),
+                created_at: now,
             };
             let id = store::insert_media(conn, &photo)?;
-            audit(conn, &acting, "upload_photo", "media", Some(id.to_string()))?;
+            audit::record_acting(conn, &acting, AuditAction::UploadPhoto, Some(id.to_string()), now)?;
             Ok(id)
         })
         .await?;

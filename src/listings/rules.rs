@@ -4,12 +4,12 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::categories::Categories;
 use crate::domain::Invalid;
 use crate::domain::money::{Vnd, parse_price_per_unit};
 use crate::domain::quantity::{Quantity, Unit, parse_unit};
 use crate::domain::text::fold;
 use crate::error::{AppError, FieldError, Text};
+use crate::reference::categories::Categories;
 
 /// A number, or text to parse ("25k", "25.000đ", "2 tạ").
 #[derive(Clone, Debug, Deserialize, ToSchema)]

@@ -1,5 +1,7 @@
 //! Queries over listings and photos.
 
+use std::sync::LazyLock;
+
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -7,12 +9,15 @@ use diesel::sql_types::{Bool, Text};
 
 use crate::db::Conn;
 use crate::db::schema::{categories, listing_photos, listings, media, provinces, users, wards};
+use crate::domain::status::{ListingStatus, Role, sql_literal};
 use crate::error::AppError;
 use crate::with_conn;
 
 /// The catalogue's visibility rule, as literal SQL: both backends then use the partial indexes whose
 /// predicate is exactly this (a bound parameter would hide it from the planner).
-const VISIBLE: &str = "listings.status = 'active' AND listings.quantity > 0";
+static VISIBLE: LazyLock<String> = LazyLock::new(|| {
+    format!("listings.status = {} AND listings.quantity > 0", sql_literal(ListingStatus::Active.as_str()))
+});
 
 #[derive(Insertable)]
 #[diesel(table_name = media)]
@@ -60,7 +65,7 @@ pub struct NewListing<'a> {
     pub unit_weight_g: i32,
     pub price_vnd: i64,
     pub quantity: i64,
-    pub status: &'a str,
+    pub status: ListingStatus,
     pub ward_code: i32,
     pub province_code: i32,
     pub photo_id: Option<i64>,
@@ -107,7 +112,7 @@ pub struct ListingRow {
     pub unit: String,
     pub unit_weight_g: i32,
     pub quantity: i64,
-    pub status: String,
+    pub status: ListingStatus,
     pub farmer_id: i64,
     pub farmer_name: String,
     pub ward_code: i32,
@@ -182,7 +187,7 @@ pub fn farmer_listings(
     Ok(with_conn!(conn, |c| {
         let mut query = listing_rows!().filter(listings::farmer_id.eq(farmer_id)).into_boxed();
         if only_visible {
-            query = query.filter(sql::<Bool>(VISIBLE));
+            query = query.filter(sql::<Bool>(&VISIBLE));
         }
         query.order(listings::id.desc()).limit(limit).offset(offset).load(c)
     })?)
@@ -200,7 +205,7 @@ pub struct ListingChange {
     pub description: Option<String>,
     pub price_vnd: Option<i64>,
     pub quantity: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<ListingStatus>,
 }
 
 /// Applies a change and bumps the version (the listing's ETag).
@@ -223,7 +228,7 @@ pub fn public_farmer(conn: &mut Conn<'_>, farmer_id: i64) -> Result<Option<Publi
     Ok(with_conn!(conn, |c| users::table
         .inner_join(wards::table.inner_join(provinces::table))
         .filter(users::id.eq(farmer_id))
-        .filter(users::role.eq("farmer"))
+        .filter(users::role.eq(Role::Farmer))
         .select((users::id, users::name, wards::code, wards::name, provinces::code, provinces::name))
         .first(c)
         .optional())?)
@@ -305,7 +310,7 @@ pub fn catalogue(conn: &mut Conn<'_>, filter: &CatalogueFilter) -> Result<Vec<Ca
                 listings::province_code,
                 provinces::name,
             ))
-            .filter(sql::<Bool>(VISIBLE))
+            .filter(sql::<Bool>(&VISIBLE))
             .limit(filter.limit)
             .into_boxed();
         if full_text && !filter.terms.is_empty() {

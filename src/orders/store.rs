@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::Conn;
-use crate::db::schema::{idempotency_keys, listings, order_lines, orders, provinces, shipments, users};
+use crate::db::schema::{listings, order_lines, orders, shipments, users};
+use crate::domain::status::{ListingStatus, OrderStatus, PaymentMethod, PaymentStatus, ShipmentStatus};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -18,7 +19,7 @@ pub struct OrderableListing {
     pub unit_weight_g: i32,
     pub price_vnd: i64,
     pub quantity: i64,
-    pub status: String,
+    pub status: ListingStatus,
     pub province_code: i32,
 }
 
@@ -46,7 +47,7 @@ pub fn take_stock(conn: &mut Conn<'_>, listing_id: i64, n: i64) -> Result<bool, 
         listings::table
             .filter(listings::id.eq(listing_id))
             .filter(listings::quantity.ge(n))
-            .filter(listings::status.eq("active"))
+            .filter(listings::status.eq(ListingStatus::Active))
     )
     .set((listings::quantity.eq(listings::quantity - n), listings::version.eq(listings::version + 1)))
     .execute(c))?;
@@ -58,10 +59,6 @@ pub fn put_back_stock(conn: &mut Conn<'_>, listing_id: i64, n: i64) -> Result<()
         .set((listings::quantity.eq(listings::quantity + n), listings::version.eq(listings::version + 1)))
         .execute(c))?;
     Ok(())
-}
-
-pub fn region_of(conn: &mut Conn<'_>, province: i32) -> Result<String, AppError> {
-    Ok(with_conn!(conn, |c| provinces::table.find(province).select(provinces::region).first(c))?)
 }
 
 #[derive(Insertable)]
@@ -76,9 +73,9 @@ pub struct NewOrder<'a> {
     pub province_code: i32,
     pub street: &'a str,
     pub note: Option<&'a str>,
-    pub payment_method: &'a str,
-    pub payment_status: &'a str,
-    pub status: &'a str,
+    pub payment_method: PaymentMethod,
+    pub payment_status: PaymentStatus,
+    pub status: OrderStatus,
     pub items_total_vnd: i64,
     pub shipping_total_vnd: i64,
     pub total_vnd: i64,
@@ -101,7 +98,7 @@ pub fn code_taken(conn: &mut Conn<'_>, code: &str) -> Result<bool, AppError> {
 pub struct NewShipment {
     pub order_id: i64,
     pub farmer_id: i64,
-    pub status: &'static str,
+    pub status: ShipmentStatus,
     pub weight_g: i64,
     pub items_total_vnd: i64,
     pub fee_vnd: i64,
@@ -147,9 +144,9 @@ pub struct OrderRow {
     pub ward_code: i32,
     pub province_code: i32,
     pub street: String,
-    pub payment_method: String,
-    pub payment_status: String,
-    pub status: String,
+    pub payment_method: PaymentMethod,
+    pub payment_status: PaymentStatus,
+    pub status: OrderStatus,
     pub items_total_vnd: i64,
     pub shipping_total_vnd: i64,
     pub total_vnd: i64,
@@ -199,21 +196,25 @@ pub fn buyer_order_ids(conn: &mut Conn<'_>, buyer_id: i64, limit: i64, offset: i
         .load(c))?)
 }
 
-pub fn set_order_status(
-    conn: &mut Conn<'_>,
-    id: i64,
-    status: &str,
-    payment_status: &str,
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
+pub fn set_order_status(conn: &mut Conn<'_>, id: i64, status: OrderStatus, now: NaiveDateTime) -> Result<(), AppError> {
     with_conn!(conn, |c| diesel::update(orders::table.find(id))
-        .set((orders::status.eq(status), orders::payment_status.eq(payment_status), orders::updated_at.eq(now)))
+        .set((orders::status.eq(status), orders::updated_at.eq(now)))
         .execute(c))?;
     Ok(())
 }
 
+/// Voids the payment asked of an order nobody will pay for any more (a transfer already received stays paid).
+pub fn void_unpaid(conn: &mut Conn<'_>, id: i64, now: NaiveDateTime) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::update(
+        orders::table.find(id).filter(orders::payment_status.ne(PaymentStatus::Paid))
+    )
+    .set((orders::payment_status.eq(PaymentStatus::Void), orders::updated_at.eq(now)))
+    .execute(c))?;
+    Ok(())
+}
+
 /// (id, farmer id, farmer name, status, weight, items total, fee, reject reason, created at)
-pub type ShipmentRow = (i64, i64, String, String, i64, i64, i64, Option<String>, NaiveDateTime);
+pub type ShipmentRow = (i64, i64, String, ShipmentStatus, i64, i64, i64, Option<String>, NaiveDateTime);
 
 pub fn order_shipments(conn: &mut Conn<'_>, order_id: i64) -> Result<Vec<ShipmentRow>, AppError> {
     Ok(with_conn!(conn, |c| shipments::table
@@ -254,7 +255,7 @@ pub fn order_lines(conn: &mut Conn<'_>, order_id: i64) -> Result<Vec<LineRow>, A
 }
 
 /// (order id, farmer id, status) of a shipment.
-pub fn shipment(conn: &mut Conn<'_>, id: i64) -> Result<Option<(i64, i64, String)>, AppError> {
+pub fn shipment(conn: &mut Conn<'_>, id: i64) -> Result<Option<(i64, i64, ShipmentStatus)>, AppError> {
     Ok(with_conn!(conn, |c| shipments::table
         .find(id)
         .select((shipments::order_id, shipments::farmer_id, shipments::status))
@@ -266,14 +267,13 @@ pub fn shipment(conn: &mut Conn<'_>, id: i64) -> Result<Option<(i64, i64, String
 pub fn move_shipment(
     conn: &mut Conn<'_>,
     id: i64,
-    from: &[&str],
-    to: &str,
+    from: &[ShipmentStatus],
+    to: ShipmentStatus,
     reason: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
-    let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
     let moved = with_conn!(conn, |c| diesel::update(
-        shipments::table.filter(shipments::id.eq(id)).filter(shipments::status.eq_any(&from))
+        shipments::table.filter(shipments::id.eq(id)).filter(shipments::status.eq_any(from))
     )
     .set((shipments::status.eq(to), shipments::reject_reason.eq(reason), shipments::updated_at.eq(now)))
     .execute(c))?;
@@ -321,92 +321,10 @@ pub fn farmer_preferences(conn: &mut Conn<'_>, farmer_id: i64) -> Result<(Option
     Ok(with_conn!(conn, |c| users::table.find(farmer_id).select((users::email, users::auto_accept)).first(c))?)
 }
 
-/// What an Idempotency-Key already knows.
-pub enum KeyState {
-    /// Never seen: this request owns it now.
-    Fresh,
-    /// Seen with another body.
-    Mismatch,
-    /// The first request is still being answered.
-    Running,
-    /// Answered: replay this.
-    Done(u16, String),
-}
-
-/// Longer than any order transaction can take (the database timeout is seconds).
-const ABANDONED_AFTER: chrono::Duration = chrono::Duration::seconds(120);
-
-/// Claims a key in its own transaction, so a concurrent retry sees it as running.
-pub fn claim_key(
-    conn: &mut Conn<'_>,
-    scope: &str,
-    key: &str,
-    hash: &str,
-    now: NaiveDateTime,
-) -> Result<KeyState, AppError> {
-    let row = (
-        idempotency_keys::scope.eq(scope),
-        idempotency_keys::idem_key.eq(key),
-        idempotency_keys::request_hash.eq(hash),
-        idempotency_keys::created_at.eq(now),
-    );
-    let inserted = with_conn!(conn, |c| diesel::insert_into(idempotency_keys::table)
-        .values(row)
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    if inserted == 1 {
-        return Ok(KeyState::Fresh);
-    }
-    let (stored_hash, status, body, created_at): (String, Option<i32>, Option<String>, NaiveDateTime) =
-        with_conn!(conn, |c| idempotency_keys::table
-            .find((scope, key))
-            .select((
-                idempotency_keys::request_hash,
-                idempotency_keys::response_status,
-                idempotency_keys::response_body,
-                idempotency_keys::created_at,
-            ))
-            .first(c))?;
-    Ok(match (stored_hash == hash, status, body) {
-        (false, _, _) => KeyState::Mismatch,
-        (true, Some(status), Some(body)) => KeyState::Done(u16::try_from(status).unwrap_or(500), body),
-        // Claimed but never answered for this long: the instance that claimed it died before its order
-        // transaction committed (which would have answered it), so this request may take the key over.
-        (true, _, _) if created_at < now - ABANDONED_AFTER => {
-            let taken = with_conn!(conn, |c| diesel::update(
-                idempotency_keys::table
-                    .find((scope, key))
-                    .filter(idempotency_keys::response_status.is_null())
-                    .filter(idempotency_keys::created_at.eq(created_at))
-            )
-            .set(idempotency_keys::created_at.eq(now))
-            .execute(c))?;
-            if taken == 1 { KeyState::Fresh } else { KeyState::Running }
-        }
-        (true, _, _) => KeyState::Running,
-    })
-}
-
-pub fn complete_key(conn: &mut Conn<'_>, scope: &str, key: &str, status: u16, body: &str) -> Result<(), AppError> {
-    with_conn!(conn, |c| diesel::update(idempotency_keys::table.find((scope, key)))
-        .set((idempotency_keys::response_status.eq(i32::from(status)), idempotency_keys::response_body.eq(body)))
-        .execute(c))?;
-    Ok(())
-}
-
-/// Forgets a key whose request failed before answering (so the client's retry can run again).
-pub fn release_key(conn: &mut Conn<'_>, scope: &str, key: &str) -> Result<(), AppError> {
-    with_conn!(conn, |c| diesel::delete(
-        idempotency_keys::table.find((scope, key)).filter(idempotency_keys::response_status.is_null())
-    )
-    .execute(c))?;
-    Ok(())
-}
-
 /// Pending shipments whose farmer did not answer in time.
 pub fn overdue_shipments(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<Vec<i64>, AppError> {
     Ok(with_conn!(conn, |c| shipments::table
-        .filter(shipments::status.eq("pending"))
+        .filter(shipments::status.eq(ShipmentStatus::Pending))
         .filter(shipments::respond_by.lt(now))
         .select(shipments::id)
         .limit(500)
@@ -416,8 +334,8 @@ pub fn overdue_shipments(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<Vec<
 /// Bank-transfer orders still unpaid since before `cutoff`.
 pub fn unpaid_orders(conn: &mut Conn<'_>, cutoff: NaiveDateTime) -> Result<Vec<i64>, AppError> {
     Ok(with_conn!(conn, |c| orders::table
-        .filter(orders::status.eq("placed"))
-        .filter(orders::payment_status.eq("awaiting_transfer"))
+        .filter(orders::status.eq(OrderStatus::Placed))
+        .filter(orders::payment_status.eq(PaymentStatus::AwaitingTransfer))
         .filter(orders::created_at.lt(cutoff))
         .select(orders::id)
         .limit(500)
@@ -429,10 +347,10 @@ pub fn mark_paid(conn: &mut Conn<'_>, id: i64, now: NaiveDateTime) -> Result<boo
     let updated = with_conn!(conn, |c| diesel::update(
         orders::table
             .filter(orders::id.eq(id))
-            .filter(orders::payment_status.eq("awaiting_transfer"))
-            .filter(orders::status.eq("placed"))
+            .filter(orders::payment_status.eq(PaymentStatus::AwaitingTransfer))
+            .filter(orders::status.eq(OrderStatus::Placed))
     )
-    .set((orders::payment_status.eq("paid"), orders::updated_at.eq(now)))
+    .set((orders::payment_status.eq(PaymentStatus::Paid), orders::updated_at.eq(now)))
     .execute(c))?;
     Ok(updated == 1)
 }

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::Conn;
-use crate::db::schema::{api_keys, partner_provinces, partners, provinces};
+use crate::db::schema::{api_keys, partner_provinces, partners};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -25,13 +25,6 @@ pub fn insert_partner(
             .execute(c))?;
     }
     Ok(id)
-}
-
-/// The codes among `codes` that are not provinces.
-pub fn unknown_provinces(conn: &mut Conn<'_>, codes: &[i32]) -> Result<Vec<i32>, AppError> {
-    let known: Vec<i32> =
-        with_conn!(conn, |c| provinces::table.filter(provinces::code.eq_any(codes)).select(provinces::code).load(c))?;
-    Ok(codes.iter().copied().filter(|code| !known.contains(code)).collect())
 }
 
 /// (name, served province codes) of a partner, if it exists.

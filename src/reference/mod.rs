@@ -1,11 +1,17 @@
-//! Reference data: provinces, their communes/wards and produce categories. Public and cached.
+//! Reference data: provinces, their communes/wards, produce categories and the shipping tariff. Compiled into
+//! the binary from `seeds/`, written to the database at start-up (`seed`) and then held in memory
+//! ([`Reference`]), where every capability and the public endpoints below read it.
 
+pub mod categories;
+pub mod places;
 pub mod seed;
 pub mod store;
+pub mod tariff;
 
 use std::time::Duration;
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,15 +19,41 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::db::Db;
 use crate::domain::text::search_terms;
 use crate::error::{AppError, Problem};
-use crate::http::{ApiQuery, Page, cached_json};
-use crate::listings::categories::{Categories, CategoryRow};
-use crate::startup::AppState;
+use crate::http::{ApiQuery, Page};
+use categories::Categories;
+use places::WardSearch;
+pub use places::{PlaceRef, Places, WardRef};
+use tariff::Tariff;
 
-/// Reference data changes only with a new release, so clients and the cache may keep it this long.
+/// What the service knows of the country and its produce; read-only after start-up.
+pub struct Reference {
+    pub places: Places,
+    pub categories: Categories,
+    pub tariff: Tariff,
+}
+
+impl Reference {
+    /// Reads the seeded tables (run `seed::load_all` first) and the tariff compiled into the binary.
+    pub async fn load(db: &Db) -> anyhow::Result<Reference> {
+        let (provinces, wards, categories) = db
+            .read(|conn| Ok((store::provinces(conn)?, store::wards(conn)?, store::categories(conn)?)))
+            .await
+            .map_err(|e| anyhow::anyhow!("reading reference data failed: {e}"))?;
+        let tariff = Tariff::seeded().map_err(|e| anyhow::anyhow!("seeds/shipping_tariff.csv: {e}"))?;
+        Ok(Reference { places: Places::new(provinces, wards), categories: Categories::new(categories), tariff })
+    }
+}
+
+/// Reference data changes only with a new release, so clients may keep it this long.
 const MAX_AGE: Duration = Duration::from_secs(3600);
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_provinces).service(list_province_wards).service(search_wards).service(list_categories);
+}
+
+/// JSON that any client may keep for [`MAX_AGE`].
+fn public_json<T: Serialize>(value: &T) -> HttpResponse {
+    HttpResponse::Ok().insert_header((CACHE_CONTROL, format!("public, max-age={}", MAX_AGE.as_secs()))).json(value)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -43,18 +75,12 @@ pub struct ProvinceList {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ProvinceRef {
-    pub code: i32,
-    pub name: String,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct Ward {
     pub code: i32,
     pub name: String,
     /// `xã`, `phường` or `đặc khu`.
     pub division_type: String,
-    pub province: ProvinceRef,
+    pub province: PlaceRef,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -97,24 +123,21 @@ pub struct CategoryList {
 /// All 34 provinces and centrally-run cities (since 1 July 2025).
 #[utoipa::path(tag = "reference", responses((status = 200, description = "The provinces, by code", body = ProvinceList)))]
 #[get("/provinces")]
-async fn list_provinces(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
-    let key = format!("ref:{}:provinces", seed::version());
-    cached_json(&req, &state.cache, &key, MAX_AGE, || async {
-        let records = state.db.read(store::provinces).await?;
-        let items = records
-            .into_iter()
-            .map(|p| Province {
-                code: p.code,
-                name: p.name,
-                division_type: p.division_type,
-                codename: p.codename,
-                phone_code: p.phone_code,
-                region: p.region,
-            })
-            .collect();
-        Ok(ProvinceList { items })
-    })
-    .await
+async fn list_provinces(reference: web::Data<Reference>) -> HttpResponse {
+    let items = reference
+        .places
+        .provinces()
+        .iter()
+        .map(|p| Province {
+            code: p.code,
+            name: p.name.clone(),
+            division_type: p.division_type.clone(),
+            codename: p.codename.clone(),
+            phone_code: p.phone_code,
+            region: p.region.clone(),
+        })
+        .collect();
+    public_json(&ProvinceList { items })
 }
 
 /// The communes and wards of one province, optionally filtered by name.
@@ -129,13 +152,13 @@ async fn list_provinces(state: web::Data<AppState>, req: HttpRequest) -> Result<
 )]
 #[get("/provinces/{code}/wards")]
 async fn list_province_wards(
-    state: web::Data<AppState>,
-    req: HttpRequest,
+    reference: web::Data<Reference>,
     code: web::Path<i32>,
     ApiQuery(query): ApiQuery<WardQuery>,
 ) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
-    ward_page(state, req, Some(code), query).await
+    reference.places.province(code).ok_or_else(AppError::not_found)?;
+    ward_page(&reference.places, Some(code), &query)
 }
 
 /// Communes and wards across the country whose name matches `q`, accent- and case-insensitively.
@@ -149,87 +172,50 @@ async fn list_province_wards(
 )]
 #[get("/wards")]
 async fn search_wards(
-    state: web::Data<AppState>,
-    req: HttpRequest,
+    reference: web::Data<Reference>,
     ApiQuery(query): ApiQuery<WardQuery>,
 ) -> Result<HttpResponse, AppError> {
-    ward_page(state, req, None, query).await
+    ward_page(&reference.places, None, &query)
 }
 
-async fn ward_page(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    province: Option<i32>,
-    query: WardQuery,
-) -> Result<HttpResponse, AppError> {
+fn ward_page(places: &Places, province: Option<i32>, query: &WardQuery) -> Result<HttpResponse, AppError> {
     let page = Page::from_query(query.limit, query.cursor.as_deref())?;
     let terms = search_terms(query.q.as_deref().unwrap_or_default());
-    let scope = province.map_or_else(|| "all".to_owned(), |code| code.to_string());
-    let key = format!("ref:{}:wards:{scope}:{}:{}:{}", seed::version(), terms.join(" "), page.offset, page.limit);
-    let db = state.db.clone();
-    cached_json(&req, &state.cache, &key, MAX_AGE, || async move {
-        let filter = store::WardFilter { province, terms, limit: page.fetch_limit(), offset: page.offset };
-        let records = db
-            .read(move |conn| {
-                if let Some(code) = filter.province
-                    && !store::province_exists(conn, code)?
-                {
-                    return Err(AppError::not_found());
-                }
-                store::wards(conn, &filter)
-            })
-            .await?;
-        let (records, next_cursor) = page.finish(records);
-        let items = records
-            .into_iter()
-            .map(|w| Ward {
-                code: w.code,
-                name: w.name,
-                division_type: w.division_type,
-                province: ProvinceRef { code: w.province_code, name: w.province_name },
-            })
-            .collect();
-        Ok(WardList { items, next_cursor })
-    })
-    .await
+    let search = WardSearch {
+        province,
+        terms: &terms,
+        limit: usize::try_from(page.fetch_limit()).unwrap_or(usize::MAX),
+        offset: usize::try_from(page.offset).unwrap_or(usize::MAX),
+    };
+    let (wards, next_cursor) = page.finish(places.search_wards(&search));
+    let items = wards
+        .into_iter()
+        .map(|ward| Ward {
+            code: ward.code,
+            name: ward.name.clone(),
+            division_type: ward.division_type.clone(),
+            province: places.province_place(ward.province_code),
+        })
+        .collect();
+    Ok(public_json(&WardList { items, next_cursor }))
 }
 
 /// Produce categories, with the keywords that infer a listing's category from its title.
 #[utoipa::path(tag = "reference", responses((status = 200, description = "The categories, in display order", body = CategoryList)))]
 #[get("/categories")]
-async fn list_categories(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
-    let key = format!("ref:{}:categories", seed::version());
-    cached_json(&req, &state.cache, &key, MAX_AGE, || async {
-        let records = state.db.read(store::categories).await?;
-        let items = records
-            .into_iter()
-            .map(|c| Category {
-                code: c.code,
-                name_vi: c.name_vi,
-                name_en: c.name_en,
-                default_unit: c.default_unit,
-                unit_weight_g: c.unit_weight_g,
-                keywords: c.keywords.split('|').map(str::to_owned).collect(),
-            })
-            .collect();
-        Ok(CategoryList { items })
-    })
-    .await
-}
-
-/// The categories as the listing rules use them (read once at start-up: they change only with the seeds).
-pub async fn load_categories(db: &Db) -> Result<Categories, AppError> {
-    let records = db.read(store::categories).await?;
-    let rows = records
-        .into_iter()
-        .map(|c| CategoryRow {
-            code: c.code,
-            name_vi: c.name_vi,
-            name_en: c.name_en,
-            default_unit: c.default_unit,
+async fn list_categories(reference: web::Data<Reference>) -> HttpResponse {
+    let items = reference
+        .categories
+        .all()
+        .iter()
+        .map(|c| Category {
+            code: c.code.clone(),
+            name_vi: c.name_vi.clone(),
+            name_en: c.name_en.clone(),
+            default_unit: c.default_unit.as_str().to_owned(),
             unit_weight_g: c.unit_weight_g,
-            keywords: c.keywords,
+            keywords: c.keywords.clone(),
         })
         .collect();
-    Ok(Categories::new(rows))
+    public_json(&CategoryList { items })
 }

@@ -98,6 +98,7 @@ on_both_backends! {
         let body = json!({"name": "Lê Mai", "email": email, "phone": phone, "password": "rau-sach-2025"});
         let created = TestApp::expect_json(app.post("/api/v1/buyers", None, &body).await, 201).await;
         assert_eq!(created["buyer"]["role"], "buyer");
+        app.run_outbox().await.expect("outbox");
         assert_eq!(app.mailer.sent().iter().filter(|m| m.to == email).count(), 1, "welcome email");
         app.login(&email.to_uppercase(), "rau-sach-2025").await;
         app.login(&phone, "rau-sach-2025").await;

@@ -58,9 +58,10 @@ on_both_backends! {
         tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
         let late = app.job_event(&first, id, &event("e1", "picked_up", Some(&old_lease))).await;
         assert_problem(late, 409, "lease_not_live").await;
+        let now = app.clock.now();
         let swept = app
             .db
-            .write(|conn| nongsan::fulfilment::store::sweep_expired_leases(conn, nongsan::orders::service::now(), 3))
+            .write(move |conn| nongsan::fulfilment::store::sweep_expired_leases(conn, now, 3))
             .await
             .expect("sweep");
         assert_eq!(swept, 1);
@@ -150,7 +151,7 @@ on_both_backends! {
         let operator = app.operator_token().await;
         let (_, _, key) = app.partner(&operator, &[PROVINCE_DAK_LAK]).await;
         app.open_jobs(1).await;
-        nongsan::outbox::deliver_due(&app.db, &app.mailer).await.expect("outbox");
+        app.run_outbox().await.expect("outbox");
         let before = app.mailer.sent().len();
         let job = &app.claim(&key, 1, 60).await[0];
         let id = job["id"].as_i64().expect("id");
@@ -162,7 +163,7 @@ on_both_backends! {
         for step in &steps {
             assert_eq!(TestApp::expect_json(app.job_event(&key, id, step).await, 200).await["outcome"], "applied", "{step}");
         }
-        nongsan::outbox::deliver_due(&app.db, &app.mailer).await.expect("outbox");
+        app.run_outbox().await.expect("outbox");
         let subjects: Vec<String> = app.mailer.sent()[before..].iter().filter(|m| m.to == "mai@example.vn").map(|m| m.subject.clone()).collect();
         let expected = ["hàng đã được lấy", "đang giao tới bạn", "chưa giao được", "đang giao tới bạn", "đã giao thành công"];
         assert_eq!(subjects.len(), expected.len(), "{subjects:?}");

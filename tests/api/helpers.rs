@@ -5,12 +5,15 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use nongsan::accounts::service::{PasswordAccount, open_password_account};
+use nongsan::accounts::rules::{PasswordAccount, open_password_account};
 use nongsan::auth::Role;
+use nongsan::clock::Clock;
 use nongsan::config::Settings;
 use nongsan::db::Db;
 use nongsan::mail::Mailer;
-use nongsan::startup::{Application, Components};
+use nongsan::reference::Reference;
+use nongsan::startup::Application;
+use nongsan::state::AppState;
 use rand::Rng;
 use serde_json::{Value, json};
 
@@ -45,6 +48,9 @@ pub struct TestApp {
     pub settings: Settings,
     pub db: Db,
     pub mailer: Mailer,
+    /// The app's clock: a test moves it forward to see deadlines pass.
+    pub clock: Clock,
+    pub reference: std::sync::Arc<Reference>,
     handle: ServerHandle,
     _data_dir: tempfile::TempDir,
     database: Option<TestDatabase>,
@@ -127,19 +133,19 @@ impl TestApp {
 
     /// Starts the application as `main` does, with an in-memory mailer to read what it sent.
     pub async fn start(settings: Settings, data_dir: tempfile::TempDir, database: Option<TestDatabase>) -> TestApp {
-        let mut components = Components::start(&settings).await.expect("components start");
+        let mut state = AppState::start(settings.clone()).await.expect("state starts");
         // Mail goes to memory unless a test points the app at a real SMTP server.
         if settings.smtp_url.is_none() {
-            components.mailer = Mailer::in_memory(&settings).expect("mailer");
+            state.mailer = Mailer::in_memory(&settings).expect("mailer");
         }
-        let mailer = components.mailer.clone();
-        let db = components.db.clone();
-        let app = Application::build(settings.clone(), components).expect("app builds");
+        let (mailer, db, clock, reference) =
+            (state.mailer.clone(), state.db.clone(), state.clock.clone(), state.reference.clone());
+        let app = Application::build(state).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-        TestApp { address, client, settings, db, mailer, handle, _data_dir: data_dir, database }
+        TestApp { address, client, settings, db, mailer, clock, reference, handle, _data_dir: data_dir, database }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -175,6 +181,17 @@ impl TestApp {
         self.request("POST", path, token).json(body).send().await.expect("request sent")
     }
 
+    /// Places an order under an `Idempotency-Key`, as a guest or with a buyer's token.
+    pub async fn place_order(&self, token: Option<&str>, key: &str, body: &Value) -> reqwest::Response {
+        let request = self.request("POST", "/api/v1/orders", token).header("Idempotency-Key", key);
+        request.json(body).send().await.expect("request sent")
+    }
+
+    /// Runs the outbox sender once, as the background loop does: how many messages went out.
+    pub async fn run_outbox(&self) -> Result<usize, nongsan::error::AppError> {
+        nongsan::outbox::deliver_due(&self.db, &self.mailer, &self.clock).await
+    }
+
     /// Asserts the status and returns the JSON body.
     pub async fn expect_json(response: reqwest::Response, status: u16) -> Value {
         let actual = response.status().as_u16();
@@ -207,8 +224,9 @@ impl TestApp {
             password: "operator-password",
             ward_code: None,
             team_id: None,
+            welcome: None,
         };
-        open_password_account(&self.db, &account).await.expect("operator");
+        open_password_account(&self.db, &self.reference.places, &account, self.clock.now()).await.expect("operator");
         self.login(&email, "operator-password").await
     }
 
@@ -398,14 +416,7 @@ impl TestApp {
         for _ in 0..jobs {
             let phone = fresh_phone();
             let body = guest_order(&listing["id"], 1, &phone);
-            let placed = self
-                .request("POST", "/api/v1/orders", None)
-                .header("Idempotency-Key", random_suffix())
-                .json(&body)
-                .send()
-                .await
-                .expect("sent");
-            let order = TestApp::expect_json(placed, 201).await;
+            let order = TestApp::expect_json(self.place_order(None, &random_suffix(), &body).await, 201).await;
             open.push(OpenJob {
                 order_code: order["code"].as_str().expect("code").to_owned(),
                 buyer_phone: phone,
@@ -438,9 +449,7 @@ impl TestApp {
             "address": {"ward_code": WARD_DA_LAT, "street": "12 Trần Phú"},
             "payment_method": "bank_transfer",
         });
-        let placed =
-            self.request("POST", "/api/v1/orders", None).header("Idempotency-Key", random_suffix()).json(&body);
-        TestApp::expect_json(placed.send().await.expect("sent"), 201).await
+        TestApp::expect_json(self.place_order(None, &random_suffix(), &body).await, 201).await
     }
 
     /// The farmer accepts the order's first shipment.

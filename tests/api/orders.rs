@@ -11,7 +11,7 @@ use crate::on_both_backends;
 use nongsan::orders::vietqr;
 
 async fn order(app: &TestApp, key: &str, body: &Value) -> reqwest::Response {
-    app.request("POST", "/api/v1/orders", None).header("Idempotency-Key", key).json(body).send().await.expect("sent")
+    app.place_order(None, key, body).await
 }
 
 async fn stock(app: &TestApp, listing_id: &Value) -> i64 {
@@ -87,7 +87,7 @@ on_both_backends! {
         let claim = |key: String, minutes_ago: i64| {
             let (scope, hash) = (scope.clone(), hash.clone());
             let at = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(minutes_ago);
-            app.db.write(move |conn| nongsan::orders::store::claim_key(conn, &scope, &key, &hash, at).map(drop))
+            app.db.write(move |conn| nongsan::idempotency::claim(conn, &scope, &key, &hash, at).map(drop))
         };
         let running = random_suffix();
         claim(running.clone(), 0).await.expect("claim");
@@ -132,11 +132,11 @@ on_both_backends! {
         let mine = TestApp::expect_json(app.request("GET", "/api/v1/me/shipments", Some(&lam_dong.token)).send().await.expect("sent"), 200).await;
         assert_eq!(mine["items"][0]["shipment"]["status"], "accepted");
 
-        nongsan::outbox::deliver_due(&app.db, &app.mailer).await.expect("outbox");
+        app.run_outbox().await.expect("outbox");
         let sent = app.mailer.sent();
         assert!(sent.iter().any(|m| m.to == "mai@example.vn" && m.subject.contains("không nhận")), "{sent:?}");
         assert!(sent.iter().any(|m| m.to == "mai@example.vn" && m.subject.contains("Đã nhận đơn hàng")));
-        nongsan::outbox::deliver_due(&app.db, &app.mailer).await.expect("outbox");
+        app.run_outbox().await.expect("outbox");
         assert_eq!(app.mailer.sent().len(), sent.len(), "each email is sent once");
     }
 
@@ -177,9 +177,9 @@ on_both_backends! {
         assert_eq!(accept.send().await.expect("sent").status(), 204);
 
         let later = chrono::Utc::now().naive_utc() + chrono::Duration::hours(25);
-        let expired = app.db.write(move |conn| nongsan::orders::service::expire_due(conn, later, 24)).await.expect("expiry");
+        let expired = app.db.write(move |conn| nongsan::orders::rules::expire_due(conn, later, 24)).await.expect("expiry");
         assert_eq!((expired.shipments, expired.orders), (2, 1), "two unanswered shipments, one unpaid order");
-        let again = app.db.write(move |conn| nongsan::orders::service::expire_due(conn, later, 24)).await.expect("expiry");
+        let again = app.db.write(move |conn| nongsan::orders::rules::expire_due(conn, later, 24)).await.expect("expiry");
         assert_eq!((again.shipments, again.orders), (0, 0), "nothing expires twice");
         assert_eq!(stock(&app, &listing["id"]).await, 95, "only the paid, accepted shipment keeps its stock");
         let code = unpaid["code"].as_str().expect("code");

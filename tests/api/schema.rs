@@ -52,7 +52,7 @@ async fn postgres_and_sqlite_migrations_give_the_same_schema() {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let sqlite_path = data_dir.path().join("schema.db").display().to_string();
     for url in [database.url.clone(), sqlite_path.clone()] {
-        let db = nongsan::startup::connect_database(&settings_for(data_dir.path(), url, None)).await.expect("connect");
+        let db = nongsan::state::connect_database(&settings_for(data_dir.path(), url, None)).await.expect("connect");
         db.migrate().await.expect("migrate");
     }
 

@@ -79,13 +79,13 @@ async fn emails_wait_while_smtp_is_down_and_arrive_once_when_it_is_back() {
         let placed = app.request("POST", "/api/v1/orders", None).header("Idempotency-Key", random_suffix()).json(&body);
         assert_eq!(placed.send().await.expect("sent").status(), 201, "orders succeed while SMTP is down");
     }
-    assert_eq!(nongsan::outbox::deliver_due(&app.db, &app.mailer).await.expect("outbox"), 0, "nothing can be sent yet");
+    assert_eq!(app.run_outbox().await.expect("outbox"), 0, "nothing can be sent yet");
 
     let _server = start_smtp(&python, port, &maildir);
     // The failed attempt is retried after its backoff (2 s for the first failure).
     let mut arrived = Vec::new();
     for _ in 0..40 {
-        nongsan::outbox::deliver_due(&app.db, &app.mailer).await.expect("outbox");
+        app.run_outbox().await.expect("outbox");
         arrived = delivered(&maildir);
         if arrived.len() >= 3 {
             break;
@@ -93,7 +93,7 @@ async fn emails_wait_while_smtp_is_down_and_arrive_once_when_it_is_back() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    nongsan::outbox::deliver_due(&app.db, &app.mailer).await.expect("outbox");
+    app.run_outbox().await.expect("outbox");
     let arrived_again = delivered(&maildir);
     assert_eq!(arrived.len(), 3, "one confirmation per order");
     assert_eq!(arrived_again.len(), 3, "and never twice");

@@ -108,7 +108,7 @@ async fn register(app: &TestApp, key: &str, url: &str, secret: &str) -> reqwest:
 
 /// Runs the outbox as the background sender would.
 async fn deliver(app: &TestApp) {
-    nongsan::outbox::deliver_due(&app.db, &app.mailer).await.expect("outbox runs");
+    app.run_outbox().await.expect("outbox runs");
 }
 
 /// Makes every waiting row due now instead of after its backoff.

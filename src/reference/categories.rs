@@ -4,6 +4,7 @@
 //! Inference: the longest seeded keyword that occurs in the title as whole words wins ("tiêu đen" beats
 //! "đen"), compared in accent-free form so "xoai cat" and "Xoài cát" agree.
 
+use super::store::CategoryRecord;
 use crate::domain::quantity::Unit;
 use crate::domain::text::search_terms;
 
@@ -15,6 +16,8 @@ pub struct Category {
     pub default_unit: Unit,
     /// Weight of one default unit, for shipping.
     pub unit_weight_g: i32,
+    /// The words that put a title in this category, as seeded.
+    pub keywords: Vec<String>,
 }
 
 pub struct Categories {
@@ -23,19 +26,9 @@ pub struct Categories {
     keywords: Vec<(Vec<String>, usize, usize)>,
 }
 
-/// One category as stored: code, names, default unit code, unit weight, `|`-separated keywords.
-pub struct CategoryRow {
-    pub code: String,
-    pub name_vi: String,
-    pub name_en: String,
-    pub default_unit: String,
-    pub unit_weight_g: i32,
-    pub keywords: String,
-}
-
 impl Categories {
     /// Builds the index; rows with a unit code the service does not know are skipped (and logged).
-    pub fn new(rows: Vec<CategoryRow>) -> Categories {
+    pub fn new(rows: Vec<CategoryRecord>) -> Categories {
         let mut categories = Vec::with_capacity(rows.len());
         let mut keywords = Vec::new();
         for row in rows {
@@ -57,6 +50,7 @@ impl Categories {
                 name_en: row.name_en,
                 default_unit,
                 unit_weight_g: row.unit_weight_g,
+                keywords: row.keywords.split('|').map(str::to_owned).collect(),
             });
         }
         // Longest first; among equals the earlier category (stable sort keeps file order).
@@ -104,7 +98,7 @@ mod tests {
             .records()
             .map(|record| {
                 let r = record.expect("category row");
-                CategoryRow {
+                CategoryRecord {
                     code: r[0].to_owned(),
                     name_vi: r[1].to_owned(),
                     name_en: r[2].to_owned(),

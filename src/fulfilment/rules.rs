@@ -1,28 +1,41 @@
 //! Fulfilment rules: when a shipment becomes a job, claims and leases, applying partners' events, and
-//! cancelling before pickup. Each function runs inside the caller's transaction.
+//! cancelling before pickup. Each function runs inside the caller's transaction. Orders call in here; this
+//! module never calls orders (it reads the few order facts it needs through its own store).
 
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
 use rand::Rng;
 
-use super::machine::{JobStatus, Step, step};
+use super::machine::{Step, step};
 use super::store::{self, JobChange, JobRow, NewEvent, NewJob};
 use super::webhooks;
 use crate::db::Conn;
+use crate::domain::status::{JobStatus, PaymentMethod};
 use crate::error::{AppError, Kind, Text};
 use crate::mail::templates::{Template, lang_of};
-use crate::orders::service::notify;
-use crate::orders::store as orders;
+use crate::outbox;
+
+/// What opening the jobs of an order needs to know of it.
+pub struct OrderToShip {
+    pub id: i64,
+    pub ward_code: i32,
+    pub province_code: i32,
+    pub payment_method: PaymentMethod,
+    /// Still going ahead (not cancelled).
+    pub payable: bool,
+    /// A transfer has arrived.
+    pub paid: bool,
+}
 
 /// Opens a job for every accepted shipment of the order that has none, once the order is cash on delivery
 /// or paid: a carrier should not collect goods nobody will pay for. Safe to call again (one job per shipment).
-pub fn open_jobs(conn: &mut Conn<'_>, order_id: i64, now: NaiveDateTime) -> Result<(), AppError> {
-    let order = orders::order_by_id(conn, order_id)?;
-    let cash_on_delivery = order.payment_method == "cod";
-    if order.status != "placed" || !(cash_on_delivery || order.payment_status == "paid") {
+pub fn open_jobs(conn: &mut Conn<'_>, order: &OrderToShip, now: NaiveDateTime) -> Result<(), AppError> {
+    let cash_on_delivery = order.payment_method == PaymentMethod::Cod;
+    if !order.payable || !(cash_on_delivery || order.paid) {
         return Ok(());
     }
+    let order_id = order.id;
     for (shipment_id, pickup_ward, pickup_province, weight_g, items_total_vnd, fee_vnd) in
         store::shipments_without_job(conn, order_id)?
     {
@@ -42,7 +55,7 @@ pub fn open_jobs(conn: &mut Conn<'_>, order_id: i64, now: NaiveDateTime) -> Resu
             cod_vnd: if cash_on_delivery { items_total_vnd + fee_vnd } else { 0 },
             declared_value_vnd: items_total_vnd,
             item_summary: &summary,
-            status: "available",
+            status: JobStatus::Available,
             attempts: 0,
             needs_operator: false,
             created_at: now,
@@ -69,28 +82,23 @@ fn picked_up_already() -> AppError {
 /// Cancels the shipment's job, if it has one, before the parcel leaves the farm; 409 once it has.
 pub fn cancel_job(conn: &mut Conn<'_>, shipment_id: i64, now: NaiveDateTime) -> Result<(), AppError> {
     let Some(job) = store::job_of_shipment(conn, shipment_id)? else { return Ok(()) };
-    let status = JobStatus::parse(&job.status).ok_or_else(|| unknown_status(&job))?;
-    if status == JobStatus::Cancelled {
+    if job.status == JobStatus::Cancelled {
         return Ok(());
     }
-    if !matches!(status, JobStatus::Available | JobStatus::Claimed) {
+    if !matches!(job.status, JobStatus::Available | JobStatus::Claimed) {
         return Err(picked_up_already());
     }
     // The holder keeps the job (so its events get a clear 409), but its lease ends.
     let change = JobChange {
-        status: Some("cancelled"),
+        status: Some(JobStatus::Cancelled),
         lease_id: Some(None),
         lease_expires_at: Some(None),
         updated_at: Some(now),
         ..JobChange::default()
     };
     store::change_job(conn, job.id, &change)?;
-    let cancelled = JobRow { status: JobStatus::Cancelled.as_str().to_owned(), ..job };
+    let cancelled = JobRow { status: JobStatus::Cancelled, ..job };
     webhooks::enqueue(conn, &cancelled, webhooks::JOB_CANCELLED, now)
-}
-
-fn unknown_status(job: &JobRow) -> AppError {
-    AppError::internal(anyhow::anyhow!("job {} has unknown status {}", job.id, job.status))
 }
 
 /// A fresh fencing token.
@@ -129,7 +137,7 @@ fn lease_refused() -> AppError {
 pub fn visible_to(job: Option<JobRow>, partner_id: i64, provinces: &[i32]) -> Result<JobRow, AppError> {
     let job = job.ok_or_else(AppError::not_found)?;
     let held = job.partner_id == Some(partner_id);
-    let open = job.status == "available" && provinces.contains(&job.pickup_province_code);
+    let open = job.status == JobStatus::Available && provinces.contains(&job.pickup_province_code);
     if held || open { Ok(job) } else { Err(AppError::not_found()) }
 }
 
@@ -164,7 +172,8 @@ pub struct Event<'a> {
 }
 
 /// What became of an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The job moved to the event's status.
     Applied,
@@ -174,7 +183,7 @@ pub enum Outcome {
     Duplicate,
 }
 
-fn job_state_conflict(current: &str) -> AppError {
+fn job_state_conflict(current: JobStatus) -> AppError {
     AppError::new(
         Kind::Conflict,
         "job_state",
@@ -199,9 +208,9 @@ pub fn record_event(
     }
     if job.partner_id != Some(partner_id) {
         // Open to claim, but not this partner's yet.
-        return Err(job_state_conflict(&job.status));
+        return Err(job_state_conflict(job.status));
     }
-    let current = JobStatus::parse(&job.status).ok_or_else(|| unknown_status(job))?;
+    let current = job.status;
     if current == JobStatus::Claimed {
         let live = job.lease_expires_at.is_some_and(|end| end > now);
         if !live || event.lease_id.is_none_or(|lease| Some(lease) != job.lease_id.as_deref()) {
@@ -219,7 +228,7 @@ pub fn record_event(
         }
     }
     let outcome = match step(current, event.status) {
-        Step::Impossible => return Err(job_state_conflict(&job.status)),
+        Step::Impossible => return Err(job_state_conflict(job.status)),
         Step::Late => Outcome::Late,
         Step::Advance => Outcome::Applied,
     };
@@ -230,7 +239,7 @@ pub fn record_event(
             job_id: job.id,
             partner_id,
             event_id: event.event_id,
-            status: event.status.as_str(),
+            status: event.status,
             applied: outcome == Outcome::Applied,
             occurred_at: event.occurred_at,
             recorded_at: now,
@@ -283,12 +292,12 @@ fn advance(
     if event.status == JobStatus::PickupFailed {
         // Nothing left the farm: the job goes back to the pool for another try, counted like a lapsed lease.
         let attempts = job.attempts + 1;
-        change.status = Some(JobStatus::Available.as_str());
+        change.status = Some(JobStatus::Available);
         change.partner_id = Some(None);
         change.attempts = Some(attempts);
         change.needs_operator = Some(job.needs_operator || attempts >= max_attempts);
     } else {
-        change.status = Some(event.status.as_str());
+        change.status = Some(event.status);
         change.cod_collected_vnd = cod_collected;
         change.delivered_at = (event.status == JobStatus::Delivered).then_some(now);
     }
@@ -296,11 +305,11 @@ fn advance(
     change.lease_id = Some(None);
     change.lease_expires_at = Some(None);
     store::change_job(conn, job.id, &change)?;
-    tell_buyer(conn, job, event.status)
+    tell_buyer(conn, job, event.status, now)
 }
 
 /// Emails the buyer (through the outbox) at the moments they wait for.
-fn tell_buyer(conn: &mut Conn<'_>, job: &JobRow, status: JobStatus) -> Result<(), AppError> {
+fn tell_buyer(conn: &mut Conn<'_>, job: &JobRow, status: JobStatus, now: NaiveDateTime) -> Result<(), AppError> {
     let template = match status {
         JobStatus::PickedUp => Template::ParcelPickedUp,
         JobStatus::OutForDelivery => Template::ParcelOutForDelivery,
@@ -308,9 +317,9 @@ fn tell_buyer(conn: &mut Conn<'_>, job: &JobRow, status: JobStatus) -> Result<()
         JobStatus::DeliveryFailed => Template::ParcelDeliveryFailed,
         _ => return Ok(()),
     };
-    let order = orders::order_by_id(conn, job.order_id)?;
-    let values = [("name", order.buyer_name.as_str()), ("code", order.code.as_str())];
-    notify(conn, order.buyer_email.as_deref(), template, lang_of(&order.lang), &values)
+    let buyer = store::buyer_of(conn, job.order_id)?;
+    let values = [("name", buyer.name.as_str()), ("code", buyer.order_code.as_str())];
+    outbox::notify(conn, buyer.email.as_deref(), template, lang_of(&buyer.lang), &values, now)
 }
 
 /// One step of a shipment's delivery, as buyer, farmer and helper all see it.
@@ -346,18 +355,16 @@ pub fn deliveries(conn: &mut Conn<'_>, order_id: i64) -> Result<HashMap<i64, Del
     let carriers: HashMap<i64, String> = store::partner_names(conn, &partner_ids)?.into_iter().collect();
     let mut deliveries = HashMap::new();
     for job in jobs {
-        let status = JobStatus::parse(&job.status).ok_or_else(|| unknown_status(&job))?;
+        let status = job.status;
         let events = events
             .iter()
             .filter(|event| event.job_id == job.id)
-            .filter_map(|event| {
-                Some(TimelineEvent {
-                    status: JobStatus::parse(&event.status)?,
-                    occurred_at: event.occurred_at.and_utc(),
-                    applied: event.applied,
-                    carrier_status: event.carrier_status.clone(),
-                    note: event.note.clone(),
-                })
+            .map(|event| TimelineEvent {
+                status: event.status,
+                occurred_at: event.occurred_at.and_utc(),
+                applied: event.applied,
+                carrier_status: event.carrier_status.clone(),
+                note: event.note.clone(),
             })
             .collect();
         let carrier = job.partner_id.filter(|_| status.is_picked_up()).and_then(|id| carriers.get(&id).cloned());

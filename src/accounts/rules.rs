@@ -2,29 +2,26 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
-use super::store::{self, AuditEntry, NewUser};
-use super::{Profile, ProvinceRef, TeamRef, WardRef};
+use super::store::{self, NewUser};
+use super::{Profile, TeamRef};
+use crate::audit;
 use crate::auth::rate_limit::{PER_ACCOUNT, PER_ADDRESS};
 use crate::auth::secrets::{hash_secret, new_session_token, verify_secret};
-use crate::auth::{ActingFarmer, Role};
 use crate::db::{Conn, Db};
 use crate::domain::account::{Password, parse_email, parse_name};
 use crate::domain::phone::Phone;
-use crate::error::Lang;
-use crate::error::{AppError, Kind, Text};
-use crate::helpers;
+use crate::domain::status::{AuditAction, Role};
+use crate::error::{AppError, Lang, Text};
 use crate::mail::templates::Template;
-use crate::startup::AppState;
+use crate::outbox;
+use crate::reference::Places;
+use crate::state::AppState;
 use crate::validate;
 
 /// How long a login lasts: farmers on shared or cheap phones should not have to log in every week.
 pub const SESSION_LIFETIME: Duration = Duration::days(30);
 /// The consent text a farmer agrees to when a helper enrolls them; stored with each enrolment.
 pub const CONSENT_VERSION: &str = "2025-07-helper-consent-v1";
-
-pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
 
 /// A farmer account to open (by the farmer, or by a helper with the farmer's consent).
 pub struct FarmerSignup {
@@ -35,29 +32,18 @@ pub struct FarmerSignup {
     pub enrolled_by: Option<i64>,
 }
 
-fn unknown_ward() -> AppError {
-    AppError::invalid_field(
-        "ward_code",
-        "unknown_ward",
-        Text::new(
-            "Không có xã/phường với mã này; hãy chọn từ danh sách /api/v1/wards.",
-            "No commune/ward has this code; pick one from /api/v1/wards.",
-        ),
-    )
-}
-
-pub fn check_ward(conn: &mut Conn<'_>, ward_code: i32) -> Result<(), AppError> {
-    if store::ward_exists(conn, ward_code)? { Ok(()) } else { Err(unknown_ward()) }
-}
-
 /// Opens a farmer account; an enrolment by a helper records the consent and an audit line.
-pub fn insert_farmer(conn: &mut Conn<'_>, signup: &FarmerSignup) -> Result<i64, AppError> {
-    check_ward(conn, signup.ward_code)?;
-    let now = now();
+pub fn insert_farmer(
+    conn: &mut Conn<'_>,
+    places: &Places,
+    signup: &FarmerSignup,
+    now: NaiveDateTime,
+) -> Result<i64, AppError> {
+    places.known_ward(signup.ward_code)?;
     let id = store::insert_user(
         conn,
         &NewUser {
-            role: Role::Farmer.as_str(),
+            role: Role::Farmer,
             name: &signup.name,
             phone: Some(signup.phone.as_str()),
             email: None,
@@ -72,9 +58,8 @@ pub fn insert_farmer(conn: &mut Conn<'_>, signup: &FarmerSignup) -> Result<i64, 
         },
     )?;
     if let Some(helper_id) = signup.enrolled_by {
-        let entry =
-            AuditEntry { actor_id: helper_id, farmer_id: id, action: "enroll", entity: "farmer", entity_id: None };
-        store::record_audit(conn, &entry, now)?;
+        let entry = audit::Entry { actor_id: helper_id, farmer_id: id, action: AuditAction::Enroll, entity_id: None };
+        audit::record(conn, &entry, now)?;
     }
     Ok(id)
 }
@@ -90,10 +75,17 @@ pub struct PasswordAccount<'a> {
     pub ward_code: Option<i32>,
     /// Helpers: their team (404 when it does not exist).
     pub team_id: Option<i64>,
+    /// Send a welcome email in this language when the account has an email address.
+    pub welcome: Option<Lang>,
 }
 
-/// Validates and opens a password account; returns its id and email.
-pub async fn open_password_account(db: &Db, account: &PasswordAccount<'_>) -> Result<(i64, Option<String>), AppError> {
+/// Validates and opens a password account; the welcome email, if any, is queued in the same transaction.
+pub async fn open_password_account(
+    db: &Db,
+    places: &Places,
+    account: &PasswordAccount<'_>,
+    now: NaiveDateTime,
+) -> Result<i64, AppError> {
     let name = parse_name(account.name).map_err(|e| e.at("name"));
     let email = account.email.map(parse_email).transpose().map_err(|e| e.at("email"));
     let phone = account.phone.map(Phone::parse).transpose().map_err(|e| e.at("phone"));
@@ -106,48 +98,48 @@ pub async fn open_password_account(db: &Db, account: &PasswordAccount<'_>) -> Re
             Text::new("Cần email hoặc số điện thoại để đăng nhập.", "An email or a phone number is needed to log in."),
         ));
     }
+    if let Some(code) = account.ward_code {
+        places.known_ward(code)?;
+    }
     let hash = hash_secret(password.expose().to_owned()).await?;
-    let (role, ward_code, team_id, stored_email) = (account.role, account.ward_code, account.team_id, email.clone());
-    let id = db
-        .write(move |conn| {
-            if let Some(code) = ward_code {
-                check_ward(conn, code)?;
-            }
-            if let Some(team_id) = team_id
-                && !helpers::store::team_exists(conn, team_id)?
-            {
-                return Err(AppError::not_found());
-            }
-            let now = now();
-            store::insert_user(
-                conn,
-                &NewUser {
-                    role: role.as_str(),
-                    name: &name,
-                    phone: phone.as_ref().map(Phone::as_str),
-                    email: stored_email.as_deref(),
-                    ward_code,
-                    team_id,
-                    secret_hash: &hash,
-                    enrolled_by: None,
-                    consent_version: None,
-                    consent_at: None,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )
-        })
-        .await?;
-    Ok((id, email))
+    let (role, ward_code, team_id, welcome) = (account.role, account.ward_code, account.team_id, account.welcome);
+    db.write(move |conn| {
+        if let Some(team_id) = team_id
+            && !store::team_exists(conn, team_id)?
+        {
+            return Err(AppError::not_found());
+        }
+        let id = store::insert_user(
+            conn,
+            &NewUser {
+                role,
+                name: &name,
+                phone: phone.as_ref().map(Phone::as_str),
+                email: email.as_deref(),
+                ward_code,
+                team_id,
+                secret_hash: &hash,
+                enrolled_by: None,
+                consent_version: None,
+                consent_at: None,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        if let Some(lang) = welcome {
+            outbox::notify(conn, email.as_deref(), Template::WelcomeBuyer, lang, &[("name", &name)], now)?;
+        }
+        Ok(id)
+    })
+    .await
 }
 
 /// A new session for a person: the token (shown once) and when it expires.
-pub async fn open_session(db: &Db, user_id: i64) -> Result<(String, DateTime<Utc>), AppError> {
+pub async fn open_session(db: &Db, user_id: i64, now: NaiveDateTime) -> Result<(String, DateTime<Utc>), AppError> {
     let (token, hash) = new_session_token();
-    let now = Utc::now();
     let expires_at = now + SESSION_LIFETIME;
-    db.write(move |conn| store::create_session(conn, user_id, &hash, now.naive_utc(), expires_at.naive_utc())).await?;
-    Ok((token, expires_at))
+    db.write(move |conn| store::create_session(conn, user_id, &hash, now, expires_at)).await?;
+    Ok((token, expires_at.and_utc()))
 }
 
 fn wrong_credentials(pin: bool) -> AppError {
@@ -156,7 +148,7 @@ fn wrong_credentials(pin: bool) -> AppError {
     } else {
         ("Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong login or password.")
     };
-    AppError::new(Kind::Unauthorized, "invalid_credentials", Text::new(vi, en))
+    AppError::new(crate::error::Kind::Unauthorized, "invalid_credentials", Text::new(vi, en))
 }
 
 /// Checks a secret against the accounts a login names, under the per-account and per-address limits.
@@ -177,7 +169,7 @@ pub async fn check_login(
     }
     for candidate in candidates {
         if verify_secret(secret.clone(), Some(candidate.secret_hash)).await? {
-            opened = Role::parse(&candidate.role).map(|role| (candidate.id, role));
+            opened = Some((candidate.id, candidate.role));
             break;
         }
     }
@@ -216,75 +208,29 @@ pub async fn change_secret(
         ));
     }
     PER_ACCOUNT.reset(&state.cache, &subject).await;
-    replace_secret(&state.db, user_id, new, None).await?;
-    open_session(&state.db, user_id).await
-}
-
-/// Stores a new PIN or password and ends every session; with `audit`, records who did it.
-pub async fn replace_secret(
-    db: &Db,
-    user_id: i64,
-    new: String,
-    audit: Option<AuditEntry<'static>>,
-) -> Result<(), AppError> {
     let hash = hash_secret(new).await?;
-    db.write(move |conn| {
-        let now = now();
-        store::set_secret_hash(conn, user_id, &hash, now)?;
-        store::revoke_all_sessions(conn, user_id, now)?;
-        if let Some(entry) = &audit {
-            store::record_audit(conn, entry, now)?;
-        }
-        Ok(())
-    })
-    .await
+    let now = state.clock.now();
+    state.db.write(move |conn| set_secret(conn, user_id, &hash, now)).await?;
+    open_session(&state.db, user_id, now).await
 }
 
-/// Writes what a helper did for a farmer; nothing when the farmer acted themself.
-pub fn audit(
-    conn: &mut Conn<'_>,
-    acting: &ActingFarmer,
-    action: &str,
-    entity: &str,
-    entity_id: Option<String>,
-) -> Result<(), AppError> {
-    if !acting.on_behalf() {
-        return Ok(());
-    }
-    let entry = AuditEntry { actor_id: acting.actor.id, farmer_id: acting.farmer_id, action, entity, entity_id };
-    store::record_audit(conn, &entry, now())
+/// Stores a new PIN or password hash and ends every session of the person.
+pub fn set_secret(conn: &mut Conn<'_>, user_id: i64, hash: &str, now: NaiveDateTime) -> Result<(), AppError> {
+    store::set_secret_hash(conn, user_id, hash, now)?;
+    store::revoke_all_sessions(conn, user_id, now)
 }
 
-pub fn load_profile(conn: &mut Conn<'_>, user_id: i64) -> Result<Profile, AppError> {
+pub fn load_profile(conn: &mut Conn<'_>, places: &Places, user_id: i64) -> Result<Profile, AppError> {
     let record = store::profile(conn, user_id)?;
-    let role =
-        Role::parse(&record.role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {}", record.role)))?;
-    let ward = match (record.ward_code, record.ward_name, record.province_code, record.province_name) {
-        (Some(code), Some(name), Some(province_code), Some(province_name)) => {
-            Some(WardRef { code, name, province: ProvinceRef { code: province_code, name: province_name } })
-        }
-        _ => None,
-    };
-    let team = record.team_id.zip(record.team_name).map(|(id, name)| TeamRef { id, name });
     Ok(Profile {
         id: record.id,
-        role,
+        role: record.role,
         name: record.name,
         phone: record.phone,
         email: record.email,
-        ward,
-        team,
-        auto_accept: (role == Role::Farmer).then_some(record.auto_accept),
+        ward: record.ward_code.and_then(|code| places.ward_ref(code)),
+        team: record.team_id.zip(record.team_name).map(|(id, name)| TeamRef { id, name }),
+        auto_accept: (record.role == Role::Farmer).then_some(record.auto_accept),
         created_at: record.created_at.and_utc(),
     })
-}
-
-/// Sends a notice by email when the person has one. Delivery problems are logged, never shown: the
-/// account change itself succeeded. (The durable outbox arrives with ordering.)
-pub async fn notify(state: &AppState, to: Option<String>, template: Template, lang: Lang, values: &[(&str, &str)]) {
-    let Some(to) = to else { return };
-    let email = template.render(lang, &to, values);
-    if let Err(error) = state.mailer.send(&email).await {
-        tracing::warn!(error = format!("{error:#}"), ?template, "notice email not sent");
-    }
 }

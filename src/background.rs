@@ -1,0 +1,61 @@
+//! The background work of one instance, in one place: the outbox sender, the expiry of unanswered and
+//! unpaid orders, and the sweeper of lapsed carrier leases. Every step claims its rows in the database, so
+//! several instances running them at once never do the same work twice.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::state::AppState;
+use crate::{fulfilment, orders, outbox, telemetry};
+
+/// Starts every loop on the current runtime; they run until the process ends.
+pub fn spawn_all(state: &AppState) {
+    let metrics = telemetry::prometheus().clone();
+    every(Duration::from_secs(5), "metrics upkeep", move || {
+        metrics.run_upkeep();
+        std::future::ready(Ok(()))
+    });
+    tokio::spawn(outbox::run_sender(state.db.clone(), state.mailer.clone(), state.clock.clone()));
+
+    let (db, clock, unpaid_hours) = (state.db.clone(), state.clock.clone(), state.settings.unpaid_hours);
+    every(Duration::from_secs(30), "order expiry", move || {
+        let (db, now) = (db.clone(), clock.now());
+        async move {
+            let expired = db.write(move |conn| orders::rules::expire_due(conn, now, unpaid_hours)).await?;
+            if expired != orders::rules::Expired::default() {
+                tracing::info!(?expired, "expired orders and shipments");
+            }
+            Ok(())
+        }
+    });
+
+    let (db, clock, max_attempts) = (state.db.clone(), state.clock.clone(), state.settings.max_claim_attempts);
+    every(Duration::from_secs(5), "lease sweeper", move || {
+        let (db, now) = (db.clone(), clock.now());
+        async move {
+            let returned =
+                db.write(move |conn| fulfilment::store::sweep_expired_leases(conn, now, max_attempts)).await?;
+            if returned > 0 {
+                tracing::info!(returned, "leases ran out; jobs open to claim again");
+            }
+            Ok(())
+        }
+    });
+}
+
+/// Runs `step` every `period`, logging (not stopping on) its failures.
+fn every<F, Fut>(period: Duration, name: &'static str, step: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), crate::error::AppError>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(period);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = step().await {
+                tracing::warn!(%error, "{name}");
+            }
+        }
+    });
+}

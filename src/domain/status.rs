@@ -1,0 +1,274 @@
+//! The closed sets of words the service stores as text: roles, statuses, payment methods, audit actions.
+//! Each is an enum, and this module is the one place that maps it to and from its column text (and its JSON
+//! form, which is the same word). Code compares enums; no other module spells these words.
+
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+
+/// Declares an enum stored as text: `as_str`/`parse`, `ALL`, serde and OpenAPI as the same words, and diesel
+/// conversions for both backends (an unknown word read from the database is a deserialisation error).
+macro_rules! text_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::AsExpression, diesel::FromSqlRow,
+        )]
+        #[diesel(sql_type = Text)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl<DB: Backend> ToSql<Text, DB> for $name
+        where
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+
+        impl<DB: Backend> FromSql<Text, DB> for $name
+        where
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<$name> {
+                let text = String::from_sql(bytes)?;
+                $name::parse(&text).ok_or_else(|| format!("unknown {} `{text}`", stringify!($name)).into())
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// What a person's account is for.
+    pub enum Role {
+        Farmer = "farmer",
+        Buyer = "buyer",
+        Helper = "helper",
+        Operator = "operator",
+    }
+}
+
+text_enum! {
+    /// Whether buyers see a listing.
+    pub enum ListingStatus {
+        Active = "active",
+        Paused = "paused",
+        Archived = "archived",
+    }
+}
+
+text_enum! {
+    /// Where an order stands as a whole.
+    pub enum OrderStatus {
+        Placed = "placed",
+        Cancelled = "cancelled",
+    }
+}
+
+text_enum! {
+    /// A farmer's part of an order.
+    pub enum ShipmentStatus {
+        /// Waiting for the farmer's answer.
+        Pending = "pending",
+        Accepted = "accepted",
+        Rejected = "rejected",
+        Cancelled = "cancelled",
+    }
+}
+
+text_enum! {
+    /// How the buyer pays.
+    pub enum PaymentMethod {
+        /// Cash on delivery.
+        Cod = "cod",
+        /// VietQR bank transfer before the parcel leaves.
+        BankTransfer = "bank_transfer",
+    }
+}
+
+text_enum! {
+    pub enum PaymentStatus {
+        /// Paid in cash to the carrier on delivery.
+        Cod = "cod",
+        AwaitingTransfer = "awaiting_transfer",
+        Paid = "paid",
+        /// Cancelled before any money arrived.
+        Void = "void",
+    }
+}
+
+text_enum! {
+    /// A fulfilment job's state; `fulfilment::machine` says which may follow which.
+    pub enum JobStatus {
+        Available = "available",
+        Claimed = "claimed",
+        PickedUp = "picked_up",
+        PickupFailed = "pickup_failed",
+        InTransit = "in_transit",
+        OutForDelivery = "out_for_delivery",
+        DeliveryFailed = "delivery_failed",
+        Delivered = "delivered",
+        Returning = "returning",
+        Returned = "returned",
+        Lost = "lost",
+        Damaged = "damaged",
+        Cancelled = "cancelled",
+    }
+}
+
+text_enum! {
+    /// Whether an outbox row still has to go out.
+    pub enum OutboxStatus {
+        Pending = "pending",
+        Sent = "sent",
+    }
+}
+
+text_enum! {
+    /// How an outbox row leaves.
+    pub enum Channel {
+        Email = "email",
+        /// A signed POST to a partner's webhook (`recipient` is the partner's id).
+        Webhook = "webhook",
+    }
+}
+
+text_enum! {
+    /// What a helper did for a farmer, as the farmer reads it in their audit log.
+    pub enum AuditAction {
+        Enroll = "enroll",
+        ViewProfile = "view_profile",
+        UpdateProfile = "update_profile",
+        PinReset = "pin_reset",
+        UploadPhoto = "upload_photo",
+        CreateListing = "create_listing",
+        UpdateListing = "update_listing",
+        ViewListings = "view_listings",
+        ViewShipments = "view_shipments",
+        AcceptShipment = "accept_shipment",
+        RejectShipment = "reject_shipment",
+        ViewCod = "view_cod",
+    }
+}
+
+text_enum! {
+    /// What an audited action touched.
+    pub enum AuditEntity {
+        Farmer = "farmer",
+        Media = "media",
+        Listing = "listing",
+        Shipment = "shipment",
+    }
+}
+
+impl AuditAction {
+    /// The kind of thing the action is about; the audit row names its id when there is one.
+    pub fn entity(self) -> AuditEntity {
+        use AuditAction::*;
+        match self {
+            Enroll | ViewProfile | UpdateProfile | PinReset | ViewListings | ViewShipments | ViewCod => {
+                AuditEntity::Farmer
+            }
+            UploadPhoto => AuditEntity::Media,
+            CreateListing | UpdateListing => AuditEntity::Listing,
+            AcceptShipment | RejectShipment => AuditEntity::Shipment,
+        }
+    }
+}
+
+impl ShipmentStatus {
+    /// Waiting for the farmer's answer: what accepting and expiry move from.
+    pub const WAITING: &'static [ShipmentStatus] = &[ShipmentStatus::Pending];
+    /// Still going ahead: what a rejection or a cancellation moves from (fulfilment refuses once picked up).
+    pub const GOING_AHEAD: &'static [ShipmentStatus] = &[ShipmentStatus::Pending, ShipmentStatus::Accepted];
+}
+
+impl PaymentMethod {
+    /// How an order paid this way starts out.
+    pub fn initial_status(self) -> PaymentStatus {
+        match self {
+            PaymentMethod::Cod => PaymentStatus::Cod,
+            PaymentMethod::BankTransfer => PaymentStatus::AwaitingTransfer,
+        }
+    }
+}
+
+/// SQL literal of a word, for the few raw statements that must name one (partial-index predicates).
+pub fn sql_literal(word: &str) -> String {
+    format!("'{}'", word.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trips<T: Copy + PartialEq + std::fmt::Debug>(
+        all: &[T],
+        text: fn(T) -> &'static str,
+        parse: fn(&str) -> Option<T>,
+    ) {
+        for value in all {
+            assert_eq!(parse(text(*value)), Some(*value));
+            let json = serde_json::to_string(&text(*value)).expect("json");
+            assert_eq!(json, format!("\"{}\"", text(*value)));
+        }
+        assert_eq!(parse("teleported"), None);
+    }
+
+    #[test]
+    fn every_word_round_trips() {
+        round_trips(Role::ALL, Role::as_str, Role::parse);
+        round_trips(ListingStatus::ALL, ListingStatus::as_str, ListingStatus::parse);
+        round_trips(OrderStatus::ALL, OrderStatus::as_str, OrderStatus::parse);
+        round_trips(ShipmentStatus::ALL, ShipmentStatus::as_str, ShipmentStatus::parse);
+        round_trips(PaymentMethod::ALL, PaymentMethod::as_str, PaymentMethod::parse);
+        round_trips(PaymentStatus::ALL, PaymentStatus::as_str, PaymentStatus::parse);
+        round_trips(JobStatus::ALL, JobStatus::as_str, JobStatus::parse);
+        round_trips(OutboxStatus::ALL, OutboxStatus::as_str, OutboxStatus::parse);
+        round_trips(Channel::ALL, Channel::as_str, Channel::parse);
+        round_trips(AuditAction::ALL, AuditAction::as_str, AuditAction::parse);
+        round_trips(AuditEntity::ALL, AuditEntity::as_str, AuditEntity::parse);
+    }
+
+    #[test]
+    fn serde_uses_the_column_words() {
+        assert_eq!(serde_json::to_string(&JobStatus::OutForDelivery).expect("json"), "\"out_for_delivery\"");
+        assert_eq!(
+            serde_json::from_str::<PaymentMethod>("\"bank_transfer\"").expect("json"),
+            PaymentMethod::BankTransfer
+        );
+    }
+
+    #[test]
+    fn sql_literals_are_quoted() {
+        assert_eq!(sql_literal(ListingStatus::Active.as_str()), "'active'");
+        assert_eq!(sql_literal("o'k"), "'o''k'");
+    }
+}

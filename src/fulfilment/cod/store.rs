@@ -1,0 +1,167 @@
+//! The queries of COD reconciliation.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{count_star, sql};
+use diesel::expression::SqlLiteral;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use super::rules::{Period, RemittableJob};
+use super::{CodFigures, FarmerCod};
+use crate::db::Conn;
+use crate::db::schema::{cod_remittances, fulfilment_jobs, orders, partners, shipments};
+use crate::domain::status::{JobStatus, PaymentMethod, sql_literal};
+use crate::error::AppError;
+use crate::with_conn;
+
+/// `SUM(expr)` as a BIGINT, 0 over no rows (PostgreSQL sums BIGINT as NUMERIC).
+fn sum(expr: &str) -> SqlLiteral<BigInt> {
+    sql(&format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT)"))
+}
+
+/// The partner's jobs among `ids`, locked on PostgreSQL until the transaction ends.
+pub fn lock_jobs(conn: &mut Conn<'_>, partner_id: i64, ids: &[i64]) -> Result<Vec<RemittableJob>, AppError> {
+    let query = fulfilment_jobs::table
+        .filter(fulfilment_jobs::partner_id.eq(partner_id))
+        .filter(fulfilment_jobs::id.eq_any(ids))
+        .order(fulfilment_jobs::id)
+        .select((
+            fulfilment_jobs::id,
+            fulfilment_jobs::status,
+            fulfilment_jobs::cod_collected_vnd,
+            fulfilment_jobs::remittance_id,
+        ));
+    let rows: Vec<(i64, JobStatus, Option<i64>, Option<i64>)> = match conn {
+        Conn::Pg(c) => query.for_update().load(&mut **c),
+        Conn::Sqlite(c) => query.load(&mut **c),
+    }?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, status, cod_collected_vnd, remittance)| RemittableJob { id, status, cod_collected_vnd, remittance })
+        .collect())
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = cod_remittances)]
+pub struct RemittanceRow {
+    pub id: i64,
+    pub remittance_id: String,
+    pub amount_vnd: i64,
+    pub request_hash: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn remittance(
+    conn: &mut Conn<'_>,
+    partner_id: i64,
+    remittance_id: &str,
+) -> Result<Option<RemittanceRow>, AppError> {
+    Ok(with_conn!(conn, |c| cod_remittances::table
+        .filter(cod_remittances::partner_id.eq(partner_id))
+        .filter(cod_remittances::remittance_id.eq(remittance_id))
+        .select(RemittanceRow::as_select())
+        .first(c)
+        .optional())?)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = cod_remittances)]
+pub struct NewRemittance<'a> {
+    pub partner_id: i64,
+    pub remittance_id: &'a str,
+    pub amount_vnd: i64,
+    pub request_hash: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+/// Inserts the remittance; `None` when the partner already has one under this id.
+pub fn insert_remittance(conn: &mut Conn<'_>, new: &NewRemittance<'_>) -> Result<Option<i64>, AppError> {
+    Ok(with_conn!(conn, |c| diesel::insert_into(cod_remittances::table)
+        .values(new)
+        .on_conflict((cod_remittances::partner_id, cod_remittances::remittance_id))
+        .do_nothing()
+        .returning(cod_remittances::id)
+        .get_result(c)
+        .optional())?)
+}
+
+/// Settles the jobs that no remittance settled yet; how many it settled.
+pub fn attach_jobs(conn: &mut Conn<'_>, remittance: i64, ids: &[i64]) -> Result<usize, AppError> {
+    Ok(with_conn!(conn, |c| diesel::update(
+        fulfilment_jobs::table.filter(fulfilment_jobs::id.eq_any(ids)).filter(fulfilment_jobs::remittance_id.is_null())
+    )
+    .set(fulfilment_jobs::remittance_id.eq(remittance))
+    .execute(c))?)
+}
+
+pub fn remitted_job_ids(conn: &mut Conn<'_>, remittance: i64) -> Result<Vec<i64>, AppError> {
+    Ok(with_conn!(conn, |c| fulfilment_jobs::table
+        .filter(fulfilment_jobs::remittance_id.eq(remittance))
+        .order(fulfilment_jobs::id)
+        .select(fulfilment_jobs::id)
+        .load(c))?)
+}
+
+/// (partner id, name, figures) of each partner (or just `partner`) with COD jobs delivered in the period,
+/// summed by the database.
+pub fn figures_by_partner(
+    conn: &mut Conn<'_>,
+    partner: Option<i64>,
+    period: Period,
+) -> Result<Vec<(i64, String, CodFigures)>, AppError> {
+    let (start, end) = period.utc_bounds();
+    let rows: Vec<(i64, String, i64, i64, i64)> = with_conn!(conn, |c| {
+        let query = fulfilment_jobs::table
+            .inner_join(partners::table)
+            .filter(fulfilment_jobs::status.eq(JobStatus::Delivered))
+            .filter(fulfilment_jobs::cod_collected_vnd.is_not_null())
+            .filter(fulfilment_jobs::delivered_at.ge(start))
+            .filter(fulfilment_jobs::delivered_at.lt(end))
+            .group_by((partners::id, partners::name))
+            .order(partners::id)
+            .select((
+                partners::id,
+                partners::name,
+                count_star(),
+                sum("fulfilment_jobs.cod_collected_vnd"),
+                sum(
+                    "CASE WHEN fulfilment_jobs.remittance_id IS NULL THEN 0 ELSE fulfilment_jobs.cod_collected_vnd END",
+                ),
+            ))
+            .into_boxed();
+        match partner {
+            Some(partner) => query.filter(fulfilment_jobs::partner_id.eq(partner)).load(c),
+            None => query.load(c),
+        }
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, jobs, collected, remitted)| (id, name, CodFigures::new(jobs, collected, remitted)))
+        .collect())
+}
+
+/// Money has not reached the marketplace: cash on delivery the carrier has not remitted yet.
+fn owed() -> String {
+    format!(
+        "orders.payment_method = {} AND fulfilment_jobs.remittance_id IS NULL",
+        sql_literal(PaymentMethod::Cod.as_str())
+    )
+}
+
+/// The farmer's delivered shipments, split by whether their money has reached the marketplace.
+pub fn farmer_figures(conn: &mut Conn<'_>, farmer_id: i64) -> Result<FarmerCod, AppError> {
+    let owed = owed();
+    let (owed_vnd, owed_shipments, paid_out_vnd, paid_out_shipments) = with_conn!(conn, |c| fulfilment_jobs::table
+        .inner_join(shipments::table)
+        .inner_join(orders::table)
+        .filter(shipments::farmer_id.eq(farmer_id))
+        .filter(fulfilment_jobs::status.eq(JobStatus::Delivered))
+        .select((
+            sum(&format!("CASE WHEN {owed} THEN shipments.items_total_vnd ELSE 0 END")),
+            sum(&format!("CASE WHEN {owed} THEN 1 ELSE 0 END")),
+            sum(&format!("CASE WHEN {owed} THEN 0 ELSE shipments.items_total_vnd END")),
+            sum(&format!("CASE WHEN {owed} THEN 0 ELSE 1 END")),
+        ))
+        .first::<(i64, i64, i64, i64)>(c))?;
+    Ok(FarmerCod { owed_vnd, owed_shipments, paid_out_vnd, paid_out_shipments })
+}

@@ -1,0 +1,305 @@
+//! Placing an order: the basket checked and priced per farmer, the buyer's details checked, then one
+//! transaction that takes the stock of every line (or none), writes the order with one shipment per farmer,
+//! and queues the emails. Nothing is ever oversold: stock is taken by a conditional decrement.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+
+use super::codes;
+use super::rules::{open_jobs, respond_by};
+use super::store::{self, OrderableListing};
+use crate::db::Conn;
+use crate::domain::account::{parse_email, parse_name};
+use crate::domain::phone::Phone;
+use crate::domain::quantity::Unit;
+use crate::domain::status::{ListingStatus, OrderStatus, PaymentMethod, ShipmentStatus};
+use crate::error::{AppError, FieldError, Kind, Lang, Text};
+use crate::mail::templates::Template;
+use crate::outbox;
+use crate::reference::Reference;
+use crate::reference::tariff::zone;
+use crate::validate;
+
+/// One line of a basket, as asked.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+pub struct Item {
+    pub listing_id: i64,
+    /// Whole units of the listing's unit.
+    pub quantity: i64,
+}
+
+pub struct PricedLine {
+    pub listing: OrderableListing,
+    pub quantity: i64,
+    pub line_total_vnd: i64,
+}
+
+/// The part of a basket one farmer ships.
+pub struct FarmerGroup {
+    pub farmer_id: i64,
+    pub lines: Vec<PricedLine>,
+    pub weight_g: i64,
+    pub items_total_vnd: i64,
+    pub fee_vnd: i64,
+}
+
+pub struct Basket {
+    pub groups: Vec<FarmerGroup>,
+    pub items_total_vnd: i64,
+    pub shipping_total_vnd: i64,
+}
+
+/// Merges repeated listings and checks quantities.
+pub fn check_items(items: &[Item]) -> Result<Vec<Item>, AppError> {
+    if items.is_empty() || items.len() > 50 {
+        return Err(AppError::invalid_field(
+            "items",
+            "items_count",
+            Text::new("Giỏ hàng cần từ 1 đến 50 sản phẩm.", "A basket holds 1 to 50 items."),
+        ));
+    }
+    let mut merged: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        if !(1..=100_000).contains(&item.quantity) {
+            errors.push(FieldError::new(
+                format!("items[{index}].quantity"),
+                "quantity_range",
+                Text::new("Số lượng từ 1 đến 100.000.", "Quantity is 1 to 100,000."),
+            ));
+        }
+        *merged.entry(item.listing_id).or_default() += item.quantity;
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    Ok(merged.into_iter().map(|(listing_id, quantity)| Item { listing_id, quantity }).collect())
+}
+
+/// Prices a basket delivered to `province`: lines grouped by farmer, each group's weight and fee.
+pub fn price_basket(
+    conn: &mut Conn<'_>,
+    reference: &Reference,
+    items: &[Item],
+    province: i32,
+) -> Result<Basket, AppError> {
+    let ids: Vec<i64> = items.iter().map(|i| i.listing_id).collect();
+    let listings = store::orderable(conn, &ids)?;
+    let mut groups: BTreeMap<i64, Vec<PricedLine>> = BTreeMap::new();
+    let mut unavailable = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        match listings.iter().find(|l| l.id == item.listing_id && l.status == ListingStatus::Active) {
+            Some(listing) => groups.entry(listing.farmer_id).or_default().push(PricedLine {
+                listing: listing.clone(),
+                quantity: item.quantity,
+                line_total_vnd: listing.price_vnd.saturating_mul(item.quantity),
+            }),
+            None => unavailable.push(FieldError::new(
+                format!("items[{index}].listing_id"),
+                "listing_unavailable",
+                Text::new(
+                    format!("Sản phẩm {} không còn bán.", item.listing_id),
+                    format!("Listing {} is not on sale.", item.listing_id),
+                ),
+            )),
+        }
+    }
+    if !unavailable.is_empty() {
+        return Err(AppError::validation(unavailable));
+    }
+    let places = &reference.places;
+    let mut basket = Basket { groups: Vec::new(), items_total_vnd: 0, shipping_total_vnd: 0 };
+    for (farmer_id, lines) in groups {
+        let from = lines[0].listing.province_code;
+        let weight_g: i64 = lines.iter().map(|l| l.quantity.saturating_mul(i64::from(l.listing.unit_weight_g))).sum();
+        let items_total_vnd: i64 = lines.iter().map(|l| l.line_total_vnd).sum();
+        let zone = zone(from, places.region_of(from), province, places.region_of(province));
+        let fee_vnd = reference.tariff.fee_vnd(zone, weight_g);
+        basket.items_total_vnd += items_total_vnd;
+        basket.shipping_total_vnd += fee_vnd;
+        basket.groups.push(FarmerGroup { farmer_id, lines, weight_g, items_total_vnd, fee_vnd });
+    }
+    Ok(basket)
+}
+
+/// Takes the stock of every line, or none: 409 naming each short listing and what is left.
+pub fn take_all_stock(conn: &mut Conn<'_>, basket: &Basket) -> Result<(), AppError> {
+    let mut short = Vec::new();
+    for line in basket.groups.iter().flat_map(|g| &g.lines) {
+        if !store::take_stock(conn, line.listing.id, line.quantity)? {
+            let left = store::orderable(conn, &[line.listing.id])?.first().map_or(0, |l| l.quantity);
+            let unit = Unit::parse_code(&line.listing.unit).map_or("", Unit::name_vi);
+            short.push(FieldError::new(
+                format!("listing:{}", line.listing.id),
+                "insufficient_stock",
+                Text::new(
+                    format!("{}: chỉ còn {left} {unit}.", line.listing.title),
+                    format!("{}: only {left} {} left.", line.listing.title, line.listing.unit),
+                ),
+            ));
+        }
+    }
+    if short.is_empty() {
+        return Ok(());
+    }
+    let mut error = AppError::new(
+        Kind::Conflict,
+        "insufficient_stock",
+        Text::new(
+            "Không đủ hàng cho một số sản phẩm; chưa có gì được đặt.",
+            "Some items are short; nothing was ordered.",
+        ),
+    );
+    error.set_errors(short);
+    Err(error)
+}
+
+/// The buyer's checked details.
+pub struct ValidBuyer {
+    pub name: String,
+    pub phone: String,
+    pub email: Option<String>,
+}
+
+/// Checks a guest's name, phone and email.
+pub fn check_buyer(name: &str, phone: &str, email: Option<&str>) -> Result<ValidBuyer, AppError> {
+    let name = parse_name(name).map_err(|e| e.at("buyer.name"));
+    let phone = Phone::parse(phone).map_err(|e| e.at("buyer.phone"));
+    let email = email.map(parse_email).transpose().map_err(|e| e.at("buyer.email"));
+    let (name, phone, email) = validate!(name, phone, email);
+    Ok(ValidBuyer { name, phone: phone.as_str().to_owned(), email })
+}
+
+/// The payment method asked for: cash on delivery unless it says otherwise.
+pub fn check_payment_method(method: Option<&str>) -> Result<PaymentMethod, AppError> {
+    match method {
+        None => Ok(PaymentMethod::Cod),
+        Some(text) => PaymentMethod::parse(text).ok_or_else(|| {
+            AppError::invalid_field(
+                "payment_method",
+                "payment_method_unknown",
+                Text::new("Thanh toán bằng cod hoặc bank_transfer.", "Pay by cod or bank_transfer."),
+            )
+        }),
+    }
+}
+
+/// The street of the delivery address, trimmed.
+pub fn check_street(street: &str) -> Result<String, AppError> {
+    let street = street.trim();
+    if street.is_empty() || street.chars().count() > 200 {
+        return Err(AppError::invalid_field(
+            "address.street",
+            "street_required",
+            Text::new(
+                "Cần địa chỉ (số nhà, thôn, đường), tối đa 200 ký tự.",
+                "The street address is needed (at most 200 characters).",
+            ),
+        ));
+    }
+    Ok(street.to_owned())
+}
+
+/// Everything an order needs, checked.
+pub struct Placement {
+    pub buyer_id: Option<i64>,
+    pub buyer: ValidBuyer,
+    pub items: Vec<Item>,
+    pub ward_code: i32,
+    pub street: String,
+    pub note: Option<String>,
+    pub payment_method: PaymentMethod,
+    /// The buyer's language, for their emails.
+    pub lang: Lang,
+    /// Hours each farmer has to answer.
+    pub confirm_hours: u64,
+}
+
+/// Writes the order in the caller's transaction: stock, order, one shipment per farmer with its lines, the
+/// farmers' and the buyer's emails, and the carrier jobs of farmers who accept automatically. Returns the
+/// order's id.
+pub fn place(
+    conn: &mut Conn<'_>,
+    reference: &Reference,
+    order: &Placement,
+    now: NaiveDateTime,
+) -> Result<i64, AppError> {
+    let province = reference.places.known_ward(order.ward_code)?.province_code;
+    let basket = price_basket(conn, reference, &order.items, province)?;
+    take_all_stock(conn, &basket)?;
+    let mut code = codes::new_order_code(&mut rand::rng());
+    while store::code_taken(conn, &code)? {
+        code = codes::new_order_code(&mut rand::rng());
+    }
+    let total = basket.items_total_vnd + basket.shipping_total_vnd;
+    let buyer = &order.buyer;
+    let order_id = store::insert_order(
+        conn,
+        &store::NewOrder {
+            code: &code,
+            buyer_id: order.buyer_id,
+            buyer_name: &buyer.name,
+            buyer_phone: &buyer.phone,
+            buyer_email: buyer.email.as_deref(),
+            ward_code: order.ward_code,
+            province_code: province,
+            street: &order.street,
+            note: order.note.as_deref(),
+            payment_method: order.payment_method,
+            payment_status: order.payment_method.initial_status(),
+            status: OrderStatus::Placed,
+            items_total_vnd: basket.items_total_vnd,
+            shipping_total_vnd: basket.shipping_total_vnd,
+            total_vnd: total,
+            lang: if order.lang == Lang::En { "en" } else { "vi" },
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    let mut auto_accepted = false;
+    for group in &basket.groups {
+        let (farmer_email, auto_accept) = store::farmer_preferences(conn, group.farmer_id)?;
+        auto_accepted |= auto_accept;
+        let shipment_id = store::insert_shipment(
+            conn,
+            &store::NewShipment {
+                order_id,
+                farmer_id: group.farmer_id,
+                status: if auto_accept { ShipmentStatus::Accepted } else { ShipmentStatus::Pending },
+                weight_g: group.weight_g,
+                items_total_vnd: group.items_total_vnd,
+                fee_vnd: group.fee_vnd,
+                stock_restored: false,
+                respond_by: respond_by(now, order.confirm_hours),
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        for line in &group.lines {
+            store::insert_line(
+                conn,
+                &store::NewLine {
+                    order_id,
+                    shipment_id,
+                    listing_id: line.listing.id,
+                    title: &line.listing.title,
+                    unit: &line.listing.unit,
+                    price_vnd: line.listing.price_vnd,
+                    quantity: line.quantity,
+                    line_total_vnd: line.line_total_vnd,
+                },
+            )?;
+        }
+        let hours = order.confirm_hours.to_string();
+        let values = [("code", code.as_str()), ("hours", hours.as_str())];
+        outbox::notify(conn, farmer_email.as_deref(), Template::NewOrder, Lang::Vi, &values, now)?;
+    }
+    if auto_accepted {
+        open_jobs(conn, order_id, now)?;
+    }
+    let total = total.to_string();
+    let values = [("name", buyer.name.as_str()), ("code", code.as_str()), ("total", total.as_str())];
+    outbox::notify(conn, buyer.email.as_deref(), Template::OrderPlaced, order.lang, &values, now)?;
+    Ok(order_id)
+}
