@@ -5,6 +5,9 @@
 //! state (`state`), the shared core (`http`, `auth`, `audit`, `outbox`, `idempotency`), the capabilities,
 //! and on top the wiring (`startup`, `background`) that nothing imports.
 
+// A panic is never the answer to a request: errors are values, outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod accounts;
 pub mod admin;
 pub mod audit;

@@ -135,7 +135,7 @@ fn claim(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<Vec<Claimed>, AppErr
             .load(&mut **c),
     };
     // RETURNING comes back in no set order; send in the order things happened (a job's `job.available`
-    // before its `job.cancelled`, an order's "picked up" email before its "delivered").
+    // before its `job.cancelled`, an order's pickup email before its delivery email).
     let mut rows: Vec<Claimed> = rows?;
     rows.sort_by_key(|row| row.id);
     Ok(rows)

@@ -7,6 +7,7 @@ pub mod account;
 pub mod money;
 pub mod phone;
 pub mod quantity;
+pub mod reading;
 pub mod status;
 pub mod text;
 

@@ -7,8 +7,8 @@
 use std::fmt;
 
 use super::Invalid;
-use super::quantity::reading::{Numeral, Shape, Spelling, Token, group_thousands, lex};
 use super::quantity::unit_from_word;
+use super::reading::{Numeral, Shape, Spelling, Token, group_thousands, lex};
 
 /// The highest price of one unit: 1 tỷ đồng.
 pub const MAX_PRICE: i64 = 1_000_000_000;

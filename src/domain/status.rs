@@ -7,8 +7,9 @@ use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
-/// Declares an enum stored as text: `as_str`/`parse`, `ALL`, serde and OpenAPI as the same words, and diesel
-/// conversions for both backends (an unknown word read from the database is a deserialisation error).
+/// Declares an enum stored as text: `as_str`/`parse`, `ALL`, serde and OpenAPI as the same words (each word is
+/// the snake_case of its variant, which a test checks), and diesel conversions for both backends (an unknown
+/// word read from the database is a deserialisation error).
 macro_rules! text_enum {
     ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$meta])*
@@ -17,8 +18,9 @@ macro_rules! text_enum {
             diesel::AsExpression, diesel::FromSqlRow,
         )]
         #[diesel(sql_type = Text)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+            $($(#[$vmeta])* $variant,)+
         }
 
         impl $name {
@@ -229,15 +231,15 @@ pub fn sql_literal(word: &str) -> String {
 mod tests {
     use super::*;
 
-    fn round_trips<T: Copy + PartialEq + std::fmt::Debug>(
-        all: &[T],
-        text: fn(T) -> &'static str,
-        parse: fn(&str) -> Option<T>,
-    ) {
+    fn round_trips<T>(all: &[T], text: fn(T) -> &'static str, parse: fn(&str) -> Option<T>)
+    where
+        T: Copy + PartialEq + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
+    {
         for value in all {
             assert_eq!(parse(text(*value)), Some(*value));
-            let json = serde_json::to_string(&text(*value)).expect("json");
-            assert_eq!(json, format!("\"{}\"", text(*value)));
+            let json = serde_json::to_string(value).expect("json");
+            assert_eq!(json, format!("\"{}\"", text(*value)), "serde writes the column word");
+            assert_eq!(serde_json::from_str::<T>(&json).expect("json"), *value);
         }
         assert_eq!(parse("teleported"), None);
     }

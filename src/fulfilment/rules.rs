@@ -372,3 +372,56 @@ pub fn deliveries(conn: &mut Conn<'_>, order_id: i64) -> Result<HashMap<i64, Del
     }
     Ok(deliveries)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(status: JobStatus, partner_id: Option<i64>, province: i32) -> JobRow {
+        let at = chrono::DateTime::UNIX_EPOCH.naive_utc();
+        JobRow {
+            id: 1,
+            shipment_id: 1,
+            order_id: 1,
+            pickup_province_code: province,
+            pickup_ward_code: 1,
+            dropoff_province_code: 2,
+            dropoff_ward_code: 2,
+            weight_g: 1000,
+            cod_vnd: 0,
+            declared_value_vnd: 0,
+            item_summary: String::new(),
+            status,
+            partner_id,
+            lease_id: None,
+            lease_expires_at: None,
+            attempts: 0,
+            needs_operator: false,
+            tracking_code: None,
+            cod_collected_vnd: None,
+            delivered_at: None,
+            created_at: at,
+        }
+    }
+
+    #[test]
+    fn a_partner_sees_open_jobs_of_its_provinces_and_the_jobs_it_holds() {
+        use JobStatus::*;
+        let (me, other, mine, elsewhere) = (7, 8, 66, 1);
+        let cases = [
+            (job(Available, None, mine), true),
+            (job(Available, None, elsewhere), false),
+            (job(Claimed, Some(me), mine), true),
+            (job(Claimed, Some(me), elsewhere), true),
+            (job(Claimed, Some(other), mine), false),
+            (job(Delivered, Some(me), mine), true),
+            (job(Delivered, Some(other), mine), false),
+            (job(Cancelled, None, mine), false),
+        ];
+        for (row, visible) in cases {
+            let label = format!("{:?} held by {:?} in {}", row.status, row.partner_id, row.pickup_province_code);
+            assert_eq!(visible_to(Some(row), me, &[mine]).is_ok(), visible, "{label}");
+        }
+        assert!(visible_to(None, me, &[mine]).is_err());
+    }
+}

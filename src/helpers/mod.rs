@@ -233,7 +233,8 @@ async fn reset_pin(
             audit::record(conn, &entry, now)?;
             let farmer = profile(conn, farmer_id)?;
             let time = in_vietnam(now).format("%H:%M %d/%m/%Y").to_string();
-            let values = [("name", farmer.name.as_str()), ("helper", helper.name.as_str()), ("time", time.as_str())];
+            let values =
+                [("name", farmer.name.as_str()), ("helper_name", helper.name.as_str()), ("time", time.as_str())];
             outbox::notify(conn, farmer.email.as_deref(), Template::PinReset, Lang::Vi, &values, now)
         })
         .await?;

@@ -93,7 +93,7 @@ mod tests {
         ("total", "125000"),
         ("hours", "24"),
         ("reason", "hết hàng"),
-        ("helper", "Minh"),
+        ("helper_name", "Minh"),
         ("time", "08:00 23/11/2026"),
     ];
 

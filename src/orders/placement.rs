@@ -156,6 +156,7 @@ pub fn take_all_stock(conn: &mut Conn<'_>, basket: &Basket) -> Result<(), AppErr
 }
 
 /// The buyer's checked details.
+#[derive(Debug)]
 pub struct ValidBuyer {
     pub name: String,
     pub phone: String,
@@ -302,4 +303,44 @@ pub fn place(
     let values = [("name", buyer.name.as_str()), ("code", code.as_str()), ("total", total.as_str())];
     outbox::notify(conn, buyer.email.as_deref(), Template::OrderPlaced, order.lang, &values, now)?;
     Ok(order_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(error: &AppError) -> Vec<(&str, &str)> {
+        error.errors.iter().map(|e| (e.field.as_str(), e.code)).collect()
+    }
+
+    #[test]
+    fn baskets_merge_repeated_listings_and_refuse_bad_quantities() {
+        let item = |listing_id, quantity| Item { listing_id, quantity };
+        let merged = check_items(&[item(2, 1), item(1, 3), item(2, 4)]).expect("valid");
+        assert_eq!(merged.iter().map(|i| (i.listing_id, i.quantity)).collect::<Vec<_>>(), [(1, 3), (2, 5)]);
+        let bad = check_items(&[item(1, 0), item(2, 100_001)]).expect_err("quantities");
+        assert_eq!(codes(&bad), [("items[0].quantity", "quantity_range"), ("items[1].quantity", "quantity_range")]);
+        assert_eq!(codes(&check_items(&[]).expect_err("empty")), [("items", "items_count")]);
+    }
+
+    #[test]
+    fn payment_defaults_to_cash_on_delivery_and_streets_are_trimmed() {
+        assert_eq!(check_payment_method(None).expect("default"), PaymentMethod::Cod);
+        assert_eq!(check_payment_method(Some("bank_transfer")).expect("transfer"), PaymentMethod::BankTransfer);
+        let unknown = check_payment_method(Some("card")).expect_err("unknown");
+        assert_eq!(codes(&unknown), [("payment_method", "payment_method_unknown")]);
+        assert_eq!(check_street("  12 Trần Phú ").expect("street"), "12 Trần Phú");
+        for street in ["   ".to_owned(), "x".repeat(201)] {
+            assert_eq!(codes(&check_street(&street).expect_err("street")), [("address.street", "street_required")]);
+        }
+    }
+
+    #[test]
+    fn a_guest_buyer_is_checked_field_by_field() {
+        let buyer = check_buyer("Lê Mai", "0912 345 678", None).expect("valid");
+        assert_eq!((buyer.name.as_str(), buyer.phone.as_str()), ("Lê Mai", "+84912345678"));
+        let bad = check_buyer("", "123", Some("not an email")).expect_err("invalid");
+        let fields: Vec<&str> = codes(&bad).into_iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, ["buyer.name", "buyer.phone", "buyer.email"]);
+    }
 }

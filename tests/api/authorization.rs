@@ -99,11 +99,7 @@ async fn build_world(app: &TestApp) -> World {
         "address": {"ward_code": WARD_DA_LAT, "street": "1 Lê Lợi"},
         "payment_method": "bank_transfer",
     });
-    let placed = app
-        .request("POST", "/api/v1/orders", Some(&buyer))
-        .header("Idempotency-Key", random_suffix())
-        .json(&buyer_order);
-    let placed = TestApp::expect_json(placed.send().await.expect("sent"), 201).await;
+    let placed = TestApp::expect_json(app.place_order(Some(&buyer), &random_suffix(), &buyer_order).await, 201).await;
     let operator_email =
         TestApp::expect_json(app.request("GET", "/api/v1/me", Some(&operator)).send().await.expect("sent"), 200).await
             ["email"]

@@ -17,4 +17,5 @@ mod reference;
 mod reliability;
 mod schema;
 mod smtp;
+mod structure;
 mod webhooks;

@@ -18,13 +18,7 @@ const ORDERS: usize = 40;
 /// returns the order code and how many requests it took.
 async fn place_until_acknowledged(app: &TestApp, key: &str, body: &Value) -> (String, usize) {
     for attempt in 1..=50 {
-        let answer = app
-            .request("POST", "/api/v1/orders", None)
-            .header("Idempotency-Key", key)
-            .json(body)
-            .send()
-            .await
-            .expect("sent");
+        let answer = app.place_order(None, key, body).await;
         match answer.status().as_u16() {
             201 => {
                 return (answer.json::<Value>().await.expect("order")["code"].as_str().expect("code").into(), attempt);
