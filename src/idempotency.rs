@@ -21,10 +21,20 @@ const MAX_KEY_LENGTH: usize = 200;
 /// Longer than any transaction using a key can take (the database timeout is seconds).
 const ABANDONED_AFTER: chrono::Duration = chrono::Duration::seconds(120);
 
-/// The request's `Idempotency-Key`; 400 when it is missing.
+/// The request's `Idempotency-Key`; 400 when it is missing or too long.
 pub fn key_of(req: &HttpRequest) -> Result<String, AppError> {
     let key = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or_default();
-    if key.is_empty() || key.len() > MAX_KEY_LENGTH {
+    if key.len() > MAX_KEY_LENGTH {
+        return Err(AppError::new(
+            Kind::BadRequest,
+            "idempotency_key_too_long",
+            Text::new(
+                format!("Idempotency-Key dài tối đa {MAX_KEY_LENGTH} ký tự (gửi {} ký tự).", key.len()),
+                format!("The Idempotency-Key can be at most {MAX_KEY_LENGTH} characters (got {}).", key.len()),
+            ),
+        ));
+    }
+    if key.is_empty() {
         return Err(AppError::new(
             Kind::BadRequest,
             "idempotency_key_required",
@@ -44,20 +54,23 @@ pub fn request_hash(body: &[u8]) -> Result<String, AppError> {
     Ok(hex::encode(Sha256::digest(&canonical)))
 }
 
-/// What a key already knows.
-pub enum Claim {
-    /// Never seen: this request owns it now.
-    Fresh,
-    /// Seen with another body.
-    Mismatch,
-    /// The first request is still being answered.
-    Running,
-    /// Answered: replay this status and body.
-    Done(u16, String),
+/// The answer stored under a key, to give every retry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
 }
 
-/// Claims a key in its own transaction, so a concurrent retry sees it as running.
-pub fn claim(conn: &mut Conn<'_>, scope: &str, key: &str, hash: &str, now: NaiveDateTime) -> Result<Claim, AppError> {
+/// Claims a key in its own transaction, so a concurrent retry sees it as running. `None`: the key is this
+/// request's now. `Some`: the key was answered, and this is the answer. 409 while the first request is still
+/// being answered; 422 when the key was used with another body.
+pub fn claim(
+    conn: &mut Conn<'_>,
+    scope: &str,
+    key: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Answer>, AppError> {
     let row = (
         idempotency_keys::scope.eq(scope),
         idempotency_keys::idem_key.eq(key),
@@ -69,7 +82,7 @@ pub fn claim(conn: &mut Conn<'_>, scope: &str, key: &str, hash: &str, now: Naive
         .on_conflict_do_nothing()
         .execute(c))?;
     if inserted == 1 {
-        return Ok(Claim::Fresh);
+        return Ok(None);
     }
     let (stored_hash, status, body, created_at): (String, Option<i32>, Option<String>, NaiveDateTime) =
         with_conn!(conn, |c| idempotency_keys::table
@@ -81,9 +94,9 @@ pub fn claim(conn: &mut Conn<'_>, scope: &str, key: &str, hash: &str, now: Naive
                 idempotency_keys::created_at,
             ))
             .first(c))?;
-    Ok(match (stored_hash == hash, status, body) {
-        (false, _, _) => Claim::Mismatch,
-        (true, Some(status), Some(body)) => Claim::Done(u16::try_from(status).unwrap_or(500), body),
+    match (stored_hash == hash, status, body) {
+        (false, _, _) => Err(key_reused()),
+        (true, Some(status), Some(body)) => Ok(Some(Answer { status: u16::try_from(status).unwrap_or(500), body })),
         // Claimed but never answered for this long: the instance that claimed it died before the transaction
         // that answers it committed, so this request may take the key over.
         (true, _, _) if created_at < now - ABANDONED_AFTER => {
@@ -95,10 +108,10 @@ pub fn claim(conn: &mut Conn<'_>, scope: &str, key: &str, hash: &str, now: Naive
             )
             .set(idempotency_keys::created_at.eq(now))
             .execute(c))?;
-            if taken == 1 { Claim::Fresh } else { Claim::Running }
+            if taken == 1 { Ok(None) } else { Err(in_progress()) }
         }
-        (true, _, _) => Claim::Running,
-    })
+        (true, _, _) => Err(in_progress()),
+    }
 }
 
 /// Stores the answer of a claimed key; call in the transaction that did the work, so both commit together.
@@ -118,30 +131,31 @@ pub fn release(conn: &mut Conn<'_>, scope: &str, key: &str) -> Result<(), AppErr
     Ok(())
 }
 
-/// The answer to a request whose key is already claimed: the stored answer, or why there is none.
-pub fn answer_claimed(claim: Claim) -> Result<Option<HttpResponse>, AppError> {
-    match claim {
-        Claim::Fresh => Ok(None),
-        Claim::Done(status, body) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
-            let content_type = if status.is_success() { "application/json" } else { "application/problem+json" };
-            Ok(Some(HttpResponse::build(status).insert_header((CONTENT_TYPE, content_type)).body(body)))
-        }
-        Claim::Running => Err(AppError::new(
-            Kind::Conflict,
-            "request_in_progress",
-            Text::new(
-                "Đơn hàng này đang được xử lý; vui lòng chờ giây lát rồi thử lại.",
-                "This order is still being placed; retry in a moment.",
-            ),
-        )),
-        Claim::Mismatch => Err(AppError::new(
-            Kind::Unprocessable,
-            "idempotency_key_reused",
-            Text::new(
-                "Idempotency-Key này đã dùng cho một đơn khác; hãy dùng mã mới cho đơn mới.",
-                "This Idempotency-Key was used for a different order; use a new key for a new order.",
-            ),
-        )),
-    }
+/// A stored answer, as sent the first time.
+pub fn replay(answer: Answer) -> HttpResponse {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED);
+    let content_type = if status.is_success() { "application/json" } else { "application/problem+json" };
+    HttpResponse::build(status).insert_header((CONTENT_TYPE, content_type)).body(answer.body)
+}
+
+fn in_progress() -> AppError {
+    AppError::new(
+        Kind::Conflict,
+        "request_in_progress",
+        Text::new(
+            "Đơn hàng này đang được xử lý; vui lòng chờ giây lát rồi thử lại.",
+            "This order is still being placed; retry in a moment.",
+        ),
+    )
+}
+
+fn key_reused() -> AppError {
+    AppError::new(
+        Kind::Unprocessable,
+        "idempotency_key_reused",
+        Text::new(
+            "Idempotency-Key này đã dùng cho một đơn khác; hãy dùng mã mới cho đơn mới.",
+            "This Idempotency-Key was used for a different order; use a new key for a new order.",
+        ),
+    )
 }

@@ -30,6 +30,7 @@ pub mod media;
 pub mod orders;
 pub mod outbox;
 pub mod partners;
+pub mod progress;
 pub mod reference;
 pub mod startup;
 pub mod state;

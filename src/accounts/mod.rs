@@ -232,7 +232,7 @@ async fn pin_login(
     ApiJson(body): ApiJson<PinLoginRequest>,
 ) -> Result<web::Json<AuthSession>, AppError> {
     let phone = Phone::parse(&body.phone).map_err(|e| AppError::validation(vec![e.at("phone")]))?;
-    let subject = format!("farmer:{phone}");
+    let subject = rules::pin_login_subject(phone.as_str());
     let lookup = phone.clone();
     let candidates =
         state.db.read(move |conn| Ok(store::farmer_credentials(conn, lookup.as_str())?.into_iter().collect())).await?;

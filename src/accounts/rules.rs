@@ -23,6 +23,11 @@ pub const SESSION_LIFETIME: Duration = Duration::days(30);
 /// The consent text a farmer agrees to when a helper enrolls them; stored with each enrolment.
 pub const CONSENT_VERSION: &str = "2025-07-helper-consent-v1";
 
+/// What the login limit counts a farmer's PIN attempts under.
+pub fn pin_login_subject(phone: &str) -> String {
+    format!("farmer:{phone}")
+}
+
 /// A farmer account to open (by the farmer, or by a helper with the farmer's consent).
 pub struct FarmerSignup {
     pub phone: Phone,

@@ -222,6 +222,7 @@ diesel::table! {
         respond_by -> Timestamp,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        reason_code -> Nullable<Text>,
     }
 }
 
@@ -332,6 +333,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    refunds (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        shipment_id -> BigInt,
+        amount_vnd -> BigInt,
+        status -> Text,
+        created_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+        done_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    cod_discrepancies (id) {
+        id -> BigInt,
+        job_id -> BigInt,
+        partner_id -> BigInt,
+        expected_vnd -> BigInt,
+        collected_vnd -> BigInt,
+        reason -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<BigInt>,
+        resolution_note -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(team_wards -> teams (team_id));
 diesel::joinable!(team_wards -> wards (ward_code));
 diesel::joinable!(users -> wards (ward_code));
@@ -356,6 +386,10 @@ diesel::joinable!(fulfilment_jobs -> cod_remittances (remittance_id));
 diesel::joinable!(job_events -> fulfilment_jobs (job_id));
 diesel::joinable!(cod_remittances -> partners (partner_id));
 diesel::joinable!(partner_webhooks -> partners (partner_id));
+diesel::joinable!(refunds -> orders (order_id));
+diesel::joinable!(refunds -> shipments (shipment_id));
+diesel::joinable!(cod_discrepancies -> fulfilment_jobs (job_id));
+diesel::joinable!(cod_discrepancies -> partners (partner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     provinces,
@@ -383,4 +417,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     fulfilment_jobs,
     job_events,
     partner_webhooks,
+    refunds,
+    cod_discrepancies,
 );

@@ -61,8 +61,14 @@ impl Vnd {
 impl fmt::Display for Vnd {
     /// `25.000đ`, `1.200.000đ`, `500đ`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}đ", group_thousands(u128::from(self.0.unsigned_abs())))
+        f.write_str(&format_vnd(self.0))
     }
+}
+
+/// Any amount of đồng as people read it: `200.000đ`, `0đ`, `-5.000đ`.
+pub fn format_vnd(amount: i64) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    format!("{sign}{}đ", group_thousands(u128::from(amount.unsigned_abs())))
 }
 
 /// Splits a price written with its unit, `25k/kg` or `25.000đ / ký`, into the price and the text after the

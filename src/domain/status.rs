@@ -87,9 +87,19 @@ text_enum! {
 }
 
 text_enum! {
-    /// Where an order stands as a whole.
+    /// Where an order stands as a whole, derived from its shipments (`progress::order_status`).
     pub enum OrderStatus {
+        /// A farmer has still to answer.
         Placed = "placed",
+        /// Every farmer going ahead accepted; nothing has left a farm yet.
+        Confirmed = "confirmed",
+        /// A parcel is with a carrier.
+        InDelivery = "in_delivery",
+        /// Everything was delivered.
+        Completed = "completed",
+        /// Finished: some parcels were delivered, others were cancelled, rejected, expired or not delivered.
+        PartlyCancelled = "partly_cancelled",
+        /// Nothing will be delivered.
         Cancelled = "cancelled",
     }
 }
@@ -102,6 +112,35 @@ text_enum! {
         Accepted = "accepted",
         Rejected = "rejected",
         Cancelled = "cancelled",
+    }
+}
+
+text_enum! {
+    /// Why the system withdrew a shipment (a farmer's own reason is kept as they typed it).
+    pub enum ReasonCode {
+        /// The farmer did not answer in time.
+        Expired = "expired",
+        /// The bank transfer did not arrive in time.
+        Unpaid = "unpaid",
+        /// The buyer cancelled the order.
+        BuyerCancelled = "buyer_cancelled",
+    }
+}
+
+text_enum! {
+    /// Money owed back to a buyer.
+    pub enum RefundStatus {
+        Owed = "owed",
+        /// An operator paid it back.
+        Done = "done",
+    }
+}
+
+text_enum! {
+    /// Cash on delivery collected short of what was due.
+    pub enum DiscrepancyStatus {
+        Open = "open",
+        Resolved = "resolved",
     }
 }
 
@@ -250,6 +289,9 @@ mod tests {
         round_trips(ListingStatus::ALL, ListingStatus::as_str, ListingStatus::parse);
         round_trips(OrderStatus::ALL, OrderStatus::as_str, OrderStatus::parse);
         round_trips(ShipmentStatus::ALL, ShipmentStatus::as_str, ShipmentStatus::parse);
+        round_trips(ReasonCode::ALL, ReasonCode::as_str, ReasonCode::parse);
+        round_trips(RefundStatus::ALL, RefundStatus::as_str, RefundStatus::parse);
+        round_trips(DiscrepancyStatus::ALL, DiscrepancyStatus::as_str, DiscrepancyStatus::parse);
         round_trips(PaymentMethod::ALL, PaymentMethod::as_str, PaymentMethod::parse);
         round_trips(PaymentStatus::ALL, PaymentStatus::as_str, PaymentStatus::parse);
         round_trips(JobStatus::ALL, JobStatus::as_str, JobStatus::parse);

@@ -41,20 +41,42 @@ pub fn search_terms(text: &str) -> Vec<String> {
     fold(text).split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty()).map(str::to_owned).collect()
 }
 
-/// Optional text of at most `max` characters, trimmed; empty counts as absent.
-pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+/// Where a typed text may break lines: descriptions and notes may, names and codes may not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lines {
+    One,
+    Many,
+}
+
+/// A text as a person typed it, trimmed; empty counts as absent. Refused when it is longer than `max`
+/// characters, or holds a control character (NUL, escapes; line breaks and tabs only with `Lines::Many`),
+/// which no keyboard types and which would garble what others read.
+pub fn typed_text(field: &str, value: Option<&str>, max: usize, lines: Lines) -> Result<Option<String>, FieldError> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
-    if value.chars().count() > max || value.chars().any(char::is_control) {
+    let allowed = |c: char| lines == Lines::Many && matches!(c, '\n' | '\r' | '\t');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
         return Err(FieldError::new(
             field,
-            "text_too_long",
+            "control_character",
             Text::new(
-                format!("`{field}` tối đa {max} ký tự, không có ký tự điều khiển."),
-                format!("`{field}` is at most {max} characters, without control characters."),
+                format!("`{field}` chứa ký tự không gõ được từ bàn phím; hãy nhập lại."),
+                format!("`{field}` holds a character no keyboard types; please type it again."),
             ),
         ));
     }
+    if value.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            "text_too_long",
+            Text::new(format!("`{field}` dài tối đa {max} ký tự."), format!("`{field}` is at most {max} characters.")),
+        ));
+    }
     Ok(Some(value.to_owned()))
+}
+
+/// A one-line text of at most `max` characters, trimmed; empty counts as absent.
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+    typed_text(field, value, max, Lines::One)
 }
 
 #[cfg(test)]
@@ -78,6 +100,18 @@ mod tests {
         assert_ne!(nfc, nfd);
         assert_eq!(fold(&nfc), fold(&nfd));
         assert_eq!(fold(&nfc), "sau rieng ri6 dong thap");
+    }
+
+    #[test]
+    fn typed_texts_refuse_control_characters_but_keep_line_breaks_where_allowed() {
+        assert_eq!(typed_text("note", Some("  gọi trước  "), 10, Lines::One), Ok(Some("gọi trước".to_owned())));
+        assert_eq!(typed_text("note", Some("   "), 10, Lines::One), Ok(None));
+        assert_eq!(typed_text("note", Some("a\nb\tc"), 10, Lines::Many), Ok(Some("a\nb\tc".to_owned())));
+        let code = |value: &str, lines| typed_text("note", Some(value), 10, lines).expect_err("refused").code;
+        assert_eq!(code("a\nb", Lines::One), "control_character");
+        assert_eq!(code("a\u{0}b", Lines::Many), "control_character");
+        assert_eq!(code("a\u{1b}[31m", Lines::Many), "control_character");
+        assert_eq!(code("quá dài rồi đấy", Lines::Many), "text_too_long");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::view::{ClaimedJobs, Job, JobList, job_views};
 use crate::auth::Partner;
 use crate::db::Conn;
 use crate::domain::status::JobStatus;
-use crate::domain::text::optional_text;
+use crate::domain::text::{Lines, optional_text, typed_text};
 use crate::error::{AppError, FieldError, Problem, Text};
 use crate::http::{ApiJson, ApiQuery, Page};
 use crate::state::AppState;
@@ -295,6 +295,9 @@ pub struct EventRequest {
     pub note: Option<String>,
     /// On delivery of a COD job: the cash collected.
     pub cod_collected_vnd: Option<i64>,
+    /// Required when less cash than due was collected (e.g. the buyer took only part of the parcel); the
+    /// difference stays a discrepancy until an operator resolves it. At most 300 characters.
+    pub cod_shortfall_reason: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -340,7 +343,7 @@ pub async fn report_event(
     };
     let status = parse_status("status", &body.status, JobStatus::is_reportable);
     let now = state.clock.now();
-    let occurred_at = if body.occurred_at.naive_utc() <= now + Duration::hours(1) {
+    let occurred_at = if body.occurred_at.naive_utc() <= now + Duration::minutes(5) {
         Ok(body.occurred_at.naive_utc())
     } else {
         Err(FieldError::new(
@@ -351,9 +354,10 @@ pub async fn report_event(
     };
     let tracking_code = optional_text("tracking_code", body.tracking_code.as_deref(), 64);
     let carrier_status = optional_text("carrier_status", body.carrier_status.as_deref(), 100);
-    let note = optional_text("note", body.note.as_deref(), 500);
-    let (event_id, status, occurred_at, tracking_code, carrier_status, note) =
-        crate::validate!(event_id, status, occurred_at, tracking_code, carrier_status, note);
+    let note = typed_text("note", body.note.as_deref(), 500, Lines::Many);
+    let shortfall_reason = optional_text("cod_shortfall_reason", body.cod_shortfall_reason.as_deref(), 300);
+    let (event_id, status, occurred_at, tracking_code, carrier_status, note, shortfall_reason) =
+        crate::validate!(event_id, status, occurred_at, tracking_code, carrier_status, note, shortfall_reason);
     let (id, partner_id, max_attempts) = (id.into_inner(), key.partner_id, state.settings.max_claim_attempts);
     let reference = state.reference.clone();
     let answer = state
@@ -370,6 +374,7 @@ pub async fn report_event(
                 carrier_status: carrier_status.as_deref(),
                 note: note.as_deref(),
                 cod_collected_vnd: body.cod_collected_vnd,
+                cod_shortfall_reason: shortfall_reason.as_deref(),
             };
             let outcome = rules::record_event(conn, &job, partner_id, &event, max_attempts, now)?;
             let jobs = store::job(conn, id)?.into_iter().collect();

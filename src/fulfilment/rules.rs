@@ -11,10 +11,12 @@ use super::machine::{Step, step};
 use super::store::{self, JobChange, JobRow, NewEvent, NewJob};
 use super::webhooks;
 use crate::db::Conn;
-use crate::domain::status::{JobStatus, PaymentMethod};
+use crate::domain::money::format_vnd;
+use crate::domain::quantity::Unit;
+use crate::domain::status::{DiscrepancyStatus, JobStatus, PaymentMethod};
 use crate::error::{AppError, Kind, Text};
 use crate::mail::templates::{Template, lang_of};
-use crate::outbox;
+use crate::{outbox, progress};
 
 /// What opening the jobs of an order needs to know of it.
 pub struct OrderToShip {
@@ -41,7 +43,10 @@ pub fn open_jobs(conn: &mut Conn<'_>, order: &OrderToShip, now: NaiveDateTime) -
     {
         let summary = store::shipment_lines(conn, shipment_id)?
             .into_iter()
-            .map(|(title, unit, quantity)| format!("{title} × {quantity} {unit}"))
+            .map(|(title, code, quantity)| {
+                let unit = Unit::parse_code(&code).map_or(code.as_str(), |unit| unit.name_vi());
+                format!("{title} × {quantity} {unit}")
+            })
             .collect::<Vec<_>>()
             .join("; ");
         let job = NewJob {
@@ -169,6 +174,8 @@ pub struct Event<'a> {
     pub carrier_status: Option<&'a str>,
     pub note: Option<&'a str>,
     pub cod_collected_vnd: Option<i64>,
+    /// Why less cash than due was collected (required then, refused otherwise).
+    pub cod_shortfall_reason: Option<&'a str>,
 }
 
 /// What became of an event.
@@ -233,6 +240,7 @@ pub fn record_event(
         Step::Advance => Outcome::Applied,
     };
     let cod_collected = check_cod(job, event, outcome)?;
+    check_date(job, event)?;
     store::insert_event(
         conn,
         &NewEvent {
@@ -251,30 +259,75 @@ pub fn record_event(
     )?;
     if outcome == Outcome::Applied {
         advance(conn, job, event, cod_collected, max_attempts, now)?;
+        if let (Some(collected), Some(reason)) = (cod_collected, event.cod_shortfall_reason) {
+            let shortfall = store::NewDiscrepancy {
+                job_id: job.id,
+                partner_id,
+                expected_vnd: job.cod_vnd,
+                collected_vnd: collected,
+                reason,
+                status: DiscrepancyStatus::Open,
+                created_at: now,
+            };
+            store::insert_discrepancy(conn, &shortfall)?;
+        }
     }
     Ok(outcome)
 }
 
-/// The COD amount a delivery records: required (and at most what was due) when cash was due, absent otherwise.
+/// How far a partner's clock may run ahead of ours.
+const CLOCK_SKEW: Duration = Duration::minutes(5);
+
+/// A report cannot be dated before its job existed, nor in the future.
+fn check_date(job: &JobRow, event: &Event<'_>) -> Result<(), AppError> {
+    if event.occurred_at + CLOCK_SKEW < job.created_at {
+        return Err(AppError::invalid_field(
+            "occurred_at",
+            "occurred_before_job",
+            Text::new(
+                "`occurred_at` sớm hơn lúc việc này được tạo; hãy gửi đúng thời điểm xảy ra.",
+                "`occurred_at` is before this job existed; send the time it really happened.",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The COD amount a delivery records: required when cash was due, at most what was due, and below it only
+/// with a reason (which then stands as a discrepancy until an operator resolves it); absent otherwise.
 fn check_cod(job: &JobRow, event: &Event<'_>, outcome: Outcome) -> Result<Option<i64>, AppError> {
     let delivers = outcome == Outcome::Applied && event.status == JobStatus::Delivered;
-    match (event.cod_collected_vnd, delivers && job.cod_vnd > 0) {
-        (None, false) => Ok(None),
-        (Some(amount), true) if (0..=job.cod_vnd).contains(&amount) => Ok(Some(amount)),
-        (None, true) | (Some(_), true) => Err(AppError::invalid_field(
-            "cod_collected_vnd",
-            "cod_collected_required",
+    let error =
+        |code, vi: String, en: String| Err(AppError::invalid_field("cod_collected_vnd", code, Text::new(vi, en)));
+    let due = format_vnd(job.cod_vnd);
+    match (event.cod_collected_vnd, delivers && job.cod_vnd > 0, event.cod_shortfall_reason) {
+        (None, false, None) => Ok(None),
+        (Some(amount), true, None) if amount == job.cod_vnd => Ok(Some(amount)),
+        (Some(amount), true, Some(_)) if (0..job.cod_vnd).contains(&amount) => Ok(Some(amount)),
+        (Some(amount), true, None) if (0..job.cod_vnd).contains(&amount) => Err(AppError::invalid_field(
+            "cod_shortfall_reason",
+            "cod_shortfall_reason_required",
             Text::new(
-                format!("Giao hàng thu hộ cần `cod_collected_vnd` từ 0 đến {} đồng.", job.cod_vnd),
-                format!("A COD delivery needs `cod_collected_vnd` between 0 and {} VND.", job.cod_vnd),
+                format!("Thu {} thay vì {due}: cần `cod_shortfall_reason` cho biết vì sao.", format_vnd(amount)),
+                format!("{} collected instead of {due}: `cod_shortfall_reason` must say why.", format_vnd(amount)),
             ),
         )),
-        (Some(_), false) => Err(AppError::invalid_field(
-            "cod_collected_vnd",
+        (None, true, _) | (Some(_), true, _) => error(
+            "cod_collected_required",
+            format!("Giao hàng thu hộ cần `cod_collected_vnd` từ 0 đến {due}."),
+            format!("A COD delivery needs `cod_collected_vnd` between 0 and {due}."),
+        ),
+        (Some(_), false, _) => error(
             "cod_not_due",
+            "Chỉ ghi `cod_collected_vnd` khi giao thành công đơn thu hộ.".to_owned(),
+            "`cod_collected_vnd` belongs only on the delivery of a COD job.".to_owned(),
+        ),
+        (None, false, Some(_)) => Err(AppError::invalid_field(
+            "cod_shortfall_reason",
+            "cod_shortfall_not_due",
             Text::new(
-                "Chỉ ghi `cod_collected_vnd` khi giao thành công đơn thu hộ.",
-                "`cod_collected_vnd` belongs only on the delivery of a COD job.",
+                "Chỉ ghi `cod_shortfall_reason` khi thu thiếu tiền lúc giao đơn thu hộ.",
+                "`cod_shortfall_reason` belongs only on a COD delivery that collected less than due.",
             ),
         )),
     }
@@ -305,6 +358,10 @@ fn advance(
     change.lease_id = Some(None);
     change.lease_expires_at = Some(None);
     store::change_job(conn, job.id, &change)?;
+    if matches!(event.status, JobStatus::Returned | JobStatus::Lost | JobStatus::Damaged) {
+        progress::refund_if_paid(conn, job.shipment_id, now)?;
+    }
+    progress::refresh(conn, job.order_id, now)?;
     tell_buyer(conn, job, event.status, now)
 }
 

@@ -4,8 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::Conn;
-use crate::db::schema::{fulfilment_jobs, job_events, order_lines, orders, partners, shipments, users, wards};
-use crate::domain::status::{JobStatus, ShipmentStatus};
+use crate::db::schema::{
+    cod_discrepancies, fulfilment_jobs, job_events, order_lines, orders, partners, shipments, users, wards,
+};
+use crate::domain::status::{DiscrepancyStatus, JobStatus, ShipmentStatus};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -395,4 +397,26 @@ pub fn buyer_of(conn: &mut Conn<'_>, order_id: i64) -> Result<Buyer, AppError> {
         .find(order_id)
         .select((orders::code, orders::buyer_name, orders::buyer_email, orders::lang))
         .first(c))?)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = cod_discrepancies)]
+pub struct NewDiscrepancy<'a> {
+    pub job_id: i64,
+    pub partner_id: i64,
+    pub expected_vnd: i64,
+    pub collected_vnd: i64,
+    pub reason: &'a str,
+    pub status: DiscrepancyStatus,
+    pub created_at: NaiveDateTime,
+}
+
+/// Records a COD shortfall (one per job: a delivery is applied once).
+pub fn insert_discrepancy(conn: &mut Conn<'_>, discrepancy: &NewDiscrepancy<'_>) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::insert_into(cod_discrepancies::table)
+        .values(discrepancy)
+        .on_conflict(cod_discrepancies::job_id)
+        .do_nothing()
+        .execute(c))?;
+    Ok(())
 }

@@ -13,6 +13,7 @@ use crate::accounts::Profile;
 use crate::accounts::rules::{self as accounts, CONSENT_VERSION, FarmerSignup, load_profile};
 use crate::accounts::store::profile;
 use crate::audit;
+use crate::auth::rate_limit::PER_ACCOUNT;
 use crate::auth::secrets::hash_secret;
 use crate::auth::{Helper, SessionUser, helper_access, require_access};
 use crate::clock::in_vietnam;
@@ -189,7 +190,8 @@ async fn list_farmers(
 }
 
 /// A helper sets a new PIN typed by the farmer, after checking the farmer in person; the farmer's sessions
-/// end, and the reset is audited and emailed (when the farmer has an email) in the same transaction.
+/// end, a lockout from wrong PINs is lifted, and the reset is audited and emailed (when the farmer has an
+/// email) in the same transaction.
 #[utoipa::path(
     tag = "helpers",
     security(("bearer" = [])),
@@ -225,7 +227,7 @@ async fn reset_pin(
     let pin = Pin::parse(&body.new_pin).map_err(|e| AppError::validation(vec![e.at("new_pin")]))?;
     let hash = hash_secret(pin.expose().to_owned()).await?;
     let now = state.clock.now();
-    state
+    let phone = state
         .db
         .write(move |conn| {
             accounts::set_secret(conn, farmer_id, &hash, now)?;
@@ -235,8 +237,13 @@ async fn reset_pin(
             let time = in_vietnam(now).format("%H:%M %d/%m/%Y").to_string();
             let values =
                 [("name", farmer.name.as_str()), ("helper_name", helper.name.as_str()), ("time", time.as_str())];
-            outbox::notify(conn, farmer.email.as_deref(), Template::PinReset, Lang::Vi, &values, now)
+            outbox::notify(conn, farmer.email.as_deref(), Template::PinReset, Lang::Vi, &values, now)?;
+            Ok(farmer.phone)
         })
         .await?;
+    // The farmer was checked in person: a lockout from earlier wrong PINs ends with the new PIN.
+    if let Some(phone) = phone {
+        PER_ACCOUNT.reset(&state.cache, &accounts::pin_login_subject(&phone)).await;
+    }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -78,7 +78,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        if inner.is_data() { field_error(&path, &inner.to_string()) } else { malformed(&inner) }
+        if inner.is_data() { field_error(&path, &inner.to_string(), Source::Body) } else { malformed(&inner) }
     })?;
     deserializer.end().map_err(|error| malformed(&error))?;
     Ok(value)
@@ -91,35 +91,92 @@ fn malformed(error: &serde_json::Error) -> AppError {
         "malformed_json",
         Text::new(
             format!("JSON không hợp lệ (dòng {line}, cột {column})."),
-            format!("Malformed JSON (line {line}, column {column}): {error}"),
+            format!("Malformed JSON (line {line}, column {column})."),
         ),
     )
 }
 
-/// A 422 for a value serde refused. serde reports a missing field at its parent (an unknown one at
-/// itself), so that case is re-pointed at the field.
-fn field_error(path: &str, message: &str) -> AppError {
-    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
-    let unknown = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next());
+/// Where a refused value came from: the JSON body or the query string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Body,
+    Query,
+}
+
+/// A 422 for a value serde refused, naming the field and saying what it expects in plain words: serde's
+/// own text never reaches a person. serde reports a missing field at its parent (an unknown or repeated one
+/// at the parent too), so those are re-pointed at the field.
+fn field_error(path: &str, message: &str, source: Source) -> AppError {
+    let named = |prefix: &str| message.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(str::to_owned);
     let join = |name: &str| if path == "." { name.to_owned() } else { format!("{path}.{name}") };
-    let field_error = match (missing, unknown) {
-        (Some(name), _) => FieldError::new(
-            join(name),
+    let here = match (path, source) {
+        (".", Source::Body) => "body".to_owned(),
+        (".", Source::Query) => "query".to_owned(),
+        (path, _) => path.to_owned(),
+    };
+    let field_error = if let Some(name) = named("missing field `") {
+        FieldError::new(
+            join(&name),
             "required",
             Text::new(format!("Thiếu trường bắt buộc `{name}`."), format!("The field `{name}` is required.")),
-        ),
-        (_, Some(name)) => FieldError::new(
-            path,
+        )
+    } else if let Some(name) = named("unknown field `") {
+        FieldError::new(
+            here,
             "unknown_field",
             Text::new(format!("Không có trường `{name}`."), format!("There is no field `{name}`.")),
-        ),
-        _ => FieldError::new(
-            if path == "." { "body".to_owned() } else { path.to_owned() },
-            "invalid_type",
-            Text::new(format!("Giá trị không đúng kiểu: {message}."), format!("Wrong value: {message}.")),
-        ),
+        )
+    } else if let Some(name) = named("duplicate field `") {
+        FieldError::new(
+            join(&name),
+            "repeated",
+            Text::new(format!("`{name}` chỉ được gửi một lần."), format!("`{name}` may be given only once.")),
+        )
+    } else {
+        let (vi, en) = expectation(message);
+        FieldError::new(here.clone(), "invalid_type", Text::new(format!("`{here}` {vi}."), format!("`{here}` {en}.")))
     };
     AppError::validation(vec![field_error])
+}
+
+/// What a refused value should have been, from serde's description of it, in Vietnamese and English.
+fn expectation(message: &str) -> (String, String) {
+    // serde_json ends its messages with " at line L column C".
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let expected = message.rsplit_once("expected ").map_or("", |(_, expected)| expected);
+    if let Some((_, choices)) = message.split_once("expected one of ") {
+        let choices = choices.replace('`', "");
+        return (format!("phải là một trong: {choices}"), format!("must be one of: {choices}"));
+    }
+    let whole = |(vi, en): (&str, &str)| (format!("phải là một số nguyên{vi}"), format!("must be a whole number{en}"));
+    match expected {
+        "i64" | "i32" | "i16" | "i8" => whole(("", "")),
+        "u64" | "u32" | "u16" | "u8" | "usize" => whole((" không âm", " of 0 or more")),
+        "f64" | "f32" => ("phải là một số".into(), "must be a number".into()),
+        "a boolean" => ("phải là true hoặc false".into(), "must be true or false".into()),
+        "a string" | "a borrowed string" => {
+            ("phải là chữ (trong dấu ngoặc kép)".into(), "must be text (in quotes)".into())
+        }
+        "a sequence" => ("phải là một danh sách [...]".into(), "must be a list [...]".into()),
+        _ if expected.starts_with("struct ") || expected == "a map" => {
+            ("phải là một đối tượng {...}".into(), "must be an object {...}".into())
+        }
+        _ if message.contains("untagged enum") => (
+            "phải là một số hoặc chữ, ví dụ 25000 hoặc \"25k\"".into(),
+            "must be a number or text, e.g. 25000 or \"25k\"".into(),
+        ),
+        _ if message.contains("invalid digit")
+            || message.contains("parse integer")
+            || message.contains("too large") =>
+        {
+            whole(("", ""))
+        }
+        _ if message.contains("input") => (
+            "phải là ngày (YYYY-MM-DD) hoặc thời điểm RFC 3339, ví dụ 2026-11-23T08:00:00Z".into(),
+            "must be a date (YYYY-MM-DD) or an RFC 3339 time, e.g. 2026-11-23T08:00:00Z".into(),
+        ),
+        _ => ("không đúng dạng".into(), "is not in the expected form".into()),
+    }
 }
 
 /// Query-string parameters, with the same field-naming errors as [`ApiJson`].
@@ -135,7 +192,7 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
         )));
         std::future::ready(parsed.map(ApiQuery).map_err(|error| {
             let path = error.path().to_string();
-            field_error(&path, &error.into_inner().to_string()).into()
+            field_error(&path, &error.into_inner().to_string(), Source::Query).into()
         }))
     }
 }
@@ -161,6 +218,34 @@ mod tests {
 
     fn field_of(error: &AppError) -> (&str, &str) {
         (error.errors[0].field.as_str(), error.errors[0].code)
+    }
+
+    #[test]
+    fn refused_values_are_explained_without_parser_text() {
+        let english = |body: &[u8]| {
+            let error = parse_json::<Basket>(body).expect_err("refused");
+            error.errors[0].message.en.to_string()
+        };
+        assert_eq!(
+            english(br#"{"items":[{"listing_id":"x","quantity":1}]}"#),
+            "`items[0].listing_id` must be a whole number."
+        );
+        assert_eq!(
+            english(br#"{"items":[{"listing_id":1,"quantity":-1}]}"#),
+            "`items[0].quantity` must be a whole number of 0 or more."
+        );
+        assert_eq!(english(br#"{"items":{}}"#), "`items` must be a list [...].");
+        for message in ["invalid digit found in string", "data did not match any variant of untagged enum NumberOrText"]
+        {
+            let (vi, en) = expectation(message);
+            assert!(!vi.contains("enum") && !en.contains("digit") && !en.contains("enum"), "{vi} / {en}");
+        }
+        assert_eq!(
+            expectation("unknown variant `card`, expected one of `cod`, `bank_transfer`").1,
+            "must be one of: cod, bank_transfer"
+        );
+        let repeated = field_error(".", "duplicate field `limit`", Source::Query);
+        assert_eq!((repeated.errors[0].field.as_str(), repeated.errors[0].code), ("limit", "repeated"));
     }
 
     #[test]

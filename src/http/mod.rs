@@ -25,6 +25,21 @@ pub use unmatched::{RouteTable, bad_path_parameter, unmatched};
 use crate::cache::Cache;
 use crate::error::AppError;
 
+/// A file answered as raw bytes (a photo, a QR image), as the OpenAPI document describes it.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {}
+
 /// Answers JSON from the cache, computing and storing it on a miss. For public data that any client may
 /// also cache for `max_age`. Pages are kept gzipped, as most clients take them, so a hit costs no work.
 pub async fn cached_json<T, F, Fut>(

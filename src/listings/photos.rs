@@ -166,7 +166,7 @@ async fn upload_photo(
     tag = "listings",
     params(("shard" = String, Path, description = "First two hex digits"), ("name" = String, Path, description = "File name")),
     responses(
-        (status = 200, description = "The JPEG", content_type = "image/jpeg", body = Vec<u8>),
+        (status = 200, description = "The JPEG", content_type = "image/jpeg", body = crate::http::Binary),
         (status = 404, description = "No such photo", body = Problem, content_type = "application/problem+json"),
     )
 )]

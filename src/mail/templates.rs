@@ -10,7 +10,9 @@ pub enum Template {
     OrderPlaced,
     NewOrder,
     ShipmentRejected,
+    OrderRejected,
     ShipmentExpired,
+    OrderExpired,
     OrderCancelled,
     PaymentReceived,
     WelcomeBuyer,
@@ -22,11 +24,13 @@ pub enum Template {
 }
 
 impl Template {
-    pub const ALL: [Template; 12] = [
+    pub const ALL: [Template; 14] = [
         Template::OrderPlaced,
         Template::NewOrder,
         Template::ShipmentRejected,
+        Template::OrderRejected,
         Template::ShipmentExpired,
+        Template::OrderExpired,
         Template::OrderCancelled,
         Template::PaymentReceived,
         Template::WelcomeBuyer,
@@ -50,7 +54,9 @@ impl Template {
             Template::OrderPlaced => pick!("order_placed"),
             Template::NewOrder => pick!("new_order"),
             Template::ShipmentRejected => pick!("shipment_rejected"),
+            Template::OrderRejected => pick!("order_rejected"),
             Template::ShipmentExpired => pick!("shipment_expired"),
+            Template::OrderExpired => pick!("order_expired"),
             Template::OrderCancelled => pick!("order_cancelled"),
             Template::PaymentReceived => pick!("payment_received"),
             Template::WelcomeBuyer => pick!("welcome_buyer"),
@@ -93,6 +99,7 @@ mod tests {
         ("total", "125000"),
         ("hours", "24"),
         ("reason", "hết hàng"),
+        ("money", "Bạn không phải trả tiền cho phần này."),
         ("helper_name", "Minh"),
         ("time", "08:00 23/11/2026"),
     ];

@@ -8,14 +8,14 @@ use utoipa::{IntoParams, ToSchema};
 use super::placement::{self, Item, Placement, ValidBuyer, check_items};
 use super::rules::cancel_whole_order;
 use super::store::{self, OrderRow};
-use super::view::{Order, OrderPage, load_order, vietqr_for};
+use super::view::{Order, OrderPage, load_order};
 use super::{codes, vietqr};
 use crate::auth::{AnyUser, MaybeUser, Role, SessionUser, wrong_role};
 use crate::domain::phone::Phone;
-use crate::domain::status::PaymentStatus;
-use crate::error::{AppError, Kind, Lang, Problem, Text};
+use crate::domain::status::ReasonCode;
+use crate::error::{AppError, FieldError, Kind, Lang, Problem, Text};
 use crate::http::{ApiJson, ApiQuery, Page, PageQuery};
-use crate::idempotency;
+use crate::idempotency::{self, Answer};
 use crate::listings::catalogue;
 use crate::state::AppState;
 
@@ -101,7 +101,7 @@ pub async fn quote(
     state: web::Data<AppState>,
     ApiJson(body): ApiJson<QuoteRequest>,
 ) -> Result<web::Json<Quote>, AppError> {
-    let items = check_items(&body.items)?;
+    let items = check_items(&body.items).map_err(AppError::validation)?;
     let province = state.reference.places.known_ward(body.ward_code)?.province_code;
     let reference = state.reference.clone();
     let basket = state.db.read(move |conn| placement::price_basket(conn, &reference, &items, province)).await?;
@@ -136,19 +136,20 @@ pub async fn quote(
     }))
 }
 
-/// Places an order. Retries with the same `Idempotency-Key` and body get the first answer; nothing is
-/// ordered twice and stock is never oversold.
+/// Places an order. Retries with the same `Idempotency-Key` and body get the order it placed; nothing is
+/// ordered twice and stock is never oversold. A refused request leaves its key free for the corrected retry.
 #[utoipa::path(
     tag = "orders",
     request_body = OrderRequest,
-    params(("Idempotency-Key" = String, Header, description = "One random value per order, the same on every retry")),
+    security((), ("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "One random value per order (at most 200 characters), the same on every retry")),
     responses(
-        (status = 201, description = "Order placed (or the first answer, replayed)", body = Order),
-        (status = 400, description = "No Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Order placed (or the order this key placed, for a retry)", body = Order),
+        (status = 400, description = "No Idempotency-Key, or one too long", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Partner keys cannot order", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Short stock (nothing taken), or the same key still being answered", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, or the same key with a different body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all listed), or the same key with a different body", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/orders")]
@@ -160,106 +161,117 @@ pub async fn place_order(
 ) -> Result<HttpResponse, AppError> {
     let key = idempotency::key_of(&req)?;
     let request: OrderRequest = crate::http::parse_json(&body)?;
-    let (buyer, items) = order_details(&state, user.as_ref(), &request).await?;
+    let lang = Lang::of(&req);
+    let placement = checked_order(&state, user.as_ref(), &request, lang).await?;
     let scope = match &user {
         Some(user) => format!("buyer:{}", user.id),
-        None => format!("guest:{}", buyer.phone),
+        None => format!("guest:{}", placement.order.buyer.phone),
     };
     let hash = idempotency::request_hash(&body)?;
     let (claim_scope, claim_key, now) = (scope.clone(), key.clone(), state.clock.now());
-    let claim = state.db.write(move |conn| idempotency::claim(conn, &claim_scope, &claim_key, &hash, now)).await?;
-    if let Some(answer) = idempotency::answer_claimed(claim)? {
-        return Ok(answer);
+    match state.db.write(move |conn| idempotency::claim(conn, &claim_scope, &claim_key, &hash, now)).await? {
+        None => {}
+        // The order this key placed, as it is now, in this request's language.
+        Some(Answer { status: 201, body: code }) => return created(&order_by_code(&state, code, lang).await?),
+        Some(answer) => return Ok(idempotency::replay(answer)),
     }
-    let lang = Lang::of(&req);
-    match create_order(&state, user.as_ref(), buyer, items, &request, lang, (&scope, &key)).await {
-        Ok(order) => {
-            let body = serde_json::to_string(&order).map_err(AppError::internal)?;
-            Ok(HttpResponse::Created().insert_header((CONTENT_TYPE, "application/json")).body(body))
-        }
-        Err(error) if error.kind == Kind::Conflict || error.kind == Kind::Unprocessable => {
-            // The answer is final for this request: a retry with the same key gets it again.
-            let problem = serde_json::to_string(&error.problem(lang, None)).map_err(AppError::internal)?;
-            let status = error.kind.status().as_u16();
-            state.db.write(move |conn| idempotency::complete(conn, &scope, &key, status, &problem)).await?;
-            Err(error)
-        }
+    match create_order(&state, placement, (&scope, &key)).await {
+        Ok(order) => Ok(created(&order)?),
         Err(error) => {
+            // Only a placed order is remembered: the corrected retry may use the same key.
             state.db.write(move |conn| idempotency::release(conn, &scope, &key)).await?;
             Err(error)
         }
     }
 }
 
-/// The validated buyer details and items of an order request.
-async fn order_details(
+fn created(order: &Order) -> Result<HttpResponse, AppError> {
+    let body = serde_json::to_string(order).map_err(AppError::internal)?;
+    Ok(HttpResponse::Created().insert_header((CONTENT_TYPE, "application/json")).body(body))
+}
+
+async fn order_by_code(state: &web::Data<AppState>, code: String, lang: Lang) -> Result<Order, AppError> {
+    let state2 = state.clone();
+    state
+        .db
+        .read(move |conn| {
+            let order = store::order_by_code(conn, &code)?.ok_or_else(AppError::not_found)?;
+            load_order(conn, &state2, order.id, lang)
+        })
+        .await
+}
+
+/// The buyer's details: as given, or from the logged-in buyer's account.
+async fn buyer_details(
     state: &AppState,
     user: Option<&SessionUser>,
-    request: &OrderRequest,
-) -> Result<(ValidBuyer, Vec<Item>), AppError> {
+    given: Option<&BuyerDetails>,
+) -> Result<Result<ValidBuyer, Vec<FieldError>>, AppError> {
     if user.is_some_and(|u| u.role != Role::Buyer) {
         return Err(wrong_role());
     }
-    let items = check_items(&request.items);
-    let buyer = match (&request.buyer, user) {
+    Ok(match (given, user) {
         (Some(details), _) => placement::check_buyer(&details.name, &details.phone, details.email.as_deref()),
         (None, Some(user)) => {
             let id = user.id;
             let account = state.db.read(move |conn| crate::accounts::store::profile(conn, id)).await?;
             match account.phone {
                 Some(phone) => Ok(ValidBuyer { name: account.name, phone, email: account.email }),
-                None => Err(AppError::invalid_field(
+                None => Err(vec![FieldError::new(
                     "buyer.phone",
                     "phone_required",
                     Text::new(
                         "Cần số điện thoại để người giao hàng liên hệ.",
                         "A phone number is needed for delivery.",
                     ),
-                )),
+                )]),
             }
         }
-        (None, None) => Err(AppError::invalid_field(
+        (None, None) => Err(vec![FieldError::new(
             "buyer",
             "buyer_required",
             Text::new("Cần tên và số điện thoại người nhận.", "The buyer's name and phone are needed."),
-        )),
-    };
-    let items = items?;
-    Ok((buyer?, items))
+        )]),
+    })
 }
 
-/// Checks the rest of the request and places the order; its answer is stored under the key in the same
-/// transaction.
-async fn create_order(
-    state: &web::Data<AppState>,
+/// Every field of an order request checked at once: one answer lists every problem.
+async fn checked_order(
+    state: &AppState,
     user: Option<&SessionUser>,
-    buyer: ValidBuyer,
-    items: Vec<Item>,
     request: &OrderRequest,
     lang: Lang,
-    (scope, key): (&str, &str),
-) -> Result<Order, AppError> {
-    let payment_method = placement::check_payment_method(request.payment_method.as_deref())?;
-    let street = placement::check_street(&request.address.street)?;
-    let placement = Placement {
-        buyer_id: user.map(|u| u.id),
-        buyer,
-        items,
+) -> Result<Placement, AppError> {
+    let buyer = buyer_details(state, user, request.buyer.as_ref()).await?;
+    let order = placement::OrderFields {
+        items: &request.items,
         ward_code: request.address.ward_code,
-        street,
-        note: request.note.clone(),
-        payment_method,
+        street: &request.address.street,
+        note: request.note.as_deref(),
+        payment_method: request.payment_method.as_deref(),
+    };
+    Ok(Placement {
+        order: placement::check_order(&state.reference.places, buyer, &order)?,
+        buyer_id: user.map(|u| u.id),
         lang,
         confirm_hours: state.settings.confirm_hours,
-    };
+    })
+}
+
+/// Places the order; the key is answered with its code in the same transaction.
+async fn create_order(
+    state: &web::Data<AppState>,
+    placement: Placement,
+    (scope, key): (&str, &str),
+) -> Result<Order, AppError> {
     let (scope, key, now, state2) = (scope.to_owned(), key.to_owned(), state.clock.now(), state.clone());
+    let lang = placement.lang;
     let order = state
         .db
         .write(move |conn| {
             let order_id = placement::place(conn, &state2.reference, &placement, now)?;
-            let order = load_order(conn, &state2, order_id)?;
-            let body = serde_json::to_string(&order).map_err(AppError::internal)?;
-            idempotency::complete(conn, &scope, &key, 201, &body)?;
+            let order = load_order(conn, &state2, order_id, lang)?;
+            idempotency::complete(conn, &scope, &key, 201, &order.code)?;
             Ok(order)
         })
         .await?;
@@ -281,9 +293,10 @@ async fn authorised_order(
     if by_token || by_phone { Ok(order) } else { Err(AppError::not_found()) }
 }
 
-/// An order with its shipments.
+/// An order with its shipments, what is still due and the refunds owed.
 #[utoipa::path(
     tag = "orders",
+    security((), ("bearer" = [])),
     params(("code" = String, Path, description = "Order code"), GuestQuery),
     responses(
         (status = 200, description = "The order", body = Order),
@@ -295,18 +308,21 @@ async fn authorised_order(
 #[get("/orders/{code}")]
 pub async fn get_order(
     state: web::Data<AppState>,
+    lang: Lang,
     MaybeUser(user): MaybeUser,
     code: web::Path<String>,
     ApiQuery(query): ApiQuery<GuestQuery>,
 ) -> Result<web::Json<Order>, AppError> {
     let order = authorised_order(&state, user, &code, query.phone.as_deref()).await?;
     let state2 = state.clone();
-    Ok(web::Json(state.db.read(move |conn| load_order(conn, &state2, order.id)).await?))
+    Ok(web::Json(state.db.read(move |conn| load_order(conn, &state2, order.id, lang)).await?))
 }
 
-/// The buyer cancels: possible until a shipment is picked up; stock goes back exactly once.
+/// The buyer cancels: possible until a shipment is picked up; stock goes back exactly once, and what was paid
+/// is owed back.
 #[utoipa::path(
     tag = "orders",
+    security((), ("bearer" = [])),
     params(("code" = String, Path, description = "Order code"), GuestQuery),
     responses(
         (status = 200, description = "Cancelled", body = Order),
@@ -319,6 +335,7 @@ pub async fn get_order(
 #[post("/orders/{code}/cancel")]
 pub async fn cancel_order(
     state: web::Data<AppState>,
+    lang: Lang,
     MaybeUser(user): MaybeUser,
     code: web::Path<String>,
     ApiQuery(query): ApiQuery<GuestQuery>,
@@ -328,43 +345,55 @@ pub async fn cancel_order(
     let cancelled = state
         .db
         .write(move |conn| {
-            if !cancel_whole_order(conn, order.id, "theo yêu cầu của người mua", now)? {
+            if cancel_whole_order(conn, order.id, ReasonCode::BuyerCancelled, now)?.is_none() {
                 return Err(AppError::new(
                     Kind::Conflict,
                     "order_not_cancellable",
                     Text::new("Đơn hàng này đã hủy.", "This order is already cancelled."),
                 ));
             }
-            load_order(conn, &state2, order.id)
+            load_order(conn, &state2, order.id, lang)
         })
         .await?;
     catalogue::invalidate(&state.cache).await;
     Ok(web::Json(cancelled))
 }
 
-/// The VietQR code of a bank-transfer order, as a PNG to scan with any Vietnamese banking app.
+/// The VietQR code of a bank-transfer order awaiting payment, for the amount still due, as a PNG to scan
+/// with any Vietnamese banking app.
 #[utoipa::path(
     tag = "orders",
+    security((), ("bearer" = [])),
     params(("code" = String, Path, description = "Order code"), GuestQuery),
     responses(
-        (status = 200, description = "PNG image", content_type = "image/png", body = Vec<u8>),
+        (status = 200, description = "PNG image", content_type = "image/png", body = crate::http::Binary),
         (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Partner keys cannot see orders", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order for this caller, or not awaiting a transfer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order for this caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing to pay by transfer: cash on delivery, paid, or nothing left to deliver", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/orders/{code}/qr.png")]
 pub async fn order_qr(
     state: web::Data<AppState>,
+    lang: Lang,
     MaybeUser(user): MaybeUser,
     code: web::Path<String>,
     ApiQuery(query): ApiQuery<GuestQuery>,
 ) -> Result<HttpResponse, AppError> {
     let order = authorised_order(&state, user, &code, query.phone.as_deref()).await?;
-    if order.payment_status != PaymentStatus::AwaitingTransfer {
-        return Err(AppError::not_found());
-    }
-    let payment = vietqr_for(&state.settings, &order.code, order.total_vnd).ok_or_else(AppError::not_found)?;
+    let state2 = state.clone();
+    let shown = state.db.read(move |conn| load_order(conn, &state2, order.id, lang)).await?;
+    let Some(payment) = shown.payment.vietqr else {
+        return Err(AppError::new(
+            Kind::Conflict,
+            "no_payment_due",
+            Text::new(
+                "Đơn này không cần chuyển khoản: thanh toán khi nhận hàng, đã thanh toán, hoặc không còn hàng nào được giao.",
+                "Nothing is to be paid by transfer for this order: cash on delivery, already paid, or nothing left to deliver.",
+            ),
+        ));
+    };
     let png = vietqr::qr_png(&payment.payload).map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
     Ok(HttpResponse::Ok().insert_header((CONTENT_TYPE, "image/png")).body(png))
 }
@@ -384,6 +413,7 @@ pub async fn order_qr(
 #[get("/me/orders")]
 pub async fn my_orders(
     state: web::Data<AppState>,
+    lang: Lang,
     AnyUser(user): AnyUser,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<web::Json<OrderPage>, AppError> {
@@ -396,7 +426,7 @@ pub async fn my_orders(
         .db
         .read(move |conn| {
             let ids = store::buyer_order_ids(conn, user.id, page.fetch_limit(), page.offset)?;
-            ids.into_iter().map(|id| load_order(conn, &state2, id)).collect::<Result<Vec<_>, _>>()
+            ids.into_iter().map(|id| load_order(conn, &state2, id, lang)).collect::<Result<Vec<_>, _>>()
         })
         .await?;
     let (items, next_cursor) = page.finish(orders);

@@ -11,7 +11,8 @@ use crate::audit;
 use crate::auth::ActingFarmer;
 use crate::db::Conn;
 use crate::domain::status::{AuditAction, ShipmentStatus};
-use crate::error::{AppError, Kind, Problem, Text};
+use crate::domain::text::optional_text;
+use crate::error::{AppError, Kind, Lang, Problem, Text};
 use crate::http::{ApiJson, ApiQuery, Page, PageQuery};
 use crate::listings::catalogue;
 use crate::reference::PlaceRef;
@@ -52,6 +53,7 @@ pub struct RejectRequest {
 #[get("/me/shipments")]
 pub async fn my_shipments(
     state: web::Data<AppState>,
+    lang: Lang,
     acting: ActingFarmer,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<web::Json<FarmerShipmentPage>, AppError> {
@@ -61,7 +63,7 @@ pub async fn my_shipments(
         let rows = store::farmer_shipment_orders(conn, farmer_id, page.fetch_limit(), page.offset)?;
         let mut items = Vec::with_capacity(rows.len());
         for (shipment_id, order_id) in rows {
-            let order = load_order(conn, &state2, order_id)?;
+            let order = load_order(conn, &state2, order_id, lang)?;
             if let Some(shipment) = order.shipments.into_iter().find(|s| s.id == shipment_id) {
                 items.push(FarmerShipment {
                     order_code: order.code,
@@ -150,17 +152,16 @@ pub async fn reject(
     ApiJson(body): ApiJson<RejectRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let reason = body.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 300 {
-        return Err(AppError::invalid_field(
-            "reason",
-            "reason_required",
-            Text::new(
-                "Hãy cho người mua biết lý do (tối đa 300 ký tự).",
-                "Tell the buyer why (at most 300 characters).",
-            ),
-        ));
-    }
+    let reason = match optional_text("reason", Some(&body.reason), 300)? {
+        Some(reason) => reason,
+        None => {
+            return Err(AppError::invalid_field(
+                "reason",
+                "reason_required",
+                Text::new("Hãy cho người mua biết lý do.", "Tell the buyer why."),
+            ));
+        }
+    };
     state
         .db
         .write(move |conn| {

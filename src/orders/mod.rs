@@ -27,5 +27,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(farmer::my_shipments)
         .service(farmer::accept_shipment)
         .service(farmer::reject)
-        .service(operator::mark_paid);
+        .service(operator::mark_paid)
+        .service(operator::list_refunds)
+        .service(operator::refund_done);
 }

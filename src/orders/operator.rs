@@ -1,14 +1,17 @@
-//! The operator's routes over orders.
+//! The operator's routes over orders: recording a transfer, and the refunds owed to buyers.
 
-use actix_web::{post, web};
+use actix_web::{get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::rules::open_jobs;
+use super::store::{self, RefundRow};
 use super::view::{Order, load_order};
-use super::{codes, store};
+use super::{codes, rules};
 use crate::auth::Operator;
-use crate::error::{AppError, Kind, Problem, Text};
-use crate::mail::templates::{Template, lang_of};
-use crate::outbox;
+use crate::domain::status::RefundStatus;
+use crate::error::{AppError, Kind, Lang, Problem, Text};
+use crate::http::{ApiQuery, Page};
 use crate::state::AppState;
 
 /// An operator records that a bank transfer arrived; the buyer is told.
@@ -21,12 +24,13 @@ use crate::state::AppState;
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Operators only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not awaiting a transfer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not awaiting a transfer (cash on delivery, paid, or nothing left to deliver)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/admin/orders/{code}/payment")]
 pub async fn mark_paid(
     state: web::Data<AppState>,
+    lang: Lang,
     _operator: Operator,
     code: web::Path<String>,
 ) -> Result<web::Json<Order>, AppError> {
@@ -36,19 +40,115 @@ pub async fn mark_paid(
         .db
         .write(move |conn| {
             let order = store::order_by_code(conn, &code)?.ok_or_else(AppError::not_found)?;
-            if !store::mark_paid(conn, order.id, now)? {
+            if !rules::mark_paid(conn, &order, now)? {
                 return Err(AppError::new(
                     Kind::Conflict,
                     "not_awaiting_transfer",
                     Text::new("Đơn này không chờ chuyển khoản.", "This order is not awaiting a transfer."),
                 ));
             }
-            open_jobs(conn, order.id, now)?;
-            let values = [("name", order.buyer_name.as_str()), ("code", order.code.as_str())];
-            let lang = lang_of(&order.lang);
-            outbox::notify(conn, order.buyer_email.as_deref(), Template::PaymentReceived, lang, &values, now)?;
-            load_order(conn, &state2, order.id)
+            load_order(conn, &state2, order.id, lang)
         })
         .await?;
     Ok(web::Json(order))
+}
+
+/// Money owed back to a buyer.
+#[derive(Serialize, ToSchema)]
+pub struct AdminRefund {
+    pub id: i64,
+    pub order_code: String,
+    pub shipment_id: i64,
+    pub amount_vnd: i64,
+    pub status: RefundStatus,
+    pub created_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+impl AdminRefund {
+    fn of(row: RefundRow, order_code: String) -> AdminRefund {
+        AdminRefund {
+            id: row.id,
+            order_code,
+            shipment_id: row.shipment_id,
+            amount_vnd: row.amount_vnd,
+            status: row.status,
+            created_at: row.created_at.and_utc(),
+            done_at: row.done_at.map(|at| at.and_utc()),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RefundPage {
+    pub items: Vec<AdminRefund>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RefundQuery {
+    /// `owed` (default) or `done`.
+    pub status: Option<RefundStatus>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Refunds owed to buyers (or done), oldest first: what to pay back, to which order.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(RefundQuery),
+    responses(
+        (status = 200, description = "One page of refunds", body = RefundPage),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Operators only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad status, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/refunds")]
+pub async fn list_refunds(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    ApiQuery(query): ApiQuery<RefundQuery>,
+) -> Result<web::Json<RefundPage>, AppError> {
+    let page = Page::from_query(query.limit, query.cursor.as_deref())?;
+    let status = query.status.unwrap_or(RefundStatus::Owed);
+    let rows = state.db.read(move |conn| store::refunds(conn, Some(status), page.fetch_limit(), page.offset)).await?;
+    let (rows, next_cursor) = page.finish(rows);
+    let items = rows.into_iter().map(|(row, code)| AdminRefund::of(row, code)).collect();
+    Ok(web::Json(RefundPage { items, next_cursor }))
+}
+
+/// Records that a refund was paid back to the buyer. Doing it again changes nothing.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Refund id")),
+    responses(
+        (status = 200, description = "The refund, done", body = AdminRefund),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Operators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such refund", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/refunds/{id}/done")]
+pub async fn refund_done(
+    state: web::Data<AppState>,
+    Operator(operator): Operator,
+    id: web::Path<i64>,
+) -> Result<web::Json<AdminRefund>, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let refund = state
+        .db
+        .write(move |conn| {
+            let refund = store::refund_done(conn, id, operator.id, now)?.ok_or_else(AppError::not_found)?;
+            let code = store::order_by_id(conn, refund.order_id)?.code;
+            Ok(AdminRefund::of(refund, code))
+        })
+        .await?;
+    Ok(web::Json(refund))
 }

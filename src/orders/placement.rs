@@ -11,15 +11,16 @@ use super::rules::{open_jobs, respond_by};
 use super::store::{self, OrderableListing};
 use crate::db::Conn;
 use crate::domain::account::{parse_email, parse_name};
+use crate::domain::money::format_vnd;
 use crate::domain::phone::Phone;
 use crate::domain::quantity::Unit;
 use crate::domain::status::{ListingStatus, OrderStatus, PaymentMethod, ShipmentStatus};
+use crate::domain::text::{Lines, typed_text};
 use crate::error::{AppError, FieldError, Kind, Lang, Text};
 use crate::mail::templates::Template;
 use crate::outbox;
-use crate::reference::Reference;
 use crate::reference::tariff::zone;
-use crate::validate;
+use crate::reference::{Places, Reference};
 
 /// One line of a basket, as asked.
 #[derive(Clone, Debug, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
@@ -51,13 +52,13 @@ pub struct Basket {
 }
 
 /// Merges repeated listings and checks quantities.
-pub fn check_items(items: &[Item]) -> Result<Vec<Item>, AppError> {
+pub fn check_items(items: &[Item]) -> Result<Vec<Item>, Vec<FieldError>> {
     if items.is_empty() || items.len() > 50 {
-        return Err(AppError::invalid_field(
+        return Err(vec![FieldError::new(
             "items",
             "items_count",
             Text::new("Giỏ hàng cần từ 1 đến 50 sản phẩm.", "A basket holds 1 to 50 items."),
-        ));
+        )]);
     }
     let mut merged: BTreeMap<i64, i64> = BTreeMap::new();
     let mut errors = Vec::new();
@@ -72,7 +73,7 @@ pub fn check_items(items: &[Item]) -> Result<Vec<Item>, AppError> {
         *merged.entry(item.listing_id).or_default() += item.quantity;
     }
     if !errors.is_empty() {
-        return Err(AppError::validation(errors));
+        return Err(errors);
     }
     Ok(merged.into_iter().map(|(listing_id, quantity)| Item { listing_id, quantity }).collect())
 }
@@ -163,21 +164,23 @@ pub struct ValidBuyer {
     pub email: Option<String>,
 }
 
-/// Checks a guest's name, phone and email.
-pub fn check_buyer(name: &str, phone: &str, email: Option<&str>) -> Result<ValidBuyer, AppError> {
+/// Checks a guest's name, phone and email (each problem listed).
+pub fn check_buyer(name: &str, phone: &str, email: Option<&str>) -> Result<ValidBuyer, Vec<FieldError>> {
     let name = parse_name(name).map_err(|e| e.at("buyer.name"));
     let phone = Phone::parse(phone).map_err(|e| e.at("buyer.phone"));
     let email = email.map(parse_email).transpose().map_err(|e| e.at("buyer.email"));
-    let (name, phone, email) = validate!(name, phone, email);
-    Ok(ValidBuyer { name, phone: phone.as_str().to_owned(), email })
+    match (name, phone, email) {
+        (Ok(name), Ok(phone), Ok(email)) => Ok(ValidBuyer { name, phone: phone.as_str().to_owned(), email }),
+        (name, phone, email) => Err([name.err(), phone.err(), email.err()].into_iter().flatten().collect()),
+    }
 }
 
 /// The payment method asked for: cash on delivery unless it says otherwise.
-pub fn check_payment_method(method: Option<&str>) -> Result<PaymentMethod, AppError> {
+pub fn check_payment_method(method: Option<&str>) -> Result<PaymentMethod, FieldError> {
     match method {
         None => Ok(PaymentMethod::Cod),
         Some(text) => PaymentMethod::parse(text).ok_or_else(|| {
-            AppError::invalid_field(
+            FieldError::new(
                 "payment_method",
                 "payment_method_unknown",
                 Text::new("Thanh toán bằng cod hoặc bank_transfer.", "Pay by cod or bank_transfer."),
@@ -187,30 +190,76 @@ pub fn check_payment_method(method: Option<&str>) -> Result<PaymentMethod, AppEr
 }
 
 /// The street of the delivery address, trimmed.
-pub fn check_street(street: &str) -> Result<String, AppError> {
-    let street = street.trim();
-    if street.is_empty() || street.chars().count() > 200 {
-        return Err(AppError::invalid_field(
+pub fn check_street(street: &str) -> Result<String, FieldError> {
+    let required = || {
+        FieldError::new(
             "address.street",
             "street_required",
             Text::new(
                 "Cần địa chỉ (số nhà, thôn, đường), tối đa 200 ký tự.",
                 "The street address is needed (at most 200 characters).",
             ),
-        ));
+        )
+    };
+    match typed_text("address.street", Some(street), 200, Lines::One) {
+        Ok(Some(street)) => Ok(street),
+        Ok(None) => Err(required()),
+        Err(error) if error.code == "text_too_long" => Err(required()),
+        Err(error) => Err(error),
     }
-    Ok(street.to_owned())
 }
 
-/// Everything an order needs, checked.
-pub struct Placement {
-    pub buyer_id: Option<i64>,
+/// An order request's fields, as sent.
+pub struct OrderFields<'a> {
+    pub items: &'a [Item],
+    pub ward_code: i32,
+    pub street: &'a str,
+    pub note: Option<&'a str>,
+    pub payment_method: Option<&'a str>,
+}
+
+/// An order's fields, checked.
+pub struct CheckedOrder {
     pub buyer: ValidBuyer,
     pub items: Vec<Item>,
     pub ward_code: i32,
     pub street: String,
     pub note: Option<String>,
     pub payment_method: PaymentMethod,
+}
+
+/// Checks every field at once, so one answer lists every problem (the buyer's details were checked by the
+/// caller, who may have read them from the buyer's account).
+pub fn check_order(
+    places: &Places,
+    buyer: Result<ValidBuyer, Vec<FieldError>>,
+    fields: &OrderFields<'_>,
+) -> Result<CheckedOrder, AppError> {
+    let items = check_items(fields.items);
+    let ward = places
+        .known_ward(fields.ward_code)
+        .map(|_| fields.ward_code)
+        .map_err(|error| FieldError { field: "address.ward_code".to_owned(), ..error });
+    let street = check_street(fields.street);
+    let note = typed_text("note", fields.note, 500, Lines::Many);
+    let method = check_payment_method(fields.payment_method);
+    match (items, buyer, ward, street, note, method) {
+        (Ok(items), Ok(buyer), Ok(ward_code), Ok(street), Ok(note), Ok(payment_method)) => {
+            Ok(CheckedOrder { buyer, items, ward_code, street, note, payment_method })
+        }
+        (items, buyer, ward, street, note, method) => {
+            let mut errors: Vec<FieldError> = items.err().unwrap_or_default();
+            errors.extend(buyer.err().unwrap_or_default());
+            errors.extend([ward.err(), street.err(), note.err(), method.err()].into_iter().flatten());
+            Err(AppError::validation(errors))
+        }
+    }
+}
+
+/// Everything an order needs, checked, with who places it.
+pub struct Placement {
+    pub order: CheckedOrder,
+    pub buyer_id: Option<i64>,
     /// The buyer's language, for their emails.
     pub lang: Lang,
     /// Hours each farmer has to answer.
@@ -226,6 +275,7 @@ pub fn place(
     order: &Placement,
     now: NaiveDateTime,
 ) -> Result<i64, AppError> {
+    let (placement, order) = (order, &order.order);
     let province = reference.places.known_ward(order.ward_code)?.province_code;
     let basket = price_basket(conn, reference, &order.items, province)?;
     take_all_stock(conn, &basket)?;
@@ -239,7 +289,7 @@ pub fn place(
         conn,
         &store::NewOrder {
             code: &code,
-            buyer_id: order.buyer_id,
+            buyer_id: placement.buyer_id,
             buyer_name: &buyer.name,
             buyer_phone: &buyer.phone,
             buyer_email: buyer.email.as_deref(),
@@ -253,7 +303,7 @@ pub fn place(
             items_total_vnd: basket.items_total_vnd,
             shipping_total_vnd: basket.shipping_total_vnd,
             total_vnd: total,
-            lang: if order.lang == Lang::En { "en" } else { "vi" },
+            lang: if placement.lang == Lang::En { "en" } else { "vi" },
             created_at: now,
             updated_at: now,
         },
@@ -272,7 +322,7 @@ pub fn place(
                 items_total_vnd: group.items_total_vnd,
                 fee_vnd: group.fee_vnd,
                 stock_restored: false,
-                respond_by: respond_by(now, order.confirm_hours),
+                respond_by: respond_by(now, placement.confirm_hours),
                 created_at: now,
                 updated_at: now,
             },
@@ -292,16 +342,16 @@ pub fn place(
                 },
             )?;
         }
-        let hours = order.confirm_hours.to_string();
+        let hours = placement.confirm_hours.to_string();
         let values = [("code", code.as_str()), ("hours", hours.as_str())];
         outbox::notify(conn, farmer_email.as_deref(), Template::NewOrder, Lang::Vi, &values, now)?;
     }
     if auto_accepted {
         open_jobs(conn, order_id, now)?;
     }
-    let total = total.to_string();
+    let total = format_vnd(total);
     let values = [("name", buyer.name.as_str()), ("code", code.as_str()), ("total", total.as_str())];
-    outbox::notify(conn, buyer.email.as_deref(), Template::OrderPlaced, order.lang, &values, now)?;
+    outbox::notify(conn, buyer.email.as_deref(), Template::OrderPlaced, placement.lang, &values, now)?;
     Ok(order_id)
 }
 
@@ -309,8 +359,8 @@ pub fn place(
 mod tests {
     use super::*;
 
-    fn codes(error: &AppError) -> Vec<(&str, &str)> {
-        error.errors.iter().map(|e| (e.field.as_str(), e.code)).collect()
+    fn fields(errors: &[FieldError]) -> Vec<(&str, &str)> {
+        errors.iter().map(|e| (e.field.as_str(), e.code)).collect()
     }
 
     #[test]
@@ -319,8 +369,8 @@ mod tests {
         let merged = check_items(&[item(2, 1), item(1, 3), item(2, 4)]).expect("valid");
         assert_eq!(merged.iter().map(|i| (i.listing_id, i.quantity)).collect::<Vec<_>>(), [(1, 3), (2, 5)]);
         let bad = check_items(&[item(1, 0), item(2, 100_001)]).expect_err("quantities");
-        assert_eq!(codes(&bad), [("items[0].quantity", "quantity_range"), ("items[1].quantity", "quantity_range")]);
-        assert_eq!(codes(&check_items(&[]).expect_err("empty")), [("items", "items_count")]);
+        assert_eq!(fields(&bad), [("items[0].quantity", "quantity_range"), ("items[1].quantity", "quantity_range")]);
+        assert_eq!(fields(&check_items(&[]).expect_err("empty")), [("items", "items_count")]);
     }
 
     #[test]
@@ -328,11 +378,12 @@ mod tests {
         assert_eq!(check_payment_method(None).expect("default"), PaymentMethod::Cod);
         assert_eq!(check_payment_method(Some("bank_transfer")).expect("transfer"), PaymentMethod::BankTransfer);
         let unknown = check_payment_method(Some("card")).expect_err("unknown");
-        assert_eq!(codes(&unknown), [("payment_method", "payment_method_unknown")]);
+        assert_eq!((unknown.field.as_str(), unknown.code), ("payment_method", "payment_method_unknown"));
         assert_eq!(check_street("  12 Trần Phú ").expect("street"), "12 Trần Phú");
         for street in ["   ".to_owned(), "x".repeat(201)] {
-            assert_eq!(codes(&check_street(&street).expect_err("street")), [("address.street", "street_required")]);
+            assert_eq!(check_street(&street).expect_err("street").code, "street_required");
         }
+        assert_eq!(check_street("12 Trần\u{0} Phú").expect_err("NUL").code, "control_character");
     }
 
     #[test]
@@ -340,7 +391,7 @@ mod tests {
         let buyer = check_buyer("Lê Mai", "0912 345 678", None).expect("valid");
         assert_eq!((buyer.name.as_str(), buyer.phone.as_str()), ("Lê Mai", "+84912345678"));
         let bad = check_buyer("", "123", Some("not an email")).expect_err("invalid");
-        let fields: Vec<&str> = codes(&bad).into_iter().map(|(field, _)| field).collect();
-        assert_eq!(fields, ["buyer.name", "buyer.phone", "buyer.email"]);
+        let names: Vec<&str> = fields(&bad).into_iter().map(|(field, _)| field).collect();
+        assert_eq!(names, ["buyer.name", "buyer.phone", "buyer.email"]);
     }
 }

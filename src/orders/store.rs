@@ -4,8 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::Conn;
-use crate::db::schema::{listings, order_lines, orders, shipments, users};
-use crate::domain::status::{ListingStatus, OrderStatus, PaymentMethod, PaymentStatus, ShipmentStatus};
+use crate::db::schema::{listings, order_lines, orders, refunds, shipments, users};
+use crate::domain::status::{
+    ListingStatus, OrderStatus, PaymentMethod, PaymentStatus, ReasonCode, RefundStatus, ShipmentStatus,
+};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -196,25 +198,21 @@ pub fn buyer_order_ids(conn: &mut Conn<'_>, buyer_id: i64, limit: i64, offset: i
         .load(c))?)
 }
 
-pub fn set_order_status(conn: &mut Conn<'_>, id: i64, status: OrderStatus, now: NaiveDateTime) -> Result<(), AppError> {
-    with_conn!(conn, |c| diesel::update(orders::table.find(id))
-        .set((orders::status.eq(status), orders::updated_at.eq(now)))
-        .execute(c))?;
-    Ok(())
+/// A shipment as its order shows it.
+#[derive(Queryable)]
+pub struct ShipmentRow {
+    pub id: i64,
+    pub farmer_id: i64,
+    pub farmer_name: String,
+    pub status: ShipmentStatus,
+    pub weight_g: i64,
+    pub items_total_vnd: i64,
+    pub fee_vnd: i64,
+    /// What the farmer typed when rejecting.
+    pub reject_reason: Option<String>,
+    /// Why the system withdrew it.
+    pub reason_code: Option<ReasonCode>,
 }
-
-/// Voids the payment asked of an order nobody will pay for any more (a transfer already received stays paid).
-pub fn void_unpaid(conn: &mut Conn<'_>, id: i64, now: NaiveDateTime) -> Result<(), AppError> {
-    with_conn!(conn, |c| diesel::update(
-        orders::table.find(id).filter(orders::payment_status.ne(PaymentStatus::Paid))
-    )
-    .set((orders::payment_status.eq(PaymentStatus::Void), orders::updated_at.eq(now)))
-    .execute(c))?;
-    Ok(())
-}
-
-/// (id, farmer id, farmer name, status, weight, items total, fee, reject reason, created at)
-pub type ShipmentRow = (i64, i64, String, ShipmentStatus, i64, i64, i64, Option<String>, NaiveDateTime);
 
 pub fn order_shipments(conn: &mut Conn<'_>, order_id: i64) -> Result<Vec<ShipmentRow>, AppError> {
     Ok(with_conn!(conn, |c| shipments::table
@@ -230,7 +228,7 @@ pub fn order_shipments(conn: &mut Conn<'_>, order_id: i64) -> Result<Vec<Shipmen
             shipments::items_total_vnd,
             shipments::fee_vnd,
             shipments::reject_reason,
-            shipments::created_at,
+            shipments::reason_code,
         ))
         .load(c))?)
 }
@@ -263,19 +261,26 @@ pub fn shipment(conn: &mut Conn<'_>, id: i64) -> Result<Option<(i64, i64, Shipme
         .optional())?)
 }
 
-/// Moves a shipment from one of `from` to `to`; `false` when it was not in one of them (a concurrent change won).
+/// Moves a shipment from one of `from` to `to`, with the farmer's reason or the system's; `false` when it was
+/// not in one of them (a concurrent change won).
 pub fn move_shipment(
     conn: &mut Conn<'_>,
     id: i64,
     from: &[ShipmentStatus],
     to: ShipmentStatus,
     reason: Option<&str>,
+    reason_code: Option<ReasonCode>,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
     let moved = with_conn!(conn, |c| diesel::update(
         shipments::table.filter(shipments::id.eq(id)).filter(shipments::status.eq_any(from))
     )
-    .set((shipments::status.eq(to), shipments::reject_reason.eq(reason), shipments::updated_at.eq(now)))
+    .set((
+        shipments::status.eq(to),
+        shipments::reject_reason.eq(reason),
+        shipments::reason_code.eq(reason_code),
+        shipments::updated_at.eq(now),
+    ))
     .execute(c))?;
     Ok(moved == 1)
 }
@@ -331,10 +336,9 @@ pub fn overdue_shipments(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<Vec<
         .load(c))?)
 }
 
-/// Bank-transfer orders still unpaid since before `cutoff`.
+/// Bank-transfer orders still unpaid since before `cutoff` (a cancelled order's payment is void).
 pub fn unpaid_orders(conn: &mut Conn<'_>, cutoff: NaiveDateTime) -> Result<Vec<i64>, AppError> {
     Ok(with_conn!(conn, |c| orders::table
-        .filter(orders::status.eq(OrderStatus::Placed))
         .filter(orders::payment_status.eq(PaymentStatus::AwaitingTransfer))
         .filter(orders::created_at.lt(cutoff))
         .select(orders::id)
@@ -345,12 +349,75 @@ pub fn unpaid_orders(conn: &mut Conn<'_>, cutoff: NaiveDateTime) -> Result<Vec<i
 /// Marks a transfer as received; `false` when the order was not awaiting one.
 pub fn mark_paid(conn: &mut Conn<'_>, id: i64, now: NaiveDateTime) -> Result<bool, AppError> {
     let updated = with_conn!(conn, |c| diesel::update(
-        orders::table
-            .filter(orders::id.eq(id))
-            .filter(orders::payment_status.eq(PaymentStatus::AwaitingTransfer))
-            .filter(orders::status.eq(OrderStatus::Placed))
+        orders::table.filter(orders::id.eq(id)).filter(orders::payment_status.eq(PaymentStatus::AwaitingTransfer))
     )
     .set((orders::payment_status.eq(PaymentStatus::Paid), orders::updated_at.eq(now)))
     .execute(c))?;
     Ok(updated == 1)
+}
+
+/// Money owed back for a shipment.
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = refunds)]
+pub struct RefundRow {
+    pub id: i64,
+    pub order_id: i64,
+    pub shipment_id: i64,
+    pub amount_vnd: i64,
+    pub status: RefundStatus,
+    pub created_at: NaiveDateTime,
+    pub done_at: Option<NaiveDateTime>,
+}
+
+pub fn refund_of(conn: &mut Conn<'_>, shipment_id: i64) -> Result<Option<RefundRow>, AppError> {
+    Ok(with_conn!(conn, |c| refunds::table
+        .filter(refunds::shipment_id.eq(shipment_id))
+        .select(RefundRow::as_select())
+        .first(c)
+        .optional())?)
+}
+
+pub fn refunds_of_order(conn: &mut Conn<'_>, order_id: i64) -> Result<Vec<RefundRow>, AppError> {
+    Ok(with_conn!(conn, |c| refunds::table
+        .filter(refunds::order_id.eq(order_id))
+        .order(refunds::id)
+        .select(RefundRow::as_select())
+        .load(c))?)
+}
+
+/// Refunds in one status (or all), oldest first, with their order's code.
+pub fn refunds(
+    conn: &mut Conn<'_>,
+    status: Option<RefundStatus>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<(RefundRow, String)>, AppError> {
+    Ok(with_conn!(conn, |c| {
+        let query = refunds::table
+            .inner_join(orders::table)
+            .order(refunds::id)
+            .select((RefundRow::as_select(), orders::code))
+            .limit(limit)
+            .offset(offset)
+            .into_boxed();
+        match status {
+            Some(status) => query.filter(refunds::status.eq(status)).load(c),
+            None => query.load(c),
+        }
+    })?)
+}
+
+/// Marks a refund paid back (once: a second call changes nothing); the refund, or `None` when there is none.
+pub fn refund_done(
+    conn: &mut Conn<'_>,
+    id: i64,
+    operator_id: i64,
+    now: NaiveDateTime,
+) -> Result<Option<RefundRow>, AppError> {
+    with_conn!(conn, |c| diesel::update(
+        refunds::table.filter(refunds::id.eq(id)).filter(refunds::status.eq(RefundStatus::Owed))
+    )
+    .set((refunds::status.eq(RefundStatus::Done), refunds::done_at.eq(now), refunds::done_by.eq(operator_id)))
+    .execute(c))?;
+    Ok(with_conn!(conn, |c| refunds::table.find(id).select(RefundRow::as_select()).first(c).optional())?)
 }

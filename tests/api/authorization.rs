@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, fresh_phone, photo_form, random_suffix};
+use crate::helpers::{Farmer, TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, fresh_phone, photo_form, random_suffix};
 use crate::on_both_backends;
 use nongsan::media::sample;
 
@@ -50,6 +50,8 @@ struct World {
     partner_id: i64,
     spare_key_id: i64,
     job_id: i64,
+    refund_id: i64,
+    discrepancy_id: i64,
     operator_email: String,
     farmer_phone: String,
     tokens: Vec<(Who, String)>,
@@ -85,6 +87,7 @@ async fn build_world(app: &TestApp) -> World {
         .to_owned();
     let (partner_id, _, key) = app.partner(&operator, &[66]).await;
     let (spare_key_id, _) = app.new_key(&operator, partner_id).await;
+    let discrepancy_id = cod_discrepancy(app, &key, &operator).await;
     app.open_jobs(1).await;
     let open =
         TestApp::expect_json(app.request("GET", "/api/v1/partner/jobs", Some(&key)).send().await.expect("sent"), 200)
@@ -93,13 +96,23 @@ async fn build_world(app: &TestApp) -> World {
     let photo =
         TestApp::expect_json(app.upload(&farmer.token, &sample::demo_photo(64, 48, 1), "p.jpg").await, 201).await;
     let listing = app.listing(&farmer.token, "Xoài cát Hòa Lộc", "25k", "2 tạ").await;
+    // The other farmer's line keeps the order going after the farmer rejects theirs, so the buyer can cancel.
+    let other_listing = app.listing(&other_farmer.token, "Dâu tây Đà Lạt", "150k", "20 kg").await;
     let buyer_order = json!({
-        "items": [{"listing_id": listing["id"], "quantity": 1}],
+        "items": [{"listing_id": listing["id"], "quantity": 1}, {"listing_id": other_listing["id"], "quantity": 1}],
         "buyer": {"name": "Lê Mai", "phone": fresh_phone()},
         "address": {"ward_code": WARD_DA_LAT, "street": "1 Lê Lợi"},
         "payment_method": "bank_transfer",
     });
     let placed = TestApp::expect_json(app.place_order(Some(&buyer), &random_suffix(), &buyer_order).await, 201).await;
+    let shipment_id = placed["shipments"]
+        .as_array()
+        .expect("shipments")
+        .iter()
+        .find(|s| s["farmer"]["id"] == farmer.id)
+        .and_then(|s| s["id"].as_i64())
+        .expect("the farmer's shipment");
+    let refund_id = refund_owed(app, &farmer, &operator).await;
     let operator_email =
         TestApp::expect_json(app.request("GET", "/api/v1/me", Some(&operator)).send().await.expect("sent"), 200).await
             ["email"]
@@ -109,7 +122,7 @@ async fn build_world(app: &TestApp) -> World {
     World {
         farmer_id: farmer.id,
         order_code: placed["code"].as_str().expect("code").to_owned(),
-        shipment_id: placed["shipments"][0]["id"].as_i64().expect("shipment"),
+        shipment_id,
         listing_id: listing["id"].as_i64().expect("listing id"),
         photo_path: photo["thumb_url"].as_str().expect("thumb url").to_owned(),
         spare_farmer_id: spare.id,
@@ -118,6 +131,8 @@ async fn build_world(app: &TestApp) -> World {
         partner_id,
         spare_key_id,
         job_id,
+        refund_id,
+        discrepancy_id,
         operator_email,
         farmer_phone: farmer.phone,
         tokens: vec![
@@ -131,6 +146,31 @@ async fn build_world(app: &TestApp) -> World {
             (Who::Operator, operator),
         ],
     }
+}
+
+/// A paid transfer order whose farmer then rejects it: a refund owed to its buyer. Its id.
+async fn refund_owed(app: &TestApp, farmer: &Farmer, operator: &str) -> i64 {
+    let order = app.transfer_order(farmer).await;
+    app.mark_paid(operator, &order).await;
+    let reject = format!("/api/v1/shipments/{}/reject", order["shipments"][0]["id"]);
+    assert_eq!(app.post(&reject, Some(&farmer.token), &json!({"reason": "Hết hàng"})).await.status(), 204);
+    let owed = app.request("GET", "/api/v1/admin/refunds", Some(operator)).send().await.expect("sent");
+    TestApp::expect_json(owed, 200).await["items"][0]["id"].as_i64().expect("refund id")
+}
+
+/// A COD job of its own delivered 5,000 VND short, with a reason: an open discrepancy. Its id.
+async fn cod_discrepancy(app: &TestApp, key: &str, operator: &str) -> i64 {
+    app.open_jobs(1).await;
+    let job = app.claim(key, 1, 600).await.remove(0);
+    let (id, lease) = (job["id"].as_i64().expect("id"), job["lease"]["lease_id"].clone());
+    let picked = json!({"event_id": "x1", "status": "picked_up", "occurred_at": chrono::Utc::now(), "lease_id": lease});
+    assert_eq!(app.job_event(key, id, &picked).await.status(), 200);
+    let short = job["cod_vnd"].as_i64().expect("cod") - 5_000;
+    let delivered = json!({"event_id": "x2", "status": "delivered", "occurred_at": chrono::Utc::now(),
+        "cod_collected_vnd": short, "cod_shortfall_reason": "Khách trả thiếu"});
+    assert_eq!(app.job_event(key, id, &delivered).await.status(), 200);
+    let cod = app.request("GET", "/api/v1/admin/cod", Some(operator)).send().await.expect("sent");
+    TestApp::expect_json(cod, 200).await["discrepancies"][0]["id"].as_i64().expect("discrepancy id")
 }
 
 /// One route: how to call it, and which callers get which status (everyone else: `others`).
@@ -306,6 +346,12 @@ fn matrix(world: &World) -> Vec<Row> {
             .body(|w| json!({"remittance_id": "m1", "amount_vnd": 0, "job_ids": [w.job_id]}))
             .allow(&[Who::Partner], 422),
         row("GET", "/api/v1/admin/cod", "/api/v1/admin/cod".into()).allow(&[Who::Operator], 200),
+        row("POST", "/api/v1/admin/cod/discrepancies/{id}/resolve", format!("/api/v1/admin/cod/discrepancies/{}/resolve", world.discrepancy_id))
+            .body(|_| json!({"note": "Người mua trả bù"}))
+            .allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/refunds", "/api/v1/admin/refunds".into()).allow(&[Who::Operator], 200),
+        row("POST", "/api/v1/admin/refunds/{id}/done", format!("/api/v1/admin/refunds/{}/done", world.refund_id))
+            .allow(&[Who::Operator], 200),
         row("GET", "/api/v1/me/cod", "/api/v1/me/cod".into()).acting_farmer(200),
         row("POST", "/api/v1/media", "/api/v1/media".into()).photo().acting_farmer(201),
         row("GET", "/media/{shard}/{name}", world.photo_path.clone()).public(200),

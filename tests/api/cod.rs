@@ -35,17 +35,20 @@ async fn pick_up(app: &TestApp, key: &str, job: &Value) {
     assert_eq!(TestApp::expect_json(app.job_event(key, id, &body).await, 200).await["outcome"], "applied");
 }
 
-/// Picks up and delivers a job, collecting `collected` (`None`: nothing was due).
-async fn deliver_collecting(app: &TestApp, key: &str, job: &Value, collected: Option<i64>) {
+/// Picks up and delivers a job, collecting `collected` (`None`: nothing was due), short of what was due only
+/// with a `shortfall` reason.
+async fn deliver_collecting(app: &TestApp, key: &str, job: &Value, collected: Option<i64>, shortfall: Option<&str>) {
     pick_up(app, key, job).await;
     let id = job_of(job).0;
-    let body = json!({"event_id": format!("d{id}"), "status": "delivered", "occurred_at": Utc::now(), "cod_collected_vnd": collected});
+    let body = json!({"event_id": format!("d{id}"), "status": "delivered", "occurred_at": Utc::now(),
+        "cod_collected_vnd": collected, "cod_shortfall_reason": shortfall});
     let answer = TestApp::expect_json(app.job_event(key, id, &body).await, 200).await;
     assert_eq!(answer["job"]["cod_collected_vnd"], json!(collected));
 }
 
 async fn deliver(app: &TestApp, key: &str, job: &Value, collected: i64) {
-    deliver_collecting(app, key, job, Some(collected)).await;
+    let shortfall = (collected < job_of(job).1).then_some("Khách chỉ nhận một phần hàng");
+    deliver_collecting(app, key, job, Some(collected), shortfall).await;
 }
 
 async fn remit(app: &TestApp, key: &str, body: &Value) -> reqwest::Response {
@@ -154,11 +157,11 @@ on_both_backends! {
         let total = collected_total + their_cod;
         assert_eq!(figures(&admin["totals"]), (4, total, remitted, total - remitted));
 
-        // The farmer: jobs 0 and 1 remitted (paid out); job 2 and the other partner's delivery owed; job 3
-        // not delivered, so in neither.
+        // The farmer: jobs 0 and 1 remitted (paid out, job 1 less the 5,000 VND never collected); job 2 and the
+        // other partner's delivery owed; job 3 not delivered, so in neither.
         let cod = get(&app, "/api/v1/me/cod", &farmer.token).await;
         assert_eq!(cod["paid_out_shipments"], 2);
-        assert_eq!(cod["paid_out_vnd"], values[0] + values[1]);
+        assert_eq!(cod["paid_out_vnd"], values[0] + values[1] - 5_000);
         assert_eq!(cod["owed_shipments"], 2);
         assert_eq!(cod["owed_vnd"], values[2] + their_value);
 
@@ -171,7 +174,7 @@ on_both_backends! {
         TestApp::expect_json(remit(&app, &key, &last).await, 200).await;
         let cod = get(&app, "/api/v1/me/cod", &farmer.token).await;
         assert_eq!((cod["owed_shipments"].as_i64(), cod["owed_vnd"].as_i64()), (Some(0), Some(0)));
-        assert_eq!(cod["paid_out_vnd"], values[0] + values[1] + values[2] + their_value);
+        assert_eq!(cod["paid_out_vnd"], values[0] + values[1] - 5_000 + values[2] + their_value);
         let admin = get(&app, &format!("/api/v1/admin/cod?{}", around_today()), &operator).await;
         assert_eq!(figures(&admin["totals"]), (4, total, total, 0));
     }
@@ -215,11 +218,13 @@ on_both_backends! {
         let job = app.claim(&key, 1, 600).await.remove(0);
         assert_eq!(job["cod_vnd"], 0);
         let nothing = get(&app, "/api/v1/me/cod", &farmer.token).await;
-        assert_eq!(nothing, json!({"owed_vnd": 0, "owed_shipments": 0, "paid_out_vnd": 0, "paid_out_shipments": 0}));
-        deliver_collecting(&app, &key, &job, None).await;
+        let farmer_view = |paid_out: i64, shipments: i64| json!({"owed_vnd": 0, "owed_shipments": 0,
+            "paid_out_vnd": paid_out, "paid_out_shipments": shipments, "shortfall_vnd": 0, "discrepancies": []});
+        assert_eq!(nothing, farmer_view(0, 0));
+        deliver_collecting(&app, &key, &job, None, None).await;
 
         let cod = get(&app, "/api/v1/me/cod", &farmer.token).await;
-        assert_eq!(cod, json!({"owed_vnd": 0, "owed_shipments": 0, "paid_out_vnd": 240_000, "paid_out_shipments": 1}));
+        assert_eq!(cod, farmer_view(240_000, 1));
         let view = get(&app, &format!("/api/v1/partner/cod?{}", around_today()), &key).await;
         assert_eq!(figures(&view), (0, 0, 0, 0), "no cash was collected");
         let id = job_of(&job).0;

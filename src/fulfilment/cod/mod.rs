@@ -13,14 +13,19 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit;
 use crate::auth::{ActingFarmer, Operator, Partner};
-use crate::domain::status::AuditAction;
+use crate::domain::status::{AuditAction, DiscrepancyStatus};
+use crate::domain::text::{Lines, typed_text};
 use crate::error::{AppError, Problem};
 use crate::http::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use rules::{Period, check_remittance, record, vietnam_date};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(record_remittance).service(partner_cod).service(operator_cod).service(farmer_cod);
+    cfg.service(record_remittance)
+        .service(partner_cod)
+        .service(operator_cod)
+        .service(farmer_cod)
+        .service(resolve_discrepancy);
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -70,6 +75,53 @@ impl std::ops::Add for CodFigures {
     }
 }
 
+/// Cash collected short of what was due on a delivery, standing until an operator resolves it.
+#[derive(Serialize, ToSchema)]
+pub struct Discrepancy {
+    pub id: i64,
+    pub job_id: i64,
+    pub order_code: String,
+    pub partner_id: i64,
+    /// What was due from the buyer.
+    pub expected_vnd: i64,
+    /// What the carrier collected.
+    pub collected_vnd: i64,
+    /// `expected_vnd - collected_vnd`.
+    pub shortfall_vnd: i64,
+    /// The carrier's reason.
+    pub reason: String,
+    pub status: DiscrepancyStatus,
+    pub created_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// What the operator decided.
+    pub resolution_note: Option<String>,
+}
+
+impl From<store::DiscrepancyRow> for Discrepancy {
+    fn from(row: store::DiscrepancyRow) -> Discrepancy {
+        Discrepancy {
+            id: row.id,
+            job_id: row.job_id,
+            order_code: row.order_code,
+            partner_id: row.partner_id,
+            expected_vnd: row.expected_vnd,
+            collected_vnd: row.collected_vnd,
+            shortfall_vnd: row.expected_vnd.saturating_sub(row.collected_vnd),
+            reason: row.reason,
+            status: row.status,
+            created_at: row.created_at.and_utc(),
+            resolved_at: row.resolved_at.map(|at| at.and_utc()),
+            resolution_note: row.resolution_note,
+        }
+    }
+}
+
+/// The open discrepancies of a view and the cash they lack in all.
+fn open_discrepancies(rows: Vec<store::DiscrepancyRow>) -> (i64, Vec<Discrepancy>) {
+    let discrepancies: Vec<Discrepancy> = rows.into_iter().map(Discrepancy::from).collect();
+    (discrepancies.iter().map(|d| d.shortfall_vnd).sum(), discrepancies)
+}
+
 /// A partner's COD over a period.
 #[derive(Serialize, ToSchema)]
 pub struct PartnerCod {
@@ -77,6 +129,9 @@ pub struct PartnerCod {
     pub to: NaiveDate,
     #[serde(flatten)]
     pub figures: CodFigures,
+    /// Cash short on its deliveries, whatever their day, until an operator resolves it.
+    pub shortfall_vnd: i64,
+    pub discrepancies: Vec<Discrepancy>,
 }
 
 /// One partner's line of the operator's COD view.
@@ -96,6 +151,9 @@ pub struct OperatorCod {
     /// Partners with COD deliveries in the period, by id.
     pub partners: Vec<PartnerCodRow>,
     pub totals: CodFigures,
+    /// Cash short on deliveries, whatever their day, until resolved.
+    pub shortfall_vnd: i64,
+    pub discrepancies: Vec<Discrepancy>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -119,17 +177,28 @@ pub struct Remittance {
     pub created_at: DateTime<Utc>,
 }
 
-/// What the marketplace owes a farmer for their delivered shipments.
+/// What the marketplace owes a farmer for their delivered shipments. Amounts count only money received:
+/// when a carrier collected less than due, the farmer's share is what was collected less the fee, and the
+/// rest stands as a discrepancy.
 #[derive(Serialize, ToSchema)]
 pub struct FarmerCod {
-    /// Items total of delivered shipments whose money has not reached the marketplace yet (COD the
+    /// The farmer's share of delivered shipments whose money has not reached the marketplace yet (COD the
     /// carrier has not remitted).
     pub owed_vnd: i64,
     pub owed_shipments: i64,
-    /// Items total of delivered shipments whose money has reached the marketplace (COD remitted, or the
-    /// order paid by bank transfer).
+    /// The farmer's share of delivered shipments whose money has reached the marketplace (COD remitted, or
+    /// the order paid by bank transfer).
     pub paid_out_vnd: i64,
     pub paid_out_shipments: i64,
+    /// Cash short on the farmer's deliveries, until an operator resolves it.
+    pub shortfall_vnd: i64,
+    pub discrepancies: Vec<Discrepancy>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResolveRequest {
+    /// What was decided (e.g. "người mua trả bù 5.000đ"), at most 500 characters.
+    pub note: Option<String>,
 }
 
 /// Reports cash handed over to the marketplace for delivered COD jobs. Every job must be this partner's,
@@ -177,9 +246,17 @@ async fn partner_cod(
     ApiQuery(query): ApiQuery<CodQuery>,
 ) -> Result<web::Json<PartnerCod>, AppError> {
     let period = query.period(state.clock.now())?;
-    let rows = state.db.read(move |conn| store::figures_by_partner(conn, Some(key.partner_id), period)).await?;
+    let partner = key.partner_id;
+    let (rows, open) = state
+        .db
+        .read(move |conn| {
+            let figures = store::figures_by_partner(conn, Some(partner), period)?;
+            Ok((figures, store::open_discrepancies(conn, store::Concerning::Partner(partner))?))
+        })
+        .await?;
     let figures = rows.into_iter().map(|(_, _, figures)| figures).next().unwrap_or_default();
-    Ok(web::Json(PartnerCod { from: period.from, to: period.to, figures }))
+    let (shortfall_vnd, discrepancies) = open_discrepancies(open);
+    Ok(web::Json(PartnerCod { from: period.from, to: period.to, figures, shortfall_vnd, discrepancies }))
 }
 
 /// Every partner's COD for jobs delivered in a period of Vietnam days, and the totals.
@@ -201,10 +278,17 @@ async fn operator_cod(
     ApiQuery(query): ApiQuery<CodQuery>,
 ) -> Result<web::Json<OperatorCod>, AppError> {
     let period = query.period(state.clock.now())?;
-    let rows = state.db.read(move |conn| store::figures_by_partner(conn, None, period)).await?;
+    let (rows, open) = state
+        .db
+        .read(move |conn| {
+            let figures = store::figures_by_partner(conn, None, period)?;
+            Ok((figures, store::open_discrepancies(conn, store::Concerning::Everyone)?))
+        })
+        .await?;
     let totals = rows.iter().fold(CodFigures::default(), |sum, (_, _, figures)| sum + *figures);
     let partners = rows.into_iter().map(|(id, name, figures)| PartnerCodRow { id, name, figures }).collect();
-    Ok(web::Json(OperatorCod { from: period.from, to: period.to, partners, totals }))
+    let (shortfall_vnd, discrepancies) = open_discrepancies(open);
+    Ok(web::Json(OperatorCod { from: period.from, to: period.to, partners, totals, shortfall_vnd, discrepancies }))
 }
 
 /// What the farmer is owed for delivered shipments, and what has been paid out (a helper may look; audited).
@@ -224,7 +308,51 @@ async fn operator_cod(
 #[get("/me/cod")]
 async fn farmer_cod(state: web::Data<AppState>, acting: ActingFarmer) -> Result<web::Json<FarmerCod>, AppError> {
     let farmer_id = acting.farmer_id;
-    let view = move |conn: &mut crate::db::Conn<'_>| store::farmer_figures(conn, farmer_id);
-    let figures = audit::read_for(&state.db, &acting, AuditAction::ViewCod, state.clock.now(), view).await?;
-    Ok(web::Json(figures))
+    let view = move |conn: &mut crate::db::Conn<'_>| {
+        let figures = store::farmer_figures(conn, farmer_id)?;
+        Ok((figures, store::open_discrepancies(conn, store::Concerning::Farmer(farmer_id))?))
+    };
+    let (figures, open) = audit::read_for(&state.db, &acting, AuditAction::ViewCod, state.clock.now(), view).await?;
+    let (shortfall_vnd, discrepancies) = open_discrepancies(open);
+    let store::FarmerFigures { owed_vnd, owed_shipments, paid_out_vnd, paid_out_shipments } = figures;
+    Ok(web::Json(FarmerCod {
+        owed_vnd,
+        owed_shipments,
+        paid_out_vnd,
+        paid_out_shipments,
+        shortfall_vnd,
+        discrepancies,
+    }))
+}
+
+/// An operator settles a COD shortfall (the buyer paid the rest, the marketplace bears it, …): it leaves the
+/// partner's, operator's and farmer's views. Settling it again changes nothing.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Discrepancy id")),
+    request_body = ResolveRequest,
+    responses(
+        (status = 200, description = "The discrepancy, resolved", body = Discrepancy),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Operators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such discrepancy", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Note too long or with control characters", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/cod/discrepancies/{id}/resolve")]
+async fn resolve_discrepancy(
+    state: web::Data<AppState>,
+    Operator(operator): Operator,
+    id: web::Path<i64>,
+    ApiJson(body): ApiJson<ResolveRequest>,
+) -> Result<web::Json<Discrepancy>, AppError> {
+    let note = typed_text("note", body.note.as_deref(), 500, Lines::Many)?;
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let resolved = state
+        .db
+        .write(move |conn| store::resolve_discrepancy(conn, id, operator.id, note.as_deref(), now))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok(web::Json(Discrepancy::from(resolved)))
 }

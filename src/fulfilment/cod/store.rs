@@ -6,11 +6,11 @@ use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use super::CodFigures;
 use super::rules::{Period, RemittableJob};
-use super::{CodFigures, FarmerCod};
 use crate::db::Conn;
-use crate::db::schema::{cod_remittances, fulfilment_jobs, orders, partners, shipments};
-use crate::domain::status::{JobStatus, PaymentMethod, sql_literal};
+use crate::db::schema::{cod_discrepancies, cod_remittances, fulfilment_jobs, orders, partners, shipments};
+use crate::domain::status::{DiscrepancyStatus, JobStatus, PaymentMethod, sql_literal};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -148,20 +148,122 @@ fn owed() -> String {
     )
 }
 
+/// The farmer's share of a delivered shipment, counting only money received: the goods when paid by
+/// transfer; what the carrier collected less the fee when cash on delivery (the goods, unless it was short).
+fn farmer_share() -> String {
+    let kept = "COALESCE(fulfilment_jobs.cod_collected_vnd, 0) - shipments.fee_vnd";
+    format!(
+        "CASE WHEN orders.payment_method = {} THEN (CASE WHEN {kept} > 0 THEN {kept} ELSE 0 END) \
+         ELSE shipments.items_total_vnd END",
+        sql_literal(PaymentMethod::Cod.as_str())
+    )
+}
+
+/// A farmer's delivered shipments, split by whether their money has reached the marketplace.
+pub struct FarmerFigures {
+    pub owed_vnd: i64,
+    pub owed_shipments: i64,
+    pub paid_out_vnd: i64,
+    pub paid_out_shipments: i64,
+}
+
 /// The farmer's delivered shipments, split by whether their money has reached the marketplace.
-pub fn farmer_figures(conn: &mut Conn<'_>, farmer_id: i64) -> Result<FarmerCod, AppError> {
-    let owed = owed();
+pub fn farmer_figures(conn: &mut Conn<'_>, farmer_id: i64) -> Result<FarmerFigures, AppError> {
+    let (owed, share) = (owed(), farmer_share());
     let (owed_vnd, owed_shipments, paid_out_vnd, paid_out_shipments) = with_conn!(conn, |c| fulfilment_jobs::table
         .inner_join(shipments::table)
         .inner_join(orders::table)
         .filter(shipments::farmer_id.eq(farmer_id))
         .filter(fulfilment_jobs::status.eq(JobStatus::Delivered))
         .select((
-            sum(&format!("CASE WHEN {owed} THEN shipments.items_total_vnd ELSE 0 END")),
+            sum(&format!("CASE WHEN {owed} THEN {share} ELSE 0 END")),
             sum(&format!("CASE WHEN {owed} THEN 1 ELSE 0 END")),
-            sum(&format!("CASE WHEN {owed} THEN 0 ELSE shipments.items_total_vnd END")),
+            sum(&format!("CASE WHEN {owed} THEN 0 ELSE {share} END")),
             sum(&format!("CASE WHEN {owed} THEN 0 ELSE 1 END")),
         ))
         .first::<(i64, i64, i64, i64)>(c))?;
-    Ok(FarmerCod { owed_vnd, owed_shipments, paid_out_vnd, paid_out_shipments })
+    Ok(FarmerFigures { owed_vnd, owed_shipments, paid_out_vnd, paid_out_shipments })
+}
+
+/// A COD shortfall with its order's code.
+#[derive(Queryable)]
+pub struct DiscrepancyRow {
+    pub id: i64,
+    pub job_id: i64,
+    pub order_code: String,
+    pub partner_id: i64,
+    pub expected_vnd: i64,
+    pub collected_vnd: i64,
+    pub reason: String,
+    pub status: DiscrepancyStatus,
+    pub created_at: NaiveDateTime,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub resolution_note: Option<String>,
+}
+
+/// Whose discrepancies a view shows.
+#[derive(Clone, Copy, Debug)]
+pub enum Concerning {
+    Partner(i64),
+    Farmer(i64),
+    Everyone,
+}
+
+macro_rules! discrepancy_rows {
+    () => {
+        cod_discrepancies::table
+            .inner_join(fulfilment_jobs::table.inner_join(orders::table).inner_join(shipments::table))
+            .select((
+                cod_discrepancies::id,
+                cod_discrepancies::job_id,
+                orders::code,
+                cod_discrepancies::partner_id,
+                cod_discrepancies::expected_vnd,
+                cod_discrepancies::collected_vnd,
+                cod_discrepancies::reason,
+                cod_discrepancies::status,
+                cod_discrepancies::created_at,
+                cod_discrepancies::resolved_at,
+                cod_discrepancies::resolution_note,
+            ))
+    };
+}
+
+/// The discrepancies still open, oldest first (at most 500: an operator settles them long before).
+pub fn open_discrepancies(conn: &mut Conn<'_>, concerning: Concerning) -> Result<Vec<DiscrepancyRow>, AppError> {
+    Ok(with_conn!(conn, |c| {
+        let query = discrepancy_rows!()
+            .filter(cod_discrepancies::status.eq(DiscrepancyStatus::Open))
+            .order(cod_discrepancies::id)
+            .limit(500)
+            .into_boxed();
+        match concerning {
+            Concerning::Partner(id) => query.filter(cod_discrepancies::partner_id.eq(id)).load(c),
+            Concerning::Farmer(id) => query.filter(shipments::farmer_id.eq(id)).load(c),
+            Concerning::Everyone => query.load(c),
+        }
+    })?)
+}
+
+/// Resolves a discrepancy (once: a second call keeps the first resolution); `None` when there is none.
+pub fn resolve_discrepancy(
+    conn: &mut Conn<'_>,
+    id: i64,
+    operator_id: i64,
+    note: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Option<DiscrepancyRow>, AppError> {
+    with_conn!(conn, |c| diesel::update(
+        cod_discrepancies::table
+            .filter(cod_discrepancies::id.eq(id))
+            .filter(cod_discrepancies::status.eq(DiscrepancyStatus::Open))
+    )
+    .set((
+        cod_discrepancies::status.eq(DiscrepancyStatus::Resolved),
+        cod_discrepancies::resolved_at.eq(now),
+        cod_discrepancies::resolved_by.eq(operator_id),
+        cod_discrepancies::resolution_note.eq(note),
+    ))
+    .execute(c))?;
+    Ok(with_conn!(conn, |c| discrepancy_rows!().filter(cod_discrepancies::id.eq(id)).first(c).optional())?)
 }
