@@ -464,3 +464,37 @@ impl TestApp {
         assert_eq!(self.request("POST", &paid, Some(operator)).send().await.expect("sent").status(), 200);
     }
 }
+
+/// A phone as a query parameter (`+84…` percent-encoded).
+pub fn phone_param(phone: &str) -> String {
+    format!("%2B84{}", &phone.replace(' ', "")[1..])
+}
+
+impl TestApp {
+    /// An order as its guest buyer sees it (with their phone).
+    pub async fn guest_view(&self, code: &Value, phone: &str) -> Value {
+        let code = code.as_str().expect("order code");
+        self.get_json(&format!("/api/v1/orders/{code}?phone={}", phone_param(phone))).await
+    }
+
+    /// The farmer rejects a shipment with a reason.
+    pub async fn reject_shipment(&self, farmer: &Farmer, shipment_id: &Value, reason: &str) -> reqwest::Response {
+        self.post(&format!("/api/v1/shipments/{shipment_id}/reject"), Some(&farmer.token), &json!({"reason": reason}))
+            .await
+    }
+
+    /// A partner reports a job event now: `status` with extra fields (lease, COD…).
+    pub async fn report(&self, key: &str, job_id: i64, status: &str, extra: Value) -> reqwest::Response {
+        let mut body = json!({"event_id": random_suffix(), "status": status, "occurred_at": chrono::Utc::now()});
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            body.extend(extra);
+        }
+        self.job_event(key, job_id, &body).await
+    }
+
+    /// Emails the outbox has sent to `to` so far (after running it once more).
+    pub async fn emails_to(&self, to: &str) -> Vec<nongsan::mail::Email> {
+        self.run_outbox().await.expect("outbox runs");
+        self.mailer.sent().into_iter().filter(|mail| mail.to == to).collect()
+    }
+}

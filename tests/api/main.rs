@@ -3,6 +3,7 @@
 mod helpers;
 
 mod accounts;
+mod answers;
 mod authorization;
 mod cod;
 mod crash;
@@ -10,6 +11,7 @@ mod errors;
 mod fulfilment;
 mod fuzz;
 mod listings;
+mod money;
 mod operations;
 mod orders;
 mod redis_outage;
