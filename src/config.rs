@@ -12,6 +12,11 @@ pub struct Settings {
     #[arg(long, env = "NONGSAN_ADDR", default_value = "127.0.0.1:8080", global = true)]
     pub addr: String,
 
+    /// The address people reach the web app at, e.g. `https://nongsan.vn`; with `https://` the session cookie
+    /// is sent over HTTPS only.
+    #[arg(long, env = "NONGSAN_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
     /// Folder for the SQLite database, photos and the mail outbox.
     #[arg(long, env = "NONGSAN_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
@@ -96,6 +101,7 @@ impl Settings {
     pub fn embedded_defaults() -> Settings {
         Settings {
             addr: "127.0.0.1:8080".into(),
+            public_url: None,
             data_dir: PathBuf::from("data"),
             database_url: None,
             db_pool_size: 8,

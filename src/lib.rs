@@ -3,6 +3,7 @@
 //! Layers, lowest first (see ARCHITECTURE.md): infrastructure (`config`, `error`, `db`, `cache`, `mail`,
 //! `media`, `telemetry`, `clock`), validated values (`domain`), reference data (`reference`), the application
 //! state (`state`), the shared core (`http`, `auth`, `audit`, `outbox`, `idempotency`), the capabilities,
+//! the web app's pages over them (`web`),
 //! and on top the wiring (`startup`, `background`) that nothing imports.
 
 // A panic is never the answer to a request: errors are values, outside tests.
@@ -35,3 +36,4 @@ pub mod reference;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod web;

@@ -13,9 +13,13 @@ use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 
 use crate::error::{Problem, ProblemField};
 use crate::health::OpenApiJson;
-use crate::http::{RouteTable, bad_path_parameter, gzip_responses, render_problems, request_context, unmatched};
+use crate::http::{
+    HtmlErrors, RouteTable, bad_path_parameter, gzip_responses, render_problems, request_context, unmatched,
+};
 use crate::state::AppState;
-use crate::{accounts, admin, fulfilment, health, helpers, listings, orders, partners, reference, telemetry};
+use crate::{
+    accounts, admin, fulfilment, health, helpers, listings, orders, partners, reference, telemetry, web as pages,
+};
 
 const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -131,17 +135,20 @@ impl Application {
         let api = openapi();
         let routes = web::Data::new(RouteTable::from_openapi(&api));
         let document = web::Data::new(OpenApiJson(api.to_json()?));
+        let html_errors = web::Data::new(HtmlErrors(pages::error_page));
         let server = HttpServer::new(move || {
             let app = App::new()
                 .app_data(state.clone())
                 .app_data(reference.clone())
                 .app_data(routes.clone())
                 .app_data(document.clone())
+                .app_data(html_errors.clone())
                 .app_data(web::PayloadConfig::new(JSON_BODY_LIMIT))
                 .app_data(web::PathConfig::default().error_handler(bad_path_parameter))
                 .into_utoipa_app();
             with_routes(app)
                 .into_app()
+                .configure(pages::routes)
                 .default_service(web::to(unmatched))
                 .wrap(from_fn(render_problems))
                 .wrap(from_fn(gzip_responses))

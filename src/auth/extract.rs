@@ -68,6 +68,14 @@ fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| AppError::internal(anyhow::anyhow!("no AppState")))
 }
 
+/// The person a session token belongs to while the session lives. API bearer tokens and the web app's
+/// session cookie are the same tokens in the same store.
+pub async fn session_user(state: &AppState, token: &str) -> Result<Option<SessionUser>, AppError> {
+    let (hash, now) = (token_hash(token), state.clock.now());
+    let session = state.db.read(move |conn| store::live_session(conn, &hash, now)).await?;
+    Ok(session.map(|(id, role, name, team_id, session_id)| SessionUser { id, role, name, team_id, session_id }))
+}
+
 /// Resolves the bearer token of a request; 401 when there is none or it is not (or no longer) valid.
 fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<Principal, AppError>> + 'static {
     let state = app_state(req);
@@ -94,10 +102,7 @@ fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<Principal, App
             let key = state.db.read(move |conn| store::live_api_key(conn, &hash)).await?.ok_or_else(invalid)?;
             return Ok(Principal::Partner(PartnerKey { partner_id: key.0, key_id: key.1 }));
         }
-        let now = state.clock.now();
-        let (id, role, name, team_id, session_id) =
-            state.db.read(move |conn| store::live_session(conn, &hash, now)).await?.ok_or_else(invalid)?;
-        Ok(Principal::User(SessionUser { id, role, name, team_id, session_id }))
+        Ok(Principal::User(session_user(&state, &token).await?.ok_or_else(invalid)?))
     }
 }
 
@@ -252,7 +257,9 @@ impl FromRequest for Me {
     }
 }
 
-async fn resolve_acting_farmer(
+/// The farmer a person works for: themself (a farmer), or the farmer a helper names (`Some(id)`) when the
+/// farmer is in the helper's team and has not revoked them.
+pub async fn resolve_acting_farmer(
     actor: SessionUser,
     on_behalf_of: Option<Option<i64>>,
     state: web::Data<AppState>,

@@ -70,11 +70,29 @@ pub async fn render_problems(
     // middleware could return `Err`, and there is none inside this one.
     let res = next.call(req).await?;
     let status = res.status();
-    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    // A problem document, or a page that shows its own errors (a form with what to correct).
+    let rendered = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes() || v.as_bytes().starts_with(b"text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || rendered {
         return Ok(res.map_into_left_body());
     }
     Ok(into_problem(res, lang).map_into_right_body())
+}
+
+/// How the web app shows an error to a browser: the page it renders for a problem (from `web`, registered
+/// as app data at wiring, so this layer does not depend on the pages).
+pub struct HtmlErrors(pub fn(&actix_web::HttpRequest, &crate::error::Problem, Lang) -> Option<String>);
+
+/// A browser asking for a page (not the API) is shown a page.
+fn wants_page(req: &actix_web::HttpRequest) -> bool {
+    let accepts_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    accepts_html && !req.path().starts_with("/api/")
 }
 
 fn into_problem<B>(res: ServiceResponse<B>, lang: Lang) -> ServiceResponse<BoxBody> {
@@ -98,12 +116,21 @@ fn into_problem<B>(res: ServiceResponse<B>, lang: Lang) -> ServiceResponse<BoxBo
         tracing::error!(code = error.code, error = format!("{source:#}"), "request failed");
     }
     let request_id = res.request().extensions().get::<RequestId>().map(|id| id.0.clone());
-    let body = serde_json::to_string(&error.problem(lang, request_id.as_deref())).unwrap_or_default();
+    let document = error.problem(lang, request_id.as_deref());
+    let page = res
+        .request()
+        .app_data::<actix_web::web::Data<HtmlErrors>>()
+        .filter(|_| wants_page(res.request()))
+        .and_then(|pages| (pages.0)(res.request(), &document, lang));
+    let (content_type, body) = match page {
+        Some(html) => ("text/html; charset=utf-8", html),
+        None => (PROBLEM_JSON, serde_json::to_string(&document).unwrap_or_default()),
+    };
     let retry_after = error.retry_after;
 
     let (request, original) = res.into_parts();
     let mut problem = HttpResponse::build(status);
-    problem.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+    problem.insert_header((header::CONTENT_TYPE, content_type));
     for name in [header::ALLOW, header::WWW_AUTHENTICATE] {
         if let Some(value) = original.headers().get(&name) {
             problem.insert_header((name, value.clone()));

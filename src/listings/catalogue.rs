@@ -14,6 +14,7 @@ use super::store::{self, After, CatalogueFilter, Sort};
 use super::{FarmerRef, Listing, media_url};
 use crate::cache::Cache;
 use crate::domain::quantity::Unit;
+use crate::domain::status::ListingStatus;
 use crate::domain::text::search_terms;
 use crate::error::{AppError, FieldError, Problem, Text};
 use crate::http::{ApiQuery, DEFAULT_LIMIT, MAX_LIMIT, cached_json, etag_json};
@@ -121,7 +122,7 @@ fn decode_cursor(sort: Sort, cursor: &str) -> Result<After, FieldError> {
     }
 }
 
-fn filter_from(query: &CatalogueQuery) -> Result<CatalogueFilter, AppError> {
+pub fn filter_from(query: &CatalogueQuery) -> Result<CatalogueFilter, AppError> {
     let sort = parse_sort(query.sort.as_deref());
     let limit = match query.limit.unwrap_or(DEFAULT_LIMIT) {
         limit @ 1..=MAX_LIMIT => Ok(i64::from(limit)),
@@ -168,7 +169,8 @@ fn page_key(version: u64, filter: &CatalogueFilter) -> String {
     )
 }
 
-async fn load_page(state: &AppState, filter: CatalogueFilter) -> Result<CataloguePage, AppError> {
+/// One page of the catalogue, straight from the database.
+pub async fn load_page(state: &AppState, filter: CatalogueFilter) -> Result<CataloguePage, AppError> {
     let (sort, limit) = (filter.sort, filter.limit);
     let fetch = CatalogueFilter { limit: limit + 1, ..filter };
     let mut rows = state.db.read(move |conn| store::catalogue(conn, &fetch)).await?;
@@ -246,7 +248,19 @@ pub async fn storefront(
     req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let farmer_id = id.into_inner();
+    etag_json(&req, &storefront_of(&state, id.into_inner()).await?)
+}
+
+/// A listing as buyers see it: active ones only (sold out included); 404 otherwise.
+pub async fn public_listing(state: &AppState, id: i64) -> Result<Listing, AppError> {
+    match state.db.read(move |conn| store::listing(conn, id)).await? {
+        Some(row) if row.status == ListingStatus::Active => Ok(Listing::from(row)),
+        _ => Err(AppError::not_found()),
+    }
+}
+
+/// A farmer's public page; 404 for anyone who is not a farmer.
+pub async fn storefront_of(state: &AppState, farmer_id: i64) -> Result<Storefront, AppError> {
     let (farmer, rows) = state
         .db
         .read(move |conn| {
@@ -255,15 +269,12 @@ pub async fn storefront(
         })
         .await?;
     let (id, name, ward_code, ward_name, province_code, province_name) = farmer;
-    etag_json(
-        &req,
-        &Storefront {
-            farmer: FarmerRef { id, name },
-            ward: PlaceRef { code: ward_code, name: ward_name },
-            province: PlaceRef { code: province_code, name: province_name },
-            listings: rows.into_iter().map(Listing::from).collect(),
-        },
-    )
+    Ok(Storefront {
+        farmer: FarmerRef { id, name },
+        ward: PlaceRef { code: ward_code, name: ward_name },
+        province: PlaceRef { code: province_code, name: province_name },
+        listings: rows.into_iter().map(Listing::from).collect(),
+    })
 }
 
 #[cfg(test)]

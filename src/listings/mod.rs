@@ -473,10 +473,5 @@ async fn get_listing(
     req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let row = state.db.read(move |conn| store::listing(conn, id)).await?;
-    match row {
-        Some(row) if row.status == ListingStatus::Active => etag_json(&req, &Listing::from(row)),
-        _ => Err(AppError::not_found()),
-    }
+    etag_json(&req, &catalogue::public_listing(&state, id.into_inner()).await?)
 }

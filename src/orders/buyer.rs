@@ -5,18 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::placement::{self, Item, Placement, ValidBuyer, check_items};
-use super::rules::cancel_whole_order;
-use super::store::{self, OrderRow};
+use super::buying::{self, OrderRequest};
+use super::placement::{self, Item, check_items};
+use super::store;
 use super::view::{Order, OrderPage, load_order};
-use super::{codes, vietqr};
-use crate::auth::{AnyUser, MaybeUser, Role, SessionUser, wrong_role};
-use crate::domain::phone::Phone;
-use crate::domain::status::ReasonCode;
-use crate::error::{AppError, FieldError, Kind, Lang, Problem, Text};
+use crate::auth::{AnyUser, MaybeUser, Role, wrong_role};
+use crate::error::{AppError, Lang, Problem};
 use crate::http::{ApiJson, ApiQuery, Page, PageQuery};
-use crate::idempotency::{self, Answer};
-use crate::listings::catalogue;
+use crate::idempotency;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -41,6 +37,7 @@ pub struct QuoteLine {
 #[derive(Serialize, ToSchema)]
 pub struct QuoteShipment {
     pub farmer_id: i64,
+    pub farmer_name: String,
     pub weight_g: i64,
     pub items_total_vnd: i64,
     pub fee_vnd: i64,
@@ -53,31 +50,6 @@ pub struct Quote {
     pub items_total_vnd: i64,
     pub shipping_total_vnd: i64,
     pub total_vnd: i64,
-}
-
-#[derive(Deserialize, Serialize, ToSchema)]
-pub struct BuyerDetails {
-    pub name: String,
-    pub phone: String,
-    pub email: Option<String>,
-}
-
-#[derive(Deserialize, Serialize, ToSchema)]
-pub struct Address {
-    pub ward_code: i32,
-    /// Street, hamlet, house number.
-    pub street: String,
-}
-
-#[derive(Deserialize, Serialize, ToSchema)]
-pub struct OrderRequest {
-    pub items: Vec<Item>,
-    /// Guests give it; a logged-in buyer's account details are used when absent.
-    pub buyer: Option<BuyerDetails>,
-    pub address: Address,
-    /// `cod` (default) or `bank_transfer`.
-    pub payment_method: Option<String>,
-    pub note: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -109,6 +81,7 @@ pub async fn quote(
         .groups
         .into_iter()
         .map(|group| QuoteShipment {
+            farmer_name: group.lines.first().map(|line| line.listing.farmer_name.clone()).unwrap_or_default(),
             farmer_id: group.farmer_id,
             weight_g: group.weight_g,
             items_total_vnd: group.items_total_vnd,
@@ -161,136 +134,10 @@ pub async fn place_order(
 ) -> Result<HttpResponse, AppError> {
     let key = idempotency::key_of(&req)?;
     let request: OrderRequest = crate::http::parse_json(&body)?;
-    let lang = Lang::of(&req);
-    let placement = checked_order(&state, user.as_ref(), &request, lang).await?;
-    let scope = match &user {
-        Some(user) => format!("buyer:{}", user.id),
-        None => format!("guest:{}", placement.order.buyer.phone),
-    };
     let hash = idempotency::request_hash(&body)?;
-    let (claim_scope, claim_key, now) = (scope.clone(), key.clone(), state.clock.now());
-    match state.db.write(move |conn| idempotency::claim(conn, &claim_scope, &claim_key, &hash, now)).await? {
-        None => {}
-        // The order this key placed, as it is now, in this request's language.
-        Some(Answer { status: 201, body: code }) => return created(&order_by_code(&state, code, lang).await?),
-        Some(answer) => return Ok(idempotency::replay(answer)),
-    }
-    match create_order(&state, placement, (&scope, &key)).await {
-        Ok(order) => Ok(created(&order)?),
-        Err(error) => {
-            // Only a placed order is remembered: the corrected retry may use the same key.
-            state.db.write(move |conn| idempotency::release(conn, &scope, &key)).await?;
-            Err(error)
-        }
-    }
-}
-
-fn created(order: &Order) -> Result<HttpResponse, AppError> {
-    let body = serde_json::to_string(order).map_err(AppError::internal)?;
+    let order = buying::place_once(&state, user.as_ref(), &request, (&key, hash), Lang::of(&req)).await?;
+    let body = serde_json::to_string(&order).map_err(AppError::internal)?;
     Ok(HttpResponse::Created().insert_header((CONTENT_TYPE, "application/json")).body(body))
-}
-
-async fn order_by_code(state: &web::Data<AppState>, code: String, lang: Lang) -> Result<Order, AppError> {
-    let state2 = state.clone();
-    state
-        .db
-        .read(move |conn| {
-            let order = store::order_by_code(conn, &code)?.ok_or_else(AppError::not_found)?;
-            load_order(conn, &state2, order.id, lang)
-        })
-        .await
-}
-
-/// The buyer's details: as given, or from the logged-in buyer's account.
-async fn buyer_details(
-    state: &AppState,
-    user: Option<&SessionUser>,
-    given: Option<&BuyerDetails>,
-) -> Result<Result<ValidBuyer, Vec<FieldError>>, AppError> {
-    if user.is_some_and(|u| u.role != Role::Buyer) {
-        return Err(wrong_role());
-    }
-    Ok(match (given, user) {
-        (Some(details), _) => placement::check_buyer(&details.name, &details.phone, details.email.as_deref()),
-        (None, Some(user)) => {
-            let id = user.id;
-            let account = state.db.read(move |conn| crate::accounts::store::profile(conn, id)).await?;
-            match account.phone {
-                Some(phone) => Ok(ValidBuyer { name: account.name, phone, email: account.email }),
-                None => Err(vec![FieldError::new(
-                    "buyer.phone",
-                    "phone_required",
-                    Text::new(
-                        "Cần số điện thoại để người giao hàng liên hệ.",
-                        "A phone number is needed for delivery.",
-                    ),
-                )]),
-            }
-        }
-        (None, None) => Err(vec![FieldError::new(
-            "buyer",
-            "buyer_required",
-            Text::new("Cần tên và số điện thoại người nhận.", "The buyer's name and phone are needed."),
-        )]),
-    })
-}
-
-/// Every field of an order request checked at once: one answer lists every problem.
-async fn checked_order(
-    state: &AppState,
-    user: Option<&SessionUser>,
-    request: &OrderRequest,
-    lang: Lang,
-) -> Result<Placement, AppError> {
-    let buyer = buyer_details(state, user, request.buyer.as_ref()).await?;
-    let order = placement::OrderFields {
-        items: &request.items,
-        ward_code: request.address.ward_code,
-        street: &request.address.street,
-        note: request.note.as_deref(),
-        payment_method: request.payment_method.as_deref(),
-    };
-    Ok(Placement {
-        order: placement::check_order(&state.reference.places, buyer, &order)?,
-        buyer_id: user.map(|u| u.id),
-        lang,
-        confirm_hours: state.settings.confirm_hours,
-    })
-}
-
-/// Places the order; the key is answered with its code in the same transaction.
-async fn create_order(
-    state: &web::Data<AppState>,
-    placement: Placement,
-    (scope, key): (&str, &str),
-) -> Result<Order, AppError> {
-    let (scope, key, now, state2) = (scope.to_owned(), key.to_owned(), state.clock.now(), state.clone());
-    let lang = placement.lang;
-    let order = state
-        .db
-        .write(move |conn| {
-            let order_id = placement::place(conn, &state2.reference, &placement, now)?;
-            let order = load_order(conn, &state2, order_id, lang)?;
-            idempotency::complete(conn, &scope, &key, 201, &order.code)?;
-            Ok(order)
-        })
-        .await?;
-    catalogue::invalidate(&state.cache).await;
-    Ok(order)
-}
-
-/// The order, for its buyer (token) or a guest who gives the order's phone; anyone else gets 404.
-async fn authorised_order(
-    state: &web::Data<AppState>,
-    user: Option<SessionUser>,
-    code: &str,
-    phone: Option<&str>,
-) -> Result<OrderRow, AppError> {
-    let code = codes::normalise_order_code(code).ok_or_else(AppError::not_found)?;
-    let order = state.db.read(move |conn| store::order_by_code(conn, &code)).await?.ok_or_else(AppError::not_found)?;
-    let by_token = user.is_some_and(|u| Some(u.id) == order.buyer_id);
-    let by_phone = phone.and_then(|p| Phone::parse(p).ok()).is_some_and(|p| p.as_str() == order.buyer_phone);
-    if by_token || by_phone { Ok(order) } else { Err(AppError::not_found()) }
 }
 
 /// An order with its shipments, what is still due and the refunds owed.
@@ -313,9 +160,8 @@ pub async fn get_order(
     code: web::Path<String>,
     ApiQuery(query): ApiQuery<GuestQuery>,
 ) -> Result<web::Json<Order>, AppError> {
-    let order = authorised_order(&state, user, &code, query.phone.as_deref()).await?;
-    let state2 = state.clone();
-    Ok(web::Json(state.db.read(move |conn| load_order(conn, &state2, order.id, lang)).await?))
+    let order = buying::order_for(&state, user.as_ref(), &code, query.phone.as_deref()).await?;
+    Ok(web::Json(buying::view(&state, order.id, lang).await?))
 }
 
 /// The buyer cancels: possible until a shipment is picked up; stock goes back exactly once, and what was paid
@@ -340,23 +186,8 @@ pub async fn cancel_order(
     code: web::Path<String>,
     ApiQuery(query): ApiQuery<GuestQuery>,
 ) -> Result<web::Json<Order>, AppError> {
-    let order = authorised_order(&state, user, &code, query.phone.as_deref()).await?;
-    let (state2, now) = (state.clone(), state.clock.now());
-    let cancelled = state
-        .db
-        .write(move |conn| {
-            if cancel_whole_order(conn, order.id, ReasonCode::BuyerCancelled, now)?.is_none() {
-                return Err(AppError::new(
-                    Kind::Conflict,
-                    "order_not_cancellable",
-                    Text::new("Đơn hàng này đã hủy.", "This order is already cancelled."),
-                ));
-            }
-            load_order(conn, &state2, order.id, lang)
-        })
-        .await?;
-    catalogue::invalidate(&state.cache).await;
-    Ok(web::Json(cancelled))
+    let order = buying::order_for(&state, user.as_ref(), &code, query.phone.as_deref()).await?;
+    Ok(web::Json(buying::cancel(&state, order.id, lang).await?))
 }
 
 /// The VietQR code of a bank-transfer order awaiting payment, for the amount still due, as a PNG to scan
@@ -381,20 +212,8 @@ pub async fn order_qr(
     code: web::Path<String>,
     ApiQuery(query): ApiQuery<GuestQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let order = authorised_order(&state, user, &code, query.phone.as_deref()).await?;
-    let state2 = state.clone();
-    let shown = state.db.read(move |conn| load_order(conn, &state2, order.id, lang)).await?;
-    let Some(payment) = shown.payment.vietqr else {
-        return Err(AppError::new(
-            Kind::Conflict,
-            "no_payment_due",
-            Text::new(
-                "Đơn này không cần chuyển khoản: thanh toán khi nhận hàng, đã thanh toán, hoặc không còn hàng nào được giao.",
-                "Nothing is to be paid by transfer for this order: cash on delivery, already paid, or nothing left to deliver.",
-            ),
-        ));
-    };
-    let png = vietqr::qr_png(&payment.payload).map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+    let order = buying::order_for(&state, user.as_ref(), &code, query.phone.as_deref()).await?;
+    let png = buying::qr_png(&state, order.id, lang).await?;
     Ok(HttpResponse::Ok().insert_header((CONTENT_TYPE, "image/png")).body(png))
 }
 

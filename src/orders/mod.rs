@@ -2,10 +2,12 @@
 //! shipment per farmer with its own fee, COD or VietQR transfer, farmer confirmation, cancellation.
 //!
 //! Routes by caller: `buyer` (guests too), `farmer` (or a helper acting for one), `operator`. Rules:
-//! `placement` (placing an order) and `rules` (what happens after). `view` builds the order as it is shown;
+//! `placement` (placing an order), `buying` (what a buyer does with an order, shared with the web app) and `rules` (what
+//! happens after). `view` builds the order as it is shown;
 //! `store` holds the queries.
 
 pub mod buyer;
+pub mod buying;
 pub mod codes;
 pub mod farmer;
 pub mod operator;

@@ -85,6 +85,25 @@ pub fn price_basket(
     items: &[Item],
     province: i32,
 ) -> Result<Basket, AppError> {
+    let groups = basket_lines(conn, items)?;
+    let places = &reference.places;
+    let mut basket = Basket { groups: Vec::new(), items_total_vnd: 0, shipping_total_vnd: 0 };
+    for (farmer_id, lines) in groups {
+        let from = lines[0].listing.province_code;
+        let weight_g: i64 = lines.iter().map(|l| l.quantity.saturating_mul(i64::from(l.listing.unit_weight_g))).sum();
+        let items_total_vnd: i64 = lines.iter().map(|l| l.line_total_vnd).sum();
+        let zone = zone(from, places.region_of(from), province, places.region_of(province));
+        let fee_vnd = reference.tariff.fee_vnd(zone, weight_g);
+        basket.items_total_vnd += items_total_vnd;
+        basket.shipping_total_vnd += fee_vnd;
+        basket.groups.push(FarmerGroup { farmer_id, lines, weight_g, items_total_vnd, fee_vnd });
+    }
+    Ok(basket)
+}
+
+/// The lines of a basket priced and grouped by farmer (before any fee: that needs the delivery commune);
+/// 422 naming each listing that is not on sale.
+pub fn basket_lines(conn: &mut Conn<'_>, items: &[Item]) -> Result<BTreeMap<i64, Vec<PricedLine>>, AppError> {
     let ids: Vec<i64> = items.iter().map(|i| i.listing_id).collect();
     let listings = store::orderable(conn, &ids)?;
     let mut groups: BTreeMap<i64, Vec<PricedLine>> = BTreeMap::new();
@@ -109,19 +128,7 @@ pub fn price_basket(
     if !unavailable.is_empty() {
         return Err(AppError::validation(unavailable));
     }
-    let places = &reference.places;
-    let mut basket = Basket { groups: Vec::new(), items_total_vnd: 0, shipping_total_vnd: 0 };
-    for (farmer_id, lines) in groups {
-        let from = lines[0].listing.province_code;
-        let weight_g: i64 = lines.iter().map(|l| l.quantity.saturating_mul(i64::from(l.listing.unit_weight_g))).sum();
-        let items_total_vnd: i64 = lines.iter().map(|l| l.line_total_vnd).sum();
-        let zone = zone(from, places.region_of(from), province, places.region_of(province));
-        let fee_vnd = reference.tariff.fee_vnd(zone, weight_g);
-        basket.items_total_vnd += items_total_vnd;
-        basket.shipping_total_vnd += fee_vnd;
-        basket.groups.push(FarmerGroup { farmer_id, lines, weight_g, items_total_vnd, fee_vnd });
-    }
-    Ok(basket)
+    Ok(groups)
 }
 
 /// Takes the stock of every line, or none: 409 naming each short listing and what is left.

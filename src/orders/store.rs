@@ -16,6 +16,7 @@ use crate::with_conn;
 pub struct OrderableListing {
     pub id: i64,
     pub farmer_id: i64,
+    pub farmer_name: String,
     pub title: String,
     pub unit: String,
     pub unit_weight_g: i32,
@@ -27,10 +28,12 @@ pub struct OrderableListing {
 
 pub fn orderable(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<OrderableListing>, AppError> {
     Ok(with_conn!(conn, |c| listings::table
+        .inner_join(users::table.on(users::id.eq(listings::farmer_id)))
         .filter(listings::id.eq_any(ids))
         .select((
             listings::id,
             listings::farmer_id,
+            users::name,
             listings::title,
             listings::unit,
             listings::unit_weight_g,
