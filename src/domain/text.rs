@@ -3,6 +3,7 @@
 //! Farmers and buyers type on cheap phones, often without the Vietnamese keyboard: "xoai cat" must find
 //! "Xoài cát", "CA PHE" must find "Cà phê", and NFC or NFD input must not matter.
 
+use super::Invalid;
 use crate::error::{FieldError, Text};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -39,6 +40,20 @@ pub fn search_key(text: &str) -> String {
 /// The words of a query, in searchable form. Punctuation (and SQL `LIKE` wildcards) never survive.
 pub fn search_terms(text: &str) -> Vec<String> {
     fold(text).split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty()).map(str::to_owned).collect()
+}
+
+/// Refuses NUL and the other control characters, which nobody types and which break what shows the text.
+/// Line breaks and tabs are kept where a text may span lines (`multiline`).
+pub fn refuse_control_characters(text: &str, multiline: bool) -> Result<(), Invalid> {
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    if text.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(Invalid::new(
+            "control_characters",
+            "Nội dung có ký tự điều khiển (như NUL) không gõ được; hãy xoá và gõ lại.",
+            "The text has control characters (such as NUL) that nobody types; remove them and type it again.",
+        ));
+    }
+    Ok(())
 }
 
 /// Optional text of at most `max` characters, trimmed; empty counts as absent.
@@ -78,6 +93,16 @@ mod tests {
         assert_ne!(nfc, nfd);
         assert_eq!(fold(&nfc), fold(&nfd));
         assert_eq!(fold(&nfc), "sau rieng ri6 dong thap");
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_may_stay() {
+        let code = |text: &str, multiline: bool| refuse_control_characters(text, multiline).err().map(|e| e.code);
+        assert_eq!(code("Xoài cát Hòa Lộc", false), None);
+        assert_eq!(code("Xoài\0cát", false), Some("control_characters"));
+        assert_eq!(code("Xoài\u{7}", true), Some("control_characters"));
+        assert_eq!(code("dòng 1\ndòng 2", false), Some("control_characters"));
+        assert_eq!(code("dòng 1\r\n\tdòng 2", true), None);
     }
 
     #[test]

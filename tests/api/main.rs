@@ -12,6 +12,7 @@ mod fuzz;
 mod listings;
 mod operations;
 mod orders;
+mod parse_corpus;
 mod redis_outage;
 mod reference;
 mod reliability;
