@@ -42,18 +42,28 @@ pub struct Issue {
 
 /// Words that open a sentence before a selling verb: "Nhà mình có", "Cần bán", "Bên em đang có".
 const OPENERS: &[&str] = &[
-    "nhà", "mình", "em", "tôi", "tui", "tớ", "anh", "chị", "bên", "vườn", "gia", "đình", "hiện", "đang", "cần", "mới",
+    "nhà", "mình", "mk", "mik", "em", "e", "tôi", "tui", "tớ", "anh", "chị", "bên", "vườn", "gia", "đình", "hiện",
+    "đang", "cần", "mới",
 ];
-const SELLING_VERBS: &[&[&str]] = &[&["thanh", "lý"], &["bán"], &["có"], &["còn"], &["xả"]];
-/// "Bán gấp", "Bán sỉ".
-const AFTER_VERB: &[&str] = &["gấp", "sỉ", "lẻ"];
+const SELLING_VERBS: &[&[&str]] = &[&["thanh", "lý"], &["thu", "hoạch"], &["bán"], &["có"], &["còn"], &["dư"], &["xả"]];
+/// "Bán gấp", "Bán sỉ", "Thu hoạch được".
+const AFTER_VERB: &[&str] = &["gấp", "sỉ", "lẻ", "buôn", "được"];
 /// After "giá": "giá bán", "giá tại vườn", "giá chỉ".
 const PRICE_FILLERS: &[&str] = &["bán", "chỉ", "sỉ", "lẻ", "là", "tại", "vườn", "khoảng", "tầm", "chừng", "từ"];
 const QUANTITY_MARKS: &[&str] =
-    &["còn", "có", "khoảng", "tầm", "hơn", "chừng", "gần", "trên", "sl", "tổng", "cộng", "lại"];
+    &["còn", "có", "khoảng", "tầm", "hơn", "chừng", "gần", "trên", "sl", "tổng", "cộng", "lại", "tồn", "dư", "sẵn"];
 const ABOUT: &[&str] = &["khoảng", "tầm", "chừng", "cỡ", "nặng"];
+const RANGE: &[&str] = &["đến", "tới"];
+/// How the remarks after a listing open: "ai cần liên hệ", "ship toàn quốc", "hàng nhà vườn".
+const REMARKS: &[&str] = &[
+    "ai", "cần", "liên", "lh", "ib", "inbox", "nhắn", "gọi", "alo", "zalo", "sđt", "đt", "call", "ship", "giao", "bao",
+    "hàng", "free", "miễn", "xin", "cảm", "mới", "không", "chất", "đảm", "uy", "nhận", "còn", "có", "giá", "nhà",
+    "mình", "em", "bên", "nha", "nhé", "ạ",
+];
 /// "một ký", "mỗi bó", "1 trái": one of the unit.
 const ONE: &[&str] = &["một", "mỗi"];
+/// Units that hold produce, whose weight may follow them directly.
+const PACKS: &[Unit] = &[Unit::Hop, Unit::Chai, Unit::Tui, Unit::Bao, Unit::Thung, Unit::Khay, Unit::Vi, Unit::Goi];
 /// Punctuation that ends a name: "Bưởi da xanh, hàng nhà vườn".
 const BREAKS: &[char] = &[',', '.', ';', '!', '?', ':', '(', ')', '[', ']', '…'];
 
@@ -174,9 +184,10 @@ fn is_any(word: &Word, words: &[&str]) -> bool {
     words.iter().any(|w| word.is_spelled(w))
 }
 
-/// A unit named after a number or a slash; marks typed wrong are forgiven there (`nãi` is nải).
+/// A unit named after a number or a slash; marks typed wrong are forgiven there (`nãi` is nải), though
+/// "còn" stays còn.
 fn unit_of(word: &Word) -> Option<Unit> {
-    unit_from_word(&word.raw).or_else(|| unit_from_word(word.folded()))
+    unit_from_word(&word.raw).or_else(|| (!is_any(word, QUANTITY_MARKS)).then(|| unit_from_word(word.folded()))?)
 }
 
 /// A price word, forgiving a doubled last letter (`ngànn`).
@@ -257,24 +268,34 @@ impl Reader {
         self.free(at) && !glued_to_name
     }
 
-    /// The selling words a sentence opens with: "Bán", "Cần bán", "Nhà mình có", "Thanh lý"; "còn" only
-    /// before a number ("Con gà" is not "Còn gà").
+    /// The selling words a sentence opens with, up to the last verb: "Bán", "Cần bán", "Nhà mình có", "Có
+    /// bán", "Thanh lý gấp"; "còn" only before a quantity ("Con gà" is not "Còn gà").
     fn mark_opening(&mut self) {
-        let mut at = 0;
-        while word_of(self.token(at)).is_some_and(|w| is_any(w, OPENERS)) {
-            at += 1;
-        }
-        for verb in SELLING_VERBS {
-            let matches =
-                verb.iter().enumerate().all(|(i, w)| word_of(self.token(at + i)).is_some_and(|x| x.is_spelled(w)));
-            let end = at + verb.len();
-            let before_number = verb != &["còn"] || self.is_number(end);
-            if matches && before_number {
-                let end = if word_of(self.token(end)).is_some_and(|w| is_any(w, AFTER_VERB)) { end + 1 } else { end };
-                self.mark(0..end, Role::Opening);
-                return;
+        let (mut at, mut opening) = (0, 0);
+        loop {
+            let verb = SELLING_VERBS.iter().find(|verb| {
+                let spelled = |(i, w): (usize, &&str)| word_of(self.token(at + i)).is_some_and(|x| x.is_spelled(w));
+                verb.iter().enumerate().all(spelled) && (**verb != ["còn"] || self.quantity_follows(at + 1))
+            });
+            if let Some(verb) = verb {
+                at += verb.len();
+                at += usize::from(word_of(self.token(at)).is_some_and(|w| is_any(w, AFTER_VERB)));
+                opening = at;
+            } else if word_of(self.token(at)).is_some_and(|w| is_any(w, OPENERS)) {
+                at += 1;
+            } else {
+                break;
             }
         }
+        self.mark(0..opening, Role::Opening);
+    }
+
+    /// Whether a number follows, after any quantity words: "còn khoảng 2 tạ".
+    fn quantity_follows(&self, mut at: usize) -> bool {
+        while word_of(self.token(at)).is_some_and(|w| is_any(w, QUANTITY_MARKS)) {
+            at += 1;
+        }
+        self.is_number(at)
     }
 
     /// Marks every price and gives the first: "giá" and what follows, an amount with k/nghìn/đ, or a number
@@ -426,10 +447,15 @@ impl Reader {
         let about = at > piece + 1;
         let unit = self.free_word(at + 1).filter(|w| is_weight_unit(w))?;
         let grams = unit_from_word(&unit.raw) != Some(Unit::Kg);
-        if !self.free(at) || !self.is_number(at) || !(about || one || grams) {
+        // A pack is described by what it holds: "thùng 10kg", "bao 50 ký".
+        let pack = unit_of(word).is_some_and(|u| PACKS.contains(&u));
+        if !self.free(at) || !self.is_number(at) || !(about || one || grams || pack) {
             return None;
         }
-        let start = if self.roles[piece] == Role::Free { if one { piece - 1 } else { piece } } else { piece + 1 };
+        let start = match (self.roles[piece], one) {
+            (Role::Free, true) => piece - 1,
+            _ => piece + 1,
+        };
         Some((start..at + 2, self.text(at..at + 2)))
     }
 
@@ -458,11 +484,15 @@ impl Reader {
                 start += 1;
             }
             let marked = start > at;
+            // "2-3 tấn", "2 đến 3 tạ": the lower figure, in the unit after the higher.
+            let range = self.is_symbol(start + 1, '-') || self.free_word(start + 1).is_some_and(|w| is_any(w, RANGE));
+            let last = if range && self.is_number(start + 2) { start + 2 } else { start };
             let found =
-                self.starts_amount(start).then(|| self.quantity_end(start)).filter(|end| marked || *end > start + 1);
+                self.starts_amount(start).then(|| self.quantity_end(last)).filter(|end| marked || *end > last + 1);
             match found {
                 Some(end) => {
-                    first = first.or_else(|| Some(self.text(start..end)));
+                    let text = format!("{} {}", self.text(start..start + 1), self.text(last + 1..end));
+                    first = first.or(Some(text));
                     self.mark(at..start, Role::QuantityMark);
                     self.mark(start..end, Role::Quantity);
                     at = end;
@@ -499,7 +529,8 @@ impl Reader {
     }
 
     /// The first run of free words, up to a comma or period, that names something. A run set off by a comma
-    /// after the price or quantity is a remark ("…, ai cần liên hệ") unless a price or quantity follows it.
+    /// after the price or quantity that opens like a remark ("…, ai cần liên hệ") is one, unless a price or
+    /// quantity follows it.
     fn title(&self) -> Option<String> {
         let is_break =
             |at: usize| matches!(self.token(at), Some(Spaced { token: Token::Symbol(c), .. }) if BREAKS.contains(c));
@@ -520,7 +551,8 @@ impl Reader {
             let names = self.tokens[start..at]
                 .iter()
                 .any(|t| matches!(&t.token, Token::Word(w) if w.raw.chars().any(char::is_alphabetic)));
-            if names && !(after_break && amounts_seen && !amount_follows) {
+            let remark = word_of(self.token(start)).is_some_and(|w| is_any(w, REMARKS));
+            if names && !(after_break && amounts_seen && !amount_follows && remark) {
                 return Some(self.title_text(start..at));
             }
         }
@@ -614,6 +646,24 @@ mod tests {
             (
                 "Sầu riêng 25.001 đồng/tạ còn 1 tấn",
                 (Some("Sầu riêng"), None, Some("kg"), Some(1000), vec!["price_not_divisible"]),
+            ),
+            (
+                "Nhà em còn khoảng 500 ký chanh, giá 12 ngàn 1 ký",
+                (Some("chanh"), Some(12_000), Some("kg"), Some(500), vec![]),
+            ),
+            ("Thu hoạch được 3 tấn lúa, bán 7k/kg", (Some("lúa"), Some(7000), Some("kg"), Some(3000), vec![])),
+            ("Mít Thái 25k/kg còn 2-3 tấn", (Some("Mít Thái"), Some(25_000), Some("kg"), Some(2000), vec![])),
+            (
+                "Giá 45k/kg, còn 3 tạ, sầu riêng Ri6",
+                (Some("sầu riêng Ri6"), Some(45_000), Some("kg"), Some(300), vec![]),
+            ),
+            (
+                "Còn 5 tạ, liên hệ 0912345678",
+                (None, None, Some("kg"), Some(500), vec!["title_missing", "price_missing"]),
+            ),
+            (
+                "Cam sành 150k/thùng 10kg còn 50 thùng",
+                (Some("Cam sành"), Some(150_000), Some("thung"), Some(50), vec![]),
             ),
             (
                 "Dưa lưới 45k/kg, 1 trái tầm 1,5kg, còn 200 trái",
