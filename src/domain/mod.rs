@@ -10,6 +10,7 @@ pub mod quantity;
 pub mod reading;
 pub mod status;
 pub mod text;
+pub mod weight;
 
 use crate::error::{FieldError, Text};
 

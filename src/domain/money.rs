@@ -7,8 +7,8 @@
 use std::fmt;
 
 use super::Invalid;
-use super::quantity::unit_from_word;
-use super::reading::{Numeral, Shape, Spelling, Token, group_thousands, lex};
+use super::quantity::{Quantity, Unit, unit_from_word};
+use super::reading::{Numeral, Shape, Spelling, Token, Word, group_thousands, lex};
 
 /// The highest price of one unit: 1 tỷ đồng.
 pub const MAX_PRICE: i64 = 1_000_000_000;
@@ -24,9 +24,9 @@ impl Vnd {
         check(u128::from(amount.max(0).unsigned_abs()), amount < 0, &amount.to_string())
     }
 
-    /// Accepts `25000`, `25k`, `25.000đ`, `25,000 VND`, `25 000 đồng`, `25 nghìn`, `1,2 triệu`, `1.5tr`, `1tr2`
-    /// (1.200.000), `1tr250`, `2 triệu 5` (2.500.000), `2 triệu rưỡi`, `1 triệu 200 nghìn` and `1 củ`. Case,
-    /// marks and NFC/NFD do not matter.
+    /// Accepts `25000`, `25k`, `25.000đ`, `25,000 VND`, `25 000 đồng`, `25 nghìn`, `2 trăm nghìn`, `1,2 triệu`,
+    /// `1.5tr`, `1tr2` (1.200.000), `1tr250`, `2 triệu 5` (2.500.000), `2 triệu rưỡi`, `1 triệu 200 nghìn` and
+    /// `1 củ`. Case, marks and NFC/NFD do not matter.
     ///
     /// A price with a unit (`25k/kg`) is refused with `price_has_unit`. [`parse_price_per_unit`] splits it.
     pub fn parse(input: &str) -> Result<Vnd, Invalid> {
@@ -71,23 +71,67 @@ pub fn format_vnd(amount: i64) -> String {
     format!("{sign}{}đ", group_thousands(u128::from(amount.unsigned_abs())))
 }
 
-/// Splits a price written with its unit, `25k/kg` or `25.000đ / ký`, into the price and the text after the
-/// slash, trimmed. The caller reads the unit (see [`crate::domain::quantity::parse_unit`]), since only it
-/// knows which units the listing allows. Without a slash, the unit is `None`.
-pub fn parse_price_per_unit(input: &str) -> Result<(Vnd, Option<String>), Invalid> {
-    let Some((price, unit)) = input.split_once('/') else {
+/// Reads a price written with what it buys, `25k/kg`, `25.000đ / ký`, `100k/chục`, `1tr/tạ` or `50k/2 kg`,
+/// as the price of one unit listings are sold in (25.000đ per kg, 10.000đ per quả, 10.000đ per kg, 25.000đ per
+/// kg). Without a slash, the unit is `None`.
+pub fn parse_price_per_unit(input: &str) -> Result<(Vnd, Option<Unit>), Invalid> {
+    let Some((price, basis)) = input.split_once('/') else {
         return Ok((Vnd::parse(input)?, None));
     };
     let vnd = Vnd::parse(price)?;
-    let unit = unit.trim();
-    if unit.is_empty() {
-        return Err(Invalid::new(
+    let basis = price_basis(basis).map_err(|_| {
+        let shown = input.trim();
+        Invalid::new(
             "price_not_understood",
-            format!("Thiếu đơn vị sau dấu / trong \"{}\" (ví dụ 25k/kg).", input.trim()),
-            format!("No unit after the slash in \"{}\" (e.g. 25k/kg).", input.trim()),
+            format!("Không hiểu đơn vị sau dấu / trong \"{shown}\". Hãy ghi như 25k/kg, 100k/chục, 1tr/tạ."),
+            format!(
+                "The unit after the slash in \"{shown}\" was not understood. Write e.g. 25k/kg, 100k/chục, 1tr/tạ."
+            ),
+        )
+    })?;
+    Ok((per_one(vnd, basis)?, basis.unit))
+}
+
+/// What a price buys, as written after it: `kg`, `1 kg`, `một ký`, `mỗi bó`, `tạ` (100 kg), `chục` (10 quả),
+/// `2 kg`. Always has a unit and a count of at least one.
+pub fn price_basis(text: &str) -> Result<Quantity, Invalid> {
+    let text = text.trim();
+    let text = match text.split_once(char::is_whitespace) {
+        Some((first, rest)) if Word::new(first).is(&ONE) => rest,
+        _ => text,
+    };
+    let counted = if text.starts_with(|c: char| c.is_ascii_digit()) { text.to_owned() } else { format!("1 {text}") };
+    match Quantity::parse(&counted) {
+        Ok(basis) if basis.amount > 0 && basis.unit.is_some() => Ok(basis),
+        Ok(_) => Err(Invalid::new(
+            "price_not_understood",
+            format!("\"{text}\" không phải đơn vị bán."),
+            format!("\"{text}\" is not a unit to sell by."),
+        )),
+        Err(invalid) => Err(invalid),
+    }
+}
+
+/// The price of one unit when `vnd` buys `basis` (`1tr` for a tạ is 10.000đ a kg). Refused when it does not
+/// divide into whole đồng, rather than rounded.
+pub fn per_one(vnd: Vnd, basis: Quantity) -> Result<Vnd, Invalid> {
+    let (amount, count) = (vnd.amount(), basis.amount.max(1));
+    if amount % count != 0 {
+        let unit = basis.unit.map_or("", Unit::name_vi);
+        return Err(Invalid::new(
+            "price_not_divisible",
+            format!(
+                "{vnd} cho {basis} không chia đều thành giá mỗi {unit}. Hãy ghi giá của 1 {unit} (ví dụ {}/{unit}).",
+                Vnd(amount / count)
+            ),
+            format!(
+                "{vnd} for {basis} does not divide into a whole price per {unit}. Give the price of 1 {unit} (e.g. \
+                    {}/{unit}).",
+                Vnd(amount / count)
+            ),
         ));
     }
-    Ok((vnd, Some(unit.to_owned())))
+    Vnd::new(amount / count)
 }
 
 /// A word after the number that multiplies it.
@@ -101,7 +145,10 @@ struct Multiplier {
 static MULTIPLIERS: [Multiplier; 5] = [
     Multiplier { spelling: Spelling { marked: &[], plain: &["k"] }, value: 1_000, zeros: 3 },
     Multiplier {
-        spelling: Spelling { marked: &["nghìn", "ngàn"], plain: &["nghin", "ngan"] }, value: 1_000, zeros: 3
+        // "ngìn" is how the word is often typed.
+        spelling: Spelling { marked: &["nghìn", "ngàn", "ngìn"], plain: &["nghin", "ngan", "ngin"] },
+        value: 1_000,
+        zeros: 3,
     },
     Multiplier { spelling: Spelling { marked: &["triệu"], plain: &["trieu", "tr"] }, value: 1_000_000, zeros: 6 },
     // Slang: "1 củ" is a million.
@@ -112,7 +159,29 @@ static MULTIPLIERS: [Multiplier; 5] = [
 ];
 
 const CURRENCY: Spelling = Spelling { marked: &["đ", "đồng", "vnđ"], plain: &["d", "dong", "vnd"] };
+const HUNDRED: Spelling = Spelling { marked: &["trăm"], plain: &["tram"] };
+/// "một ký", "mỗi bó": one of the unit.
+const ONE: Spelling = Spelling { marked: &["một", "mỗi"], plain: &["mot", "moi"] };
 const HALF: Spelling = Spelling { marked: &["rưỡi", "rưởi"], plain: &["ruoi"] };
+
+/// How a word reads inside a price, for readers of whole sentences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PriceWord {
+    /// k, nghìn, triệu, củ, tỷ.
+    Multiplier,
+    Hundred,
+    Half,
+    Currency,
+}
+
+pub(crate) fn price_word(word: &Word) -> Option<PriceWord> {
+    if MULTIPLIERS.iter().any(|m| word.is(&m.spelling)) {
+        return Some(PriceWord::Multiplier);
+    }
+    [(&HUNDRED, PriceWord::Hundred), (&HALF, PriceWord::Half), (&CURRENCY, PriceWord::Currency)]
+        .into_iter()
+        .find_map(|(spelling, reading)| word.is(spelling).then_some(reading))
+}
 
 fn multiplier_of(token: Option<&Token>) -> Option<&'static Multiplier> {
     match token {
@@ -139,10 +208,18 @@ fn read(shown: &str, tokens: &[Token]) -> Result<u128, Invalid> {
         Shape::Malformed => return Err(malformed(shown, number)),
     }
     let mut index = 1;
+    // "2 trăm nghìn" is 200 nghìn: hundreds of what follows.
+    let hundreds = is_word(tokens.get(index), &HUNDRED);
+    let value = if hundreds {
+        index += 1;
+        number.milli().saturating_mul(100)
+    } else {
+        number.milli()
+    };
     let milli = match multiplier_of(tokens.get(index)) {
         Some(multiplier) => {
             index += 1;
-            let mut milli = number.milli().saturating_mul(multiplier.value);
+            let mut milli = value.saturating_mul(multiplier.value);
             match tokens.get(index) {
                 token if is_word(token, &HALF) => {
                     milli = milli.saturating_add(multiplier.value * 500);
@@ -171,10 +248,10 @@ fn read(shown: &str, tokens: &[Token]) -> Result<u128, Invalid> {
             }
             milli
         }
-        None if !number.fraction.is_empty() && number.milli() > 0 => {
+        None if !hundreds && !number.fraction.is_empty() && number.milli() > 0 => {
             return Err(if number.grouped { not_whole(shown) } else { ambiguous(shown, number) });
         }
-        None => number.milli(),
+        None => value,
     };
     if is_word(tokens.get(index), &CURRENCY) || matches!(tokens.get(index), Some(Token::Symbol('₫'))) {
         index += 1;
@@ -341,6 +418,9 @@ mod tests {
             ("25 ngàn", 25_000),
             ("25 ngan", 25_000),
             ("25 nghin dong", 25_000),
+            ("25 ngìn", 25_000),
+            ("2 trăm nghìn", 200_000),
+            ("1,5 trăm nghìn", 150_000),
             ("1,2 triệu", 1_200_000),
             ("1.5tr", 1_500_000),
             ("1TR2", 1_200_000),
@@ -467,16 +547,30 @@ mod tests {
     }
 
     #[test]
-    fn price_per_unit_splits_at_the_slash() {
+    fn price_per_unit_is_the_price_of_one_unit() {
+        use Unit::*;
         let split = |input: &str| parse_price_per_unit(input).map(|(v, u)| (v.amount(), u)).map_err(|e| e.code);
-        assert_eq!(split("25k/kg"), Ok((25_000, Some("kg".to_owned()))));
-        assert_eq!(split("25.000đ / ký"), Ok((25_000, Some("ký".to_owned()))));
-        assert_eq!(split("1tr2/tạ"), Ok((1_200_000, Some("tạ".to_owned()))));
+        assert_eq!(split("25k/kg"), Ok((25_000, Some(Kg))));
+        assert_eq!(split("25.000đ / ký"), Ok((25_000, Some(Kg))));
+        assert_eq!(split("35k/1kg"), Ok((35_000, Some(Kg))));
+        assert_eq!(split("30k/ một ký"), Ok((30_000, Some(Kg))));
+        assert_eq!(split("1tr2/tạ"), Ok((12_000, Some(Kg))));
+        assert_eq!(split("500k/yến"), Ok((50_000, Some(Kg))));
+        assert_eq!(split("118 triệu/tấn"), Ok((118_000, Some(Kg))));
+        assert_eq!(split("100k/chục"), Ok((10_000, Some(Qua))));
+        assert_eq!(split("50k/2 kg"), Ok((25_000, Some(Kg))));
+        assert_eq!(split("25k/nải"), Ok((25_000, Some(Nai))));
+        assert_eq!(split("180k/thùng"), Ok((180_000, Some(Thung))));
         assert_eq!(split("25k"), Ok((25_000, None)));
         assert_eq!(split("25k/"), Err("price_not_understood"));
+        assert_eq!(split("25k/ngày"), Err("price_not_understood"));
+        assert_eq!(split("25k/kg/ngày"), Err("price_not_understood"));
         assert_eq!(split("/kg"), Err("price_required"));
         assert_eq!(split("25.5/kg"), Err("price_ambiguous"));
-        assert_eq!(split("25k/kg/ngày"), Ok((25_000, Some("kg/ngày".to_owned()))));
+        assert_eq!(split("25k/tạ"), Ok((250, Some(Kg))));
+        assert_eq!(split("25.001/tạ"), Err("price_not_divisible"));
+        let message = parse_price_per_unit("1.000.050/tạ").err().map(|e| e.message.vi.into_owned());
+        assert!(message.is_some_and(|m| m.contains("1.000.050đ cho 100 kg") && m.contains("10.000đ/kg")));
     }
 
     fn dotted(n: i64, separator: char) -> String {
@@ -491,7 +585,7 @@ mod tests {
             }
             if let Ok((vnd, unit)) = parse_price_per_unit(&input) {
                 prop_assert!((1..=MAX_PRICE).contains(&vnd.amount()));
-                prop_assert!(unit.is_none_or(|u| !u.is_empty()));
+                prop_assert_eq!(unit.is_some(), input.contains('/'));
             }
         }
 

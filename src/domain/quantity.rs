@@ -24,8 +24,14 @@ pub enum Unit {
     Kg,
     /// One piece: a fruit, an egg, a seedling.
     Qua,
+    /// A hand of bananas.
+    Nai,
+    /// A whole bunch of bananas (several hands).
+    Buong,
     /// A bunch of vegetables or flowers.
     Bo,
+    /// A handful of leafy vegetables.
+    Mo,
     /// One animal.
     Con,
     /// A box.
@@ -34,22 +40,57 @@ pub enum Unit {
     Chai,
     /// A litre.
     Lit,
-    /// A pack or bag.
+    /// A bag.
+    Tui,
+    /// A sack.
+    Bao,
+    /// A crate or carton.
+    Thung,
+    /// A tray.
+    Khay,
+    /// A card of eggs.
+    Vi,
+    /// A pack.
     Goi,
 }
 
 impl Unit {
-    pub const ALL: [Unit; 8] = [Unit::Kg, Unit::Qua, Unit::Bo, Unit::Con, Unit::Hop, Unit::Chai, Unit::Lit, Unit::Goi];
+    pub const ALL: [Unit; 16] = [
+        Unit::Kg,
+        Unit::Qua,
+        Unit::Nai,
+        Unit::Buong,
+        Unit::Bo,
+        Unit::Mo,
+        Unit::Con,
+        Unit::Hop,
+        Unit::Chai,
+        Unit::Lit,
+        Unit::Tui,
+        Unit::Bao,
+        Unit::Thung,
+        Unit::Khay,
+        Unit::Vi,
+        Unit::Goi,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Unit::Kg => "kg",
             Unit::Qua => "qua",
+            Unit::Nai => "nai",
+            Unit::Buong => "buong",
             Unit::Bo => "bo",
+            Unit::Mo => "mo",
             Unit::Con => "con",
             Unit::Hop => "hop",
             Unit::Chai => "chai",
             Unit::Lit => "lit",
+            Unit::Tui => "tui",
+            Unit::Bao => "bao",
+            Unit::Thung => "thung",
+            Unit::Khay => "khay",
+            Unit::Vi => "vi",
             Unit::Goi => "goi",
         }
     }
@@ -64,17 +105,25 @@ impl Unit {
         match self {
             Unit::Kg => "kg",
             Unit::Qua => "quả",
+            Unit::Nai => "nải",
+            Unit::Buong => "buồng",
             Unit::Bo => "bó",
+            Unit::Mo => "mớ",
             Unit::Con => "con",
             Unit::Hop => "hộp",
             Unit::Chai => "chai",
             Unit::Lit => "lít",
+            Unit::Tui => "túi",
+            Unit::Bao => "bao",
+            Unit::Thung => "thùng",
+            Unit::Khay => "khay",
+            Unit::Vi => "vỉ",
             Unit::Goi => "gói",
         }
     }
 
     /// Grams in one unit, when the unit alone decides it. A litre of milk or fish sauce weighs about a kilogram.
-    /// A quả, bó or hộp weighs whatever the category says.
+    /// A quả, bó or hộp weighs whatever the produce or the farmer says.
     pub fn weight_g(self) -> Option<i32> {
         match self {
             Unit::Kg | Unit::Lit => Some(1000),
@@ -89,21 +138,28 @@ impl Unit {
                 plain: &["kg", "ky", "ki", "can", "kilo", "kilogram", "kilogam"],
             },
             Unit::Qua => &Spelling { marked: &["quả", "qủa", "trái"], plain: &["qua", "trai"] },
+            Unit::Nai => &Spelling { marked: &["nải"], plain: &["nai"] },
+            Unit::Buong => &Spelling { marked: &["buồng"], plain: &["buong"] },
             Unit::Bo => &Spelling { marked: &["bó"], plain: &["bo"] },
+            Unit::Mo => &Spelling { marked: &["mớ"], plain: &["mo"] },
             Unit::Con => &Spelling { marked: &[], plain: &["con"] },
             Unit::Hop => &Spelling { marked: &["hộp"], plain: &["hop"] },
             Unit::Chai => &Spelling { marked: &[], plain: &["chai"] },
             Unit::Lit => &Spelling { marked: &["lít"], plain: &["lit", "l", "litre", "liter"] },
-            Unit::Goi => &Spelling { marked: &["gói", "túi"], plain: &["goi", "tui"] },
+            Unit::Tui => &Spelling { marked: &["túi"], plain: &["tui"] },
+            Unit::Bao => &Spelling { marked: &[], plain: &["bao"] },
+            Unit::Thung => &Spelling { marked: &["thùng"], plain: &["thung"] },
+            Unit::Khay => &Spelling { marked: &[], plain: &["khay"] },
+            Unit::Vi => &Spelling { marked: &["vỉ"], plain: &["vi"] },
+            Unit::Goi => &Spelling { marked: &["gói"], plain: &["goi"] },
         }
     }
 }
 
-/// The unit named by a word typed after a number or a slash, e.g. `kg`, `ký`, `quả`, `trái`, `lít`, `l` or
-/// `túi`. Accepts the correct Vietnamese marks or none, in any case and in NFC or NFD.
+/// The unit named by a word typed after a number or a slash, e.g. `kg`, `ký`, `quả`, `trái`, `nải`, `lít`, `l`,
+/// `thùng` or `túi`. Accepts the correct Vietnamese marks or none, in any case and in NFC or NFD.
 ///
-/// A crate or sack (thùng, bao, sọt…) is not a unit, not even a hộp. Its size varies from one farm to the
-/// next, so buyers could not compare prices and shipping could not be weighed. Such words give `None`.
+/// A basket or a crate nobody sells by (sọt, két, giỏ, bịch) is not a unit and gives `None`.
 pub fn unit_from_word(word: &str) -> Option<Unit> {
     let word = Word::new(word.trim());
     Unit::ALL.into_iter().find(|unit| word.is(unit.spelling()))
@@ -133,12 +189,14 @@ pub fn parse_unit(input: &str) -> Result<Unit, Invalid> {
     ))
 }
 
-const UNITS_VI: &str = "kg, quả, bó, con, hộp, chai, lít, gói";
-const UNITS_EN: &str = "kg, quả (piece), bó (bunch), con (head), hộp (box), chai (bottle), lít (litre), gói (pack)";
+const UNITS_VI: &str = "kg, quả, nải, buồng, bó, mớ, con, hộp, chai, lít, túi, bao, thùng, khay, vỉ, gói";
+const UNITS_EN: &str = "kg, quả (piece), nải (hand), buồng (bunch of bananas), bó (bunch), mớ (handful), con \
+    (head), hộp (box), chai (bottle), lít (litre), túi (bag), bao (sack), thùng (crate), khay (tray), vỉ (egg card), \
+    gói (pack)";
 const CONTAINER_VI: &str =
-    " Thùng, bao, sọt có nhiều cỡ khác nhau nên không dùng làm đơn vị; hãy ghi số kg (ví dụ 20 kg).";
+    " Sọt, két, giỏ, bịch có nhiều cỡ khác nhau nên không dùng làm đơn vị; hãy ghi số kg (ví dụ 20 kg).";
 const CONTAINER_EN: &str =
-    " Crates and sacks come in many sizes, so they are not units; give the weight in kg (e.g. 20 kg).";
+    " Baskets and bags come in many sizes, so they are not units; give the weight in kg (e.g. 20 kg).";
 
 /// How much of something there is: a whole number of a unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -151,9 +209,9 @@ pub struct Quantity {
 
 impl Quantity {
     /// Accepts `50`, `50kg`, `50 ký`, `2 tạ` (200 kg), `3 yến` (30 kg), `1,5 tấn` (1500 kg), `1 tạ 2`
-    /// (120 kg), `2 yến rưỡi` (25 kg), `5 chục quả` (50), `2 tá` (24), `1.000 kg`, `còn 200 kg` and `hết`
-    /// (0). A leading còn, có, khoảng or tầm is skipped. Stock figures are the farmer's own estimate and are
-    /// shown back to them, so "khoảng 200 kg" is taken as 200 kg.
+    /// (120 kg), `2 yến rưỡi` (25 kg), `5 chục` or `5 chục quả` (50 quả), `2 tá` (24 quả), `1.000 kg`, `còn
+    /// 200 kg` and `hết` (0). A leading còn, có, khoảng or tầm is skipped. Stock figures are the farmer's own
+    /// estimate and are shown back to them, so "khoảng 200 kg" is taken as 200 kg.
     pub fn parse(input: &str) -> Result<Quantity, Invalid> {
         let shown = input.trim();
         let tokens = lex(input);
@@ -207,10 +265,8 @@ const LEADING: Spelling =
 const SOLD_OUT: Spelling = Spelling { marked: &["hết"], plain: &["het"] };
 const GOODS: Spelling = Spelling { marked: &["hàng"], plain: &["hang"] };
 const HALF: Spelling = Spelling { marked: &["rưỡi", "rưởi"], plain: &["ruoi"] };
-const CONTAINERS: Spelling = Spelling {
-    marked: &["thùng", "sọt", "két", "giỏ", "khay", "bịch"],
-    plain: &["thung", "bao", "sot", "ket", "gio", "khay", "bich"],
-};
+const CONTAINERS: Spelling =
+    Spelling { marked: &["sọt", "két", "giỏ", "bịch"], plain: &["sot", "ket", "gio", "bich"] };
 /// Without marks, "ta" is tạ (100 kg) or tá (a dozen).
 const TA: Spelling = Spelling { marked: &[], plain: &["ta"] };
 
@@ -233,6 +289,15 @@ static SCALES: [Scale; 5] = [
     Scale { spelling: Spelling { marked: &["chục"], plain: &["chuc"] }, factor: 10, mass: false },
     Scale { spelling: Spelling { marked: &["tá"], plain: &[] }, factor: 12, mass: false },
 ];
+
+/// The multiple a word names in a sentence (tấn, tạ, yến, chục, tá), as spelled here. Typed without marks,
+/// "ta" is taken as tạ: in a sentence about produce it is the 100 kg that farmers sell by.
+pub(crate) fn multiple_name(word: &Word) -> Option<&'static str> {
+    match SCALES.iter().find(|scale| word.is(&scale.spelling)) {
+        Some(scale) => scale.spelling.marked.first().copied(),
+        None => word.is(&TA).then_some("tạ"),
+    }
+}
 
 fn scale_of(token: Option<&Token>) -> Option<&'static Scale> {
     match token {
@@ -403,9 +468,8 @@ fn read(tokens: &[Token]) -> Result<Reading, Problem> {
     if let Some(scale) = scale_of(tokens.get(index)) {
         index += 1;
         milli = milli.saturating_mul(scale.factor);
-        if scale.mass {
-            unit = Some(Unit::Kg);
-        }
+        // A chục (or tá) counts pieces: "3 chục" is 30 quả, never 30 kg.
+        unit = Some(if scale.mass { Unit::Kg } else { Unit::Qua });
         let mut unit_named = false;
         match tokens.get(index) {
             token if half(token) => {
@@ -521,13 +585,21 @@ mod tests {
             ("3 lít", 3, Some(Lit)),
             ("3 l", 3, Some(Lit)),
             ("5 gói", 5, Some(Goi)),
-            ("5 túi", 5, Some(Goi)),
-            ("5 chục", 50, None),
+            ("5 túi", 5, Some(Tui)),
+            ("2 thùng", 2, Some(Thung)),
+            ("2 bao", 2, Some(Bao)),
+            ("40 nải", 40, Some(Nai)),
+            ("20 buồng", 20, Some(Buong)),
+            ("100 mớ", 100, Some(Mo)),
+            ("80 khay", 80, Some(Khay)),
+            ("50 vỉ", 50, Some(Vi)),
+            ("5 chục", 50, Some(Qua)),
             ("5 chục quả", 50, Some(Qua)),
             ("5 chục 2 quả", 52, Some(Qua)),
-            ("5 chục 2", 52, None),
-            ("2 chục rưỡi", 25, None),
-            ("2 tá", 24, None),
+            ("5 chục 2", 52, Some(Qua)),
+            ("2 chục rưỡi", 25, Some(Qua)),
+            ("2 tá", 24, Some(Qua)),
+            ("3 chục bó", 30, Some(Bo)),
             ("1.000 kg", 1000, Some(Kg)),
             ("1,000 kg", 1000, Some(Kg)),
             ("1 000 kg", 1000, Some(Kg)),
@@ -557,8 +629,8 @@ mod tests {
             ("kg", "quantity_not_understood"),
             ("nhiều", "quantity_not_understood"),
             ("50 kg xoài", "quantity_not_understood"),
-            ("2 thùng", "quantity_not_understood"),
-            ("2 bao", "quantity_not_understood"),
+            ("2 sọt", "quantity_not_understood"),
+            ("2 bịch", "quantity_not_understood"),
             ("2 ta", "quantity_not_understood"),
             ("2 tá trứng", "quantity_not_understood"),
             ("10 bò", "quantity_not_understood"),
@@ -593,8 +665,8 @@ mod tests {
             |input: &str| Quantity::parse(input).err().map(|e| (e.message.vi.into_owned(), e.message.en.into_owned()));
         let (vi, en) = error("50 thúng").unwrap_or_default();
         assert!(vi.contains("\"thúng\"") && en.contains("\"thúng\""), "{vi} / {en}");
-        let (vi, en) = error("2 thùng").unwrap_or_default();
-        assert!(vi.contains("Thùng, bao") && en.contains("Crates"), "{vi} / {en}");
+        let (vi, en) = error("2 sọt").unwrap_or_default();
+        assert!(vi.contains("Sọt, két") && en.contains("Baskets"), "{vi} / {en}");
         let (vi, en) = error("2,5 kg").unwrap_or_default();
         assert!(vi.contains("2,5 kg") && vi.contains("2 kg hoặc 3 kg"), "{vi}");
         assert!(en.contains("2.5 kg") && en.contains("2 kg or 3 kg"), "{en}");
@@ -633,11 +705,11 @@ mod tests {
         assert_eq!(Unit::parse_code("ký"), None);
         assert_eq!(Unit::parse_code("KG"), None);
         for (word, unit) in
-            [("kí", Unit::Kg), ("can", Unit::Kg), ("Trái", Unit::Qua), ("tui", Unit::Goi), ("l", Unit::Lit)]
+            [("kí", Unit::Kg), ("can", Unit::Kg), ("Trái", Unit::Qua), ("tui", Unit::Tui), ("l", Unit::Lit)]
         {
             assert_eq!(unit_from_word(word), Some(unit), "{word}");
         }
-        for word in ["thùng", "thung", "bò", "bơ", "quà", "tạ", "", "kg kg"] {
+        for word in ["sọt", "sot", "bò", "bơ", "quà", "tạ", "", "kg kg"] {
             assert_eq!(unit_from_word(word), None, "{word}");
         }
         assert_eq!(Unit::Kg.weight_g(), Some(1000));
@@ -651,7 +723,7 @@ mod tests {
                 format!("Please choose a unit: {UNITS_EN}.")
             ))
         );
-        let unknown = parse_unit("thùng").err();
+        let unknown = parse_unit("sọt").err();
         assert_eq!(unknown.as_ref().map(|e| e.code), Some("unit_unknown"));
         assert!(unknown.is_some_and(|e| e.message.vi.contains(UNITS_VI) && e.message.en.contains(UNITS_EN)));
     }

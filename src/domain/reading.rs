@@ -37,6 +37,16 @@ impl Word {
             spelling.marked.contains(&self.marked.as_str())
         }
     }
+
+    /// Whether this is `marked` (lower case, NFC) as spelled there or typed without marks, as [`Word::is`].
+    pub(crate) fn is_spelled(&self, marked: &str) -> bool {
+        if self.marked.is_ascii() { self.folded == fold(marked) } else { self.marked == marked }
+    }
+
+    /// Lower case, without marks: what is left when marks were typed wrong (`nãi` for `nải`).
+    pub(crate) fn folded(&self) -> &str {
+        &self.folded
+    }
 }
 
 /// How a run of digits and separators reads.
@@ -138,6 +148,23 @@ impl Token {
 /// Splits text into numbers, words and other symbols. Whitespace separates tokens, except a single space
 /// between digit groups (`25 000`).
 pub(crate) fn lex(input: &str) -> Vec<Token> {
+    scan(input, true).into_iter().map(|spaced| spaced.token).collect()
+}
+
+/// A token and whether whitespace came before it: `Ri6` is a word and a number typed together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Spaced {
+    pub(crate) token: Token,
+    pub(crate) spaced: bool,
+}
+
+/// Like [`lex`], keeping where whitespace was; every space separates (in a sentence, `034 45k` is two
+/// numbers).
+pub(crate) fn lex_spaced(input: &str) -> Vec<Spaced> {
+    scan(input, false)
+}
+
+fn scan(input: &str, spaced_groups: bool) -> Vec<Spaced> {
     let mut chars: Vec<char> = Vec::with_capacity(input.len());
     for c in input.nfc() {
         if c.is_whitespace() {
@@ -153,6 +180,7 @@ pub(crate) fn lex(input: &str) -> Vec<Token> {
     let mut i = 0;
     while let Some(&c) = chars.get(i) {
         let start = i;
+        let spaced = start > 0 && chars[start - 1] == ' ';
         if c == ' ' {
             i += 1;
         } else if c.is_ascii_digit() {
@@ -164,21 +192,25 @@ pub(crate) fn lex(input: &str) -> Vec<Token> {
                 }
                 groups.push(chars[run..i].iter().collect::<String>());
                 match (chars.get(i), chars.get(i + 1)) {
-                    (Some(&sep @ ('.' | ',' | ' ')), Some(next)) if next.is_ascii_digit() => {
+                    (Some(&sep @ ('.' | ',' | ' ')), Some(next))
+                        if next.is_ascii_digit() && (sep != ' ' || spaced_groups) =>
+                    {
                         separators.push(sep);
                         i += 1;
                     }
                     _ => break,
                 }
             }
-            tokens.push(Token::Number(Numeral::new(chars[start..i].iter().collect(), groups, separators)));
+            let token = Token::Number(Numeral::new(chars[start..i].iter().collect(), groups, separators));
+            tokens.push(Spaced { token, spaced });
         } else if is_letter(c) {
             while chars.get(i).is_some_and(|c| is_letter(*c)) {
                 i += 1;
             }
-            tokens.push(Token::Word(Word::new(&chars[start..i].iter().collect::<String>())));
+            let token = Token::Word(Word::new(&chars[start..i].iter().collect::<String>()));
+            tokens.push(Spaced { token, spaced });
         } else {
-            tokens.push(Token::Symbol(c));
+            tokens.push(Spaced { token: Token::Symbol(c), spaced });
             i += 1;
         }
     }

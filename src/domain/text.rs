@@ -3,6 +3,7 @@
 //! Farmers and buyers type on cheap phones, often without the Vietnamese keyboard: "xoai cat" must find
 //! "Xoài cát", "CA PHE" must find "Cà phê", and NFC or NFD input must not matter.
 
+use super::Invalid;
 use crate::error::{FieldError, Text};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -48,22 +49,25 @@ pub enum Lines {
     Many,
 }
 
-/// A text as a person typed it, trimmed; empty counts as absent. Refused when it is longer than `max`
-/// characters, or holds a control character (NUL, escapes; line breaks and tabs only with `Lines::Many`),
-/// which no keyboard types and which would garble what others read.
-pub fn typed_text(field: &str, value: Option<&str>, max: usize, lines: Lines) -> Result<Option<String>, FieldError> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+/// Refuses NUL and the other control characters, which no keyboard types and which would garble what others
+/// read. Line breaks and tabs are kept where a text may span lines.
+pub fn refuse_control_characters(text: &str, lines: Lines) -> Result<(), Invalid> {
     let allowed = |c: char| lines == Lines::Many && matches!(c, '\n' | '\r' | '\t');
-    if value.chars().any(|c| c.is_control() && !allowed(c)) {
-        return Err(FieldError::new(
-            field,
+    if text.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(Invalid::new(
             "control_character",
-            Text::new(
-                format!("`{field}` chứa ký tự không gõ được từ bàn phím; hãy nhập lại."),
-                format!("`{field}` holds a character no keyboard types; please type it again."),
-            ),
+            "Có ký tự không gõ được từ bàn phím (như NUL); hãy xoá rồi gõ lại.",
+            "There is a character no keyboard types (such as NUL); delete it and type the text again.",
         ));
     }
+    Ok(())
+}
+
+/// A text as a person typed it, trimmed; empty counts as absent. Refused when it is longer than `max`
+/// characters or holds a control character (see [`refuse_control_characters`]).
+pub fn typed_text(field: &str, value: Option<&str>, max: usize, lines: Lines) -> Result<Option<String>, FieldError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+    refuse_control_characters(value, lines).map_err(|invalid| invalid.at(field))?;
     if value.chars().count() > max {
         return Err(FieldError::new(
             field,
@@ -112,6 +116,16 @@ mod tests {
         assert_eq!(code("a\u{0}b", Lines::Many), "control_character");
         assert_eq!(code("a\u{1b}[31m", Lines::Many), "control_character");
         assert_eq!(code("quá dài rồi đấy", Lines::Many), "text_too_long");
+    }
+
+    #[test]
+    fn control_character_are_refused_but_line_breaks_may_stay() {
+        let code = |text: &str, lines: Lines| refuse_control_characters(text, lines).err().map(|e| e.code);
+        assert_eq!(code("Xoài cát Hòa Lộc", Lines::One), None);
+        assert_eq!(code("Xoài\0cát", Lines::One), Some("control_character"));
+        assert_eq!(code("Xoài\u{7}", Lines::Many), Some("control_character"));
+        assert_eq!(code("dòng 1\ndòng 2", Lines::One), Some("control_character"));
+        assert_eq!(code("dòng 1\r\n\tdòng 2", Lines::Many), None);
     }
 
     #[test]

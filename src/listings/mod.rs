@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod demo;
 pub mod photos;
 pub mod rules;
+pub mod sentence;
 pub mod store;
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
@@ -15,15 +16,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit;
 use crate::auth::ActingFarmer;
-use crate::domain::money::Vnd;
-use crate::domain::quantity::{Quantity, Unit};
+use crate::domain::quantity::Unit;
 use crate::domain::status::{AuditAction, ListingStatus};
-use crate::domain::text::search_key;
-use crate::error::{AppError, Problem, Text};
+use crate::domain::text::{Lines, refuse_control_characters, search_key, typed_text};
+use crate::error::{AppError, Lang, Problem, Text};
 use crate::http::{ApiJson, ApiQuery, Page, PageQuery, etag_json};
 use crate::reference::PlaceRef;
 use crate::state::AppState;
-use rules::{Given, NumberOrText};
+use rules::{Given, NumberOrText, UnitBasis};
+use utoipa::openapi::{RefOr, Schema};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(photos::upload_routes)
@@ -138,18 +139,40 @@ impl From<store::ListingRow> for Listing {
     }
 }
 
+fn price_schema() -> RefOr<Schema> {
+    rules::number_or_text(
+        "A number of đồng, or text: \"25k\", \"25.000đ\", \"1tr2\", or with what it buys: \"25k/kg\", \"1tr/tạ\" \
+         (10.000đ a kg), \"100k/chục\" (10.000đ a quả). The price is stored per unit of the listing.",
+    )
+}
+
+fn quantity_schema() -> RefOr<Schema> {
+    rules::number_or_text(
+        "A number of the listing's unit, or text: \"200\", \"2 tạ\" (200 kg), \"50 ký\", \"100 quả\", \"3 chục\" (30 \
+         quả). A unit that does not convert into the listing's is refused (`unit_conflict`).",
+    )
+}
+
+fn unit_weight_schema() -> RefOr<Schema> {
+    rules::number_or_text(
+        "Weight of one unit, for shipping: a number of grams, or text: \"2 kg\", \"800 g\", \"3 lạng\". Default: the \
+         typical weight of the produce's pieces, else the category's, else the unit's. Kg and lít weigh what they say.",
+    )
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct NewListingRequest {
     /// e.g. "Xoài cát Hòa Lộc": the category is inferred from it.
     pub title: String,
-    /// A number of đồng, or text: "25k", "25.000đ", "1tr2", "25k/kg".
-    #[schema(value_type = Object)]
+    #[schema(schema_with = price_schema)]
     pub price: NumberOrText,
-    /// A number, or text: "200", "2 tạ", "50 ký", "100 quả".
-    #[schema(value_type = Object)]
+    #[schema(schema_with = quantity_schema)]
     pub quantity: NumberOrText,
-    /// Unit code or word (kg, quả, bó…); default: from the quantity or price text, else the category's.
+    /// Unit code or word (kg, quả, nải, bó, thùng…); default: from the quantity or price text, else the
+    /// category's.
     pub unit: Option<String>,
+    #[schema(schema_with = unit_weight_schema)]
+    pub unit_weight: Option<NumberOrText>,
     /// Category code; default: inferred from the title.
     pub category: Option<String>,
     /// Photos uploaded with POST /api/v1/media; the first is the main one.
@@ -161,12 +184,16 @@ pub struct NewListingRequest {
     pub labels: Option<Labels>,
 }
 
+/// Price and quantity are read in the listing's unit, as at creation: "2 tạ" on a kg listing is 200, on a
+/// listing sold per quả it is refused.
 #[derive(Deserialize, ToSchema)]
 pub struct ListingUpdate {
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = price_schema)]
     pub price: Option<NumberOrText>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = quantity_schema)]
     pub quantity: Option<NumberOrText>,
+    #[schema(schema_with = unit_weight_schema)]
+    pub unit_weight: Option<NumberOrText>,
     /// `active` (resume), `paused` or `archived`.
     pub status: Option<ListingStatus>,
     pub title: Option<String>,
@@ -179,23 +206,36 @@ pub struct ParseRequest {
     pub text: String,
 }
 
-/// What a sentence says; fields not understood are null and explained in `errors`.
+/// What a sentence says. Every null field is explained in `errors`; nothing is guessed.
 #[derive(Serialize, ToSchema)]
 pub struct ParsedListing {
+    /// The produce as typed: capitals, marks and typos kept.
     pub title: Option<String>,
+    /// Per one `unit`.
     pub price_vnd: Option<i64>,
     pub unit: Option<Unit>,
     pub quantity: Option<i64>,
+    /// Grams in one unit, as a listing would ship it: as the sentence states ("1 quả khoảng 2 kg"), else
+    /// typical for the produce, the category or the unit. Null when the unit is.
+    pub unit_weight_g: Option<i32>,
     pub category: Option<CategoryRef>,
+    /// The confirmation line, when every field is known.
     pub summary: Option<String>,
     pub errors: Vec<ParseIssue>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ParseIssue {
+    /// The field that is null because of this.
     pub field: String,
+    /// `title_missing`, `price_missing`, `price_ambiguous`, `unit_missing`, `quantity_missing`,
+    /// `unit_conflict`, `category_not_inferred`, or why a number could not be read (`price_too_high`…).
     pub code: String,
+    /// In the caller's language (`Accept-Language`).
     pub message: String,
+    /// For `price_ambiguous`: the price if the number meant thousands of đồng ("giá 25" → 25000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion_vnd: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -204,15 +244,9 @@ pub struct ListingPage {
     pub next_cursor: Option<String>,
 }
 
+/// The farmer's description: up to 2000 characters, line breaks allowed.
 fn description(text: Option<&str>) -> Result<Option<String>, AppError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(text) if text.chars().count() > 2000 => Err(AppError::invalid_field(
-            "description",
-            "description_too_long",
-            Text::new("Mô tả dài tối đa 2000 ký tự.", "The description can be at most 2000 characters."),
-        )),
-        other => Ok(other.map(str::to_owned)),
-    }
+    typed_text("description", text, 2000, Lines::Many).map_err(|error| AppError::validation(vec![error]))
 }
 
 fn check_labels(labels: &Labels) -> Result<(), AppError> {
@@ -234,6 +268,7 @@ fn check_labels(labels: &Labels) -> Result<(), AppError> {
     responses(
         (status = 200, description = "What was understood, and what was not", body = ParsedListing),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The text has control characters", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
     )
@@ -241,54 +276,48 @@ fn check_labels(labels: &Labels) -> Result<(), AppError> {
 #[post("/listings/parse")]
 async fn parse_listing(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    lang: Lang,
     _farmer: ActingFarmer,
     ApiJson(body): ApiJson<ParseRequest>,
-) -> web::Json<ParsedListing> {
-    let lang = crate::error::Lang::of(&req);
-    let sentence = rules::split_sentence(&body.text);
-    let mut errors = Vec::new();
-    let mut issue = |field: &str, invalid: crate::domain::Invalid| {
+) -> Result<web::Json<ParsedListing>, AppError> {
+    refuse_control_characters(&body.text, Lines::Many).map_err(|e| AppError::validation(vec![e.at("text")]))?;
+    let read = sentence::read(&body.text);
+    let reference = &state.reference;
+    let category = read.title.as_deref().and_then(|t| reference.categories.infer(t));
+    let mut errors: Vec<ParseIssue> = read
+        .issues
+        .into_iter()
+        .map(|issue| ParseIssue {
+            field: issue.field.to_owned(),
+            code: issue.invalid.code.to_owned(),
+            message: issue.invalid.message.get(lang).to_owned(),
+            suggestion_vnd: issue.suggestion_vnd,
+        })
+        .collect();
+    if category.is_none() {
+        let why = rules::not_inferred();
         errors.push(ParseIssue {
-            field: field.to_owned(),
-            code: invalid.code.to_owned(),
-            message: invalid.message.get(lang).to_owned(),
+            field: why.field,
+            code: why.code.to_owned(),
+            message: why.message.get(lang).to_owned(),
+            suggestion_vnd: None,
         });
-    };
-    let title = sentence.title.clone();
-    let price = sentence.price.as_deref().map(crate::domain::money::parse_price_per_unit);
-    let quantity = sentence.quantity.as_deref().map(Quantity::parse);
-    let (price_vnd, price_unit) = match price {
-        Some(Ok((vnd, unit))) => {
-            (Some(vnd.amount()), unit.as_deref().and_then(|u| crate::domain::quantity::parse_unit(u).ok()))
-        }
-        Some(Err(invalid)) => {
-            issue("price", invalid);
-            (None, None)
-        }
-        None => (None, None),
-    };
-    let quantity = match quantity {
-        Some(Ok(quantity)) => Some(quantity),
-        Some(Err(invalid)) => {
-            issue("quantity", invalid);
-            None
-        }
-        None => None,
-    };
-    let category = title.as_deref().and_then(|t| state.reference.categories.infer(t));
-    let unit = quantity.and_then(|q| q.unit).or(price_unit).or(category.map(|c| c.default_unit));
-    let summary = match (&title, category, price_vnd, unit, quantity) {
+    }
+    let title = read.title.as_deref().unwrap_or_default();
+    let unit_weight_g =
+        read.unit.map(|unit| rules::unit_weight_g(unit, read.unit_weight_g, title, category, reference));
+    let summary = match (&read.title, category, read.price_vnd, read.unit, read.quantity) {
         (Some(title), Some(category), Some(price), Some(unit), Some(quantity)) => {
-            Some(rules::summary(title, &category.name_vi, price, unit, quantity.amount))
+            Some(rules::summary(title, &category.name_vi, price, unit, quantity))
         }
         _ => None,
     };
-    web::Json(ParsedListing {
-        title,
-        price_vnd,
-        unit,
-        quantity: quantity.map(|q| q.amount),
+    Ok(web::Json(ParsedListing {
+        title: read.title,
+        price_vnd: read.price_vnd,
+        unit: read.unit,
+        quantity: read.quantity,
+        unit_weight_g,
         category: category.map(|c| CategoryRef {
             code: c.code.clone(),
             name_vi: c.name_vi.clone(),
@@ -296,7 +325,7 @@ async fn parse_listing(
         }),
         summary,
         errors,
-    })
+    }))
 }
 
 /// Lists produce: only a title, a price and a quantity are needed; the answer shows every inferred field.
@@ -325,8 +354,9 @@ async fn create_listing(
         quantity: &body.quantity,
         unit: body.unit.as_deref(),
         category: body.category.as_deref(),
+        unit_weight: body.unit_weight.as_ref(),
     };
-    let resolved = rules::resolve(&given, &state.reference.categories)?;
+    let resolved = rules::resolve(&given, &state.reference)?;
     let description = description(body.description.as_deref())?;
     let labels = body.labels.unwrap_or_default();
     check_labels(&labels)?;
@@ -376,7 +406,8 @@ async fn create_listing(
     Ok(HttpResponse::Created().json(Listing::from(listing)))
 }
 
-/// One-tap edits: price, quantity (0 = sold out), pause, resume, archive, title, description.
+/// One-tap edits: price, quantity (0 = sold out), pause, resume, archive, title, description, weight of one
+/// unit. Price and quantity are read in the listing's unit.
 #[utoipa::path(
     tag = "listings",
     security(("bearer" = [])),
@@ -398,27 +429,34 @@ async fn update_listing(
     ApiJson(body): ApiJson<ListingUpdate>,
 ) -> Result<web::Json<Listing>, AppError> {
     let id = id.into_inner();
-    let price = body.price.as_ref().map(|p| Vnd::parse(&p.to_text())).transpose().map_err(|e| e.at("price"));
-    let quantity =
-        body.quantity.as_ref().map(|q| Quantity::parse(&q.to_text())).transpose().map_err(|e| e.at("quantity"));
     let title = body.title.as_deref().map(rules::parse_title).transpose().map_err(|e| e.at("title"));
-    let (price, quantity, title) = crate::validate!(price, quantity, title);
+    let stated_weight = body.unit_weight.as_ref().map(rules::read_unit_weight).transpose();
+    let (title, stated_weight) = crate::validate!(title, stated_weight);
     let description = description(body.description.as_deref())?;
-    let change = store::ListingChange {
-        title_search: title.as_deref().map(|t| format!(" {} ", search_key(t))),
-        title,
-        description,
-        price_vnd: price.map(Vnd::amount),
-        quantity: quantity.map(|q| q.amount),
-        status: body.status,
-    };
-    let now = state.clock.now();
+    let (now, reference) = (state.clock.now(), state.reference.clone());
     let listing = state
         .db
         .write(move |conn| {
-            if store::listing_owner(conn, id)? != Some(acting.farmer_id) {
+            let Some((owner, unit, current_title)) = store::listing_sale(conn, id)? else {
+                return Err(AppError::not_found());
+            };
+            if owner != acting.farmer_id {
                 return Err(AppError::not_found());
             }
+            let unit = Unit::parse_code(&unit).unwrap_or(Unit::Kg);
+            let amounts = rules::read_amounts(UnitBasis::Fixed(unit), body.price.as_ref(), body.quantity.as_ref())
+                .map_err(AppError::validation)?;
+            let weighed_title = title.as_deref().unwrap_or(&current_title);
+            let change = store::ListingChange {
+                title_search: title.as_deref().map(|t| format!(" {} ", search_key(t))),
+                unit_weight_g: stated_weight
+                    .map(|grams| rules::unit_weight_g(unit, Some(grams), weighed_title, None, &reference)),
+                title,
+                description,
+                price_vnd: amounts.price_vnd,
+                quantity: amounts.quantity,
+                status: body.status,
+            };
             store::update_listing(conn, id, &change, now)?;
             audit::record_acting(conn, &acting, AuditAction::UpdateListing, Some(id.to_string()), now)?;
             store::listing(conn, id)?.ok_or_else(AppError::not_found)

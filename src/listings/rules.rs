@@ -1,44 +1,221 @@
-//! Listing rules as plain functions: turning what a farmer typed (a title, "25k", "2 tạ") into a listing
-//! with every inferred field, and splitting one spoken-style sentence into those fields.
+//! Listing rules as plain functions: turning what a farmer typed (a title, "25k/kg", "2 tạ", "2 kg") into a
+//! listing with every inferred field. Creation and edits read price and quantity through one rule,
+//! [`read_amounts`], so "2 tạ" means 200 kg and "3 chục" 30 quả whichever way they arrive.
 
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+use utoipa::openapi::{KnownFormat, RefOr, Schema, SchemaFormat};
 
 use crate::domain::Invalid;
 use crate::domain::money::{Vnd, parse_price_per_unit};
 use crate::domain::quantity::{Quantity, Unit, parse_unit};
-use crate::domain::text::fold;
+use crate::domain::text::{Lines, refuse_control_characters};
+use crate::domain::weight::{MAX_UNIT_WEIGHT_G, parse_weight_g, typical_g};
 use crate::error::{AppError, FieldError, Text};
-use crate::reference::categories::Categories;
+use crate::reference::Reference;
+use crate::reference::categories::Category;
 
-/// A number, or text to parse ("25k", "25.000đ", "2 tạ").
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+/// A number, or text to parse ("25k", "25.000đ", "2 tạ"). Anything else (true, a list, null) is kept as
+/// `Other`, so that the rule can say in plain words what the field takes instead of serde's text.
+#[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
 pub enum NumberOrText {
     Number(i64),
+    /// Read as the text it is written as: `2.5` is 2,5.
+    Decimal(f64),
     Text(String),
+    Other(serde::de::IgnoredAny),
 }
 
+/// What a number-or-text field takes, said in both languages when something else came.
+pub struct Takes {
+    pub field: &'static str,
+    vi: &'static str,
+    en: &'static str,
+}
+
+pub const PRICE: Takes = Takes {
+    field: "price",
+    vi: "Giá (price) là một số đồng hoặc chữ như 25k",
+    en: "a number of đồng or text like 25k",
+};
+pub const QUANTITY: Takes = Takes {
+    field: "quantity",
+    vi: "Số lượng (quantity) là một số hoặc chữ như 2 tạ",
+    en: "a number or text like 2 tạ",
+};
+pub const UNIT_WEIGHT: Takes = Takes {
+    field: "unit_weight",
+    vi: "Cân nặng một đơn vị (unit_weight) là một số gam hoặc chữ như 2 kg",
+    en: "a number of grams or text like 2 kg",
+};
+
 impl NumberOrText {
-    pub fn to_text(&self) -> String {
+    /// The value as text for the parsers, or why it cannot be read.
+    pub fn text(&self, takes: &Takes) -> Result<String, FieldError> {
         match self {
-            NumberOrText::Number(n) => n.to_string(),
-            NumberOrText::Text(text) => text.clone(),
+            NumberOrText::Number(number) => Ok(number.to_string()),
+            NumberOrText::Decimal(number) => Ok(number.to_string()),
+            NumberOrText::Text(text) => {
+                refuse_control_characters(text, Lines::One).map_err(|e| e.at(takes.field))?;
+                Ok(text.clone())
+            }
+            NumberOrText::Other(_) => Err(FieldError::new(
+                takes.field,
+                "invalid_type",
+                Text::new(format!("{}.", takes.vi), format!("`{}` must be {}.", takes.field, takes.en)),
+            )),
         }
     }
 }
 
-/// Typical weight of one unit when the category's default unit is a different one.
-fn typical_weight_g(unit: Unit) -> i32 {
-    match unit {
-        Unit::Kg | Unit::Lit => 1000,
-        Unit::Qua => 300,
-        Unit::Bo => 300,
-        Unit::Con => 1500,
-        Unit::Hop => 500,
-        Unit::Chai => 700,
-        Unit::Goi => 500,
+/// The OpenAPI form of [`NumberOrText`]: an integer or a string.
+pub fn number_or_text(description: &str) -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new().schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some(description))
+        .into()
+}
+
+/// Which unit price and quantity texts are read in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitBasis {
+    /// The listing's unit (an edit) or the one the farmer chose: every text must be in it or convert to it.
+    Fixed(Unit),
+    /// The category's unit: the texts decide, and this is used when they name none.
+    Default(Unit),
+}
+
+/// Price and quantity read in one unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Amounts {
+    pub unit: Unit,
+    /// Per one `unit`.
+    pub price_vnd: Option<i64>,
+    pub quantity: Option<i64>,
+}
+
+/// The one rule for creation and edits: reads price text (`25k/kg`, `1tr/tạ`, `100k/chục`) and quantity text
+/// (`2 tạ`, `3 chục`, `100 quả`) and gives both in one unit, converting multiples (tạ → kg, chục → quả) and
+/// refusing with `unit_conflict` what does not convert (quả → kg).
+pub fn read_amounts(
+    basis: UnitBasis,
+    price: Option<&NumberOrText>,
+    quantity: Option<&NumberOrText>,
+) -> Result<Amounts, Vec<FieldError>> {
+    let price = price.map(|p| p.text(&PRICE).and_then(|t| parse_price_per_unit(&t).map_err(|e| e.at("price"))));
+    let quantity = quantity.map(|q| q.text(&QUANTITY).and_then(|t| Quantity::parse(&t).map_err(|e| e.at("quantity"))));
+    let (price, quantity) = match (price.transpose(), quantity.transpose()) {
+        (Ok(price), Ok(quantity)) => (price, quantity),
+        (price, quantity) => return Err([price.err(), quantity.err()].into_iter().flatten().collect()),
+    };
+    let fixed = match basis {
+        UnitBasis::Fixed(unit) => Some(unit),
+        UnitBasis::Default(_) => None,
+    };
+    let said = one_unit(fixed, price.and_then(|(_, unit)| unit), quantity.and_then(|q| q.unit))
+        .map_err(|conflict| vec![conflict.invalid().at(conflict.field())])?;
+    let unit = match basis {
+        UnitBasis::Fixed(unit) => unit,
+        UnitBasis::Default(unit) => said.unwrap_or(unit),
+    };
+    Ok(Amounts { unit, price_vnd: price.map(|(vnd, _)| vnd.amount()), quantity: quantity.map(|q| q.amount) })
+}
+
+/// Two units that do not convert into each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnitConflict {
+    /// The unit that holds: the listing's, else the price's.
+    pub unit: Unit,
+    pub other: Unit,
+    /// The text in `other`, when `unit` is the listing's; `None` when the price and the quantity disagree.
+    pub text: Option<&'static str>,
+}
+
+/// The unit that the listing's unit (`fixed`), the price and the quantity agree on, in that order of say; `None`
+/// when none names one.
+pub fn one_unit(
+    fixed: Option<Unit>,
+    price: Option<Unit>,
+    quantity: Option<Unit>,
+) -> Result<Option<Unit>, UnitConflict> {
+    let Some(unit) = fixed.or(price).or(quantity) else { return Ok(None) };
+    for (text, said) in [("price", price), ("quantity", quantity)] {
+        if let Some(other) = said.filter(|said| *said != unit) {
+            return Err(UnitConflict { unit, other, text: fixed.map(|_| text) });
+        }
     }
+    Ok(Some(unit))
+}
+
+impl UnitConflict {
+    /// The request field to blame: the text that disagrees with the listing, else the unit.
+    pub fn field(&self) -> &'static str {
+        self.text.unwrap_or("unit")
+    }
+
+    pub fn invalid(&self) -> Invalid {
+        let (unit, other) = (self.unit.name_vi(), self.other.name_vi());
+        let (vi, en) = match self.text {
+            Some(text) => (
+                format!(
+                    "Tin bán theo {unit}, còn {} ghi theo {other}: không đổi sang {unit} được. Hãy ghi theo {unit}.",
+                    if text == "price" { "giá" } else { "số lượng" }
+                ),
+                format!(
+                    "The listing is sold per {unit} but the {text} is in {other}, which does not convert to {unit}. \
+                     Give it in {unit}."
+                ),
+            ),
+            None => (
+                format!(
+                    "Giá tính theo {unit} nhưng số lượng ghi theo {other}; hai đơn vị này không đổi cho nhau được. \
+                     Hãy ghi cùng một đơn vị."
+                ),
+                format!(
+                    "The price is per {unit} but the quantity is in {other}; these units do not convert. Use one \
+                     unit for both."
+                ),
+            ),
+        };
+        Invalid::new("unit_conflict", vi, en)
+    }
+}
+
+/// A weight the farmer stated for one unit: a number of grams, or text such as `2 kg`, `800 g`.
+pub fn read_unit_weight(value: &NumberOrText) -> Result<i32, FieldError> {
+    let grams = match value {
+        NumberOrText::Number(grams) => i32::try_from(*grams).ok().filter(|g| (1..=MAX_UNIT_WEIGHT_G).contains(g)),
+        _ => return parse_weight_g(&value.text(&UNIT_WEIGHT)?).map_err(|e| e.at(UNIT_WEIGHT.field)),
+    };
+    grams.ok_or_else(|| {
+        let invalid = Invalid::new(
+            "unit_weight_out_of_range",
+            "Cân nặng một đơn vị là số gam từ 1 đến 1.000.000 (1 tấn).",
+            "The weight of one unit is a number of grams from 1 to 1,000,000 (a tonne).",
+        );
+        invalid.at(UNIT_WEIGHT.field)
+    })
+}
+
+/// Grams in one unit, for shipping fees: fixed by the unit (kg, lít), else as the farmer stated, else the
+/// typical piece of the produce (`seeds/piece_weights.csv`), else the category's when it is the category's
+/// unit, else the unit's typical weight.
+pub fn unit_weight_g(
+    unit: Unit,
+    stated: Option<i32>,
+    title: &str,
+    category: Option<&Category>,
+    reference: &Reference,
+) -> i32 {
+    unit.weight_g()
+        .or(stated)
+        .or_else(|| reference.piece_weights.weight_g(title, unit))
+        .or_else(|| category.filter(|c| c.default_unit == unit).map(|c| c.unit_weight_g))
+        .unwrap_or_else(|| typical_g(unit))
 }
 
 /// Everything inferred for a listing, ready to store.
@@ -59,9 +236,12 @@ pub struct Given<'a> {
     pub quantity: &'a NumberOrText,
     pub unit: Option<&'a str>,
     pub category: Option<&'a str>,
+    pub unit_weight: Option<&'a NumberOrText>,
 }
 
+/// A title as typed, its runs of spaces made one: capitals and marks stay as the farmer wrote them.
 pub fn parse_title(title: &str) -> Result<String, Invalid> {
+    refuse_control_characters(title, Lines::One)?;
     let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
     match title.chars().count() {
         0..=2 => Err(Invalid::new(
@@ -79,46 +259,43 @@ pub fn parse_title(title: &str) -> Result<String, Invalid> {
 }
 
 /// Resolves category, unit, weight, price and quantity, naming every field that could not be understood.
-pub fn resolve(given: &Given<'_>, categories: &Categories) -> Result<Resolved, AppError> {
+pub fn resolve(given: &Given<'_>, reference: &Reference) -> Result<Resolved, AppError> {
+    let categories = &reference.categories;
     let title = parse_title(given.title).map_err(|e| e.at("title"));
-    let price = parse_price_per_unit(&given.price.to_text()).map_err(|e| e.at("price"));
-    let quantity = Quantity::parse(&given.quantity.to_text()).map_err(|e| e.at("quantity"));
-    let unit = given.unit.map(parse_unit).transpose().map_err(|e| e.at("unit"));
+    let unit = given.unit.map(|unit| refuse_control_characters(unit, Lines::One).and_then(|()| parse_unit(unit)));
+    let unit = unit.transpose().map_err(|e| e.at("unit"));
     let category = match given.category {
-        Some(code) => categories.get(code).ok_or_else(|| unknown_category(code)),
+        Some(code) => refuse_control_characters(code, Lines::One)
+            .map_err(|e| e.at("category"))
+            .and_then(|()| categories.get(code).ok_or_else(|| unknown_category(code))),
         None => categories.infer(given.title).ok_or_else(not_inferred),
     };
-    let (title, (price, price_unit), quantity, unit, category) =
-        crate::validate!(title, price, quantity, unit, category);
-    let price_unit =
-        price_unit.as_deref().map(parse_unit).transpose().map_err(|e| AppError::validation(vec![e.at("price")]))?;
-
-    // The unit: said explicitly, or in the quantity ("2 tạ"), or after the price ("25k/kg"), or the category's.
-    let candidates = [unit, quantity.unit, price_unit];
-    let mut said = candidates.iter().flatten();
-    let unit = said.next().copied().unwrap_or(category.default_unit);
-    if let Some(other) = said.find(|u| **u != unit) {
-        return Err(AppError::invalid_field(
-            "unit",
-            "unit_conflict",
-            Text::new(
-                format!("Đơn vị không khớp: {} và {}.", unit.name_vi(), other.name_vi()),
-                format!("The units disagree: {} and {}.", unit.as_str(), other.as_str()),
-            ),
-        ));
-    }
-    let unit_weight_g = match unit.weight_g() {
-        Some(weight) => weight,
-        None if unit == category.default_unit => category.unit_weight_g,
-        None => typical_weight_g(unit),
+    let stated = given.unit_weight.map(read_unit_weight).transpose();
+    let basis = match (&unit, &category) {
+        (Ok(Some(unit)), _) => UnitBasis::Fixed(*unit),
+        (_, Ok(category)) => UnitBasis::Default(category.default_unit),
+        _ => UnitBasis::Default(Unit::Kg),
+    };
+    let amounts = read_amounts(basis, Some(given.price), Some(given.quantity));
+    let (title, category, stated, amounts) = match (title, unit, category, stated, amounts) {
+        (Ok(title), Ok(_), Ok(category), Ok(stated), Ok(amounts)) => (title, category, stated, amounts),
+        (title, unit, category, stated, amounts) => {
+            let mut errors: Vec<FieldError> =
+                [title.err(), unit.err(), category.err(), stated.err()].into_iter().flatten().collect();
+            errors.extend(amounts.err().unwrap_or_default());
+            return Err(AppError::validation(errors));
+        }
+    };
+    let (Some(price_vnd), Some(quantity)) = (amounts.price_vnd, amounts.quantity) else {
+        return Err(AppError::invalid_field("price", "required", Text::new("Thiếu giá.", "The price is required.")));
     };
     Ok(Resolved {
+        unit_weight_g: unit_weight_g(amounts.unit, stated, &title, Some(category), reference),
         title,
         category_code: category.code.clone(),
-        price_vnd: price.amount(),
-        unit,
-        unit_weight_g,
-        quantity: quantity.amount,
+        price_vnd,
+        unit: amounts.unit,
+        quantity,
     })
 }
 
@@ -133,7 +310,8 @@ fn unknown_category(code: &str) -> FieldError {
     )
 }
 
-fn not_inferred() -> FieldError {
+/// Why a listing has no category: its title names no known produce.
+pub fn not_inferred() -> FieldError {
     FieldError::new(
         "category",
         "category_not_inferred",
@@ -146,91 +324,14 @@ fn not_inferred() -> FieldError {
 
 /// The one line a phone shows to confirm: "Xoài cát · Trái cây · 25.000đ/kg · còn 200 kg".
 pub fn summary(title: &str, category_name: &str, price_vnd: i64, unit: Unit, quantity: i64) -> String {
-    let price = Vnd::parse(&price_vnd.to_string()).map(|v| v.to_string()).unwrap_or_else(|_| format!("{price_vnd}đ"));
+    let price = Vnd::new(price_vnd).map(|v| v.to_string()).unwrap_or_else(|_| format!("{price_vnd}đ"));
     let stock = if quantity == 0 { "hết hàng".to_owned() } else { format!("còn {quantity} {}", unit.name_vi()) };
     format!("{title} · {category_name} · {price}/{} · {stock}", unit.name_vi())
-}
-
-/// What one sentence said, field by field; what was not understood is listed, not guessed.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Sentence {
-    pub title: Option<String>,
-    pub price: Option<String>,
-    pub quantity: Option<String>,
-}
-
-/// Splits "xoài cát hòa lộc 25k/kg còn 2 tạ" (or "… còn 2 tạ giá 25k") into title, price text and
-/// quantity text. The title is everything before the first number or marker word; "giá" starts the
-/// price and "còn"/"có" the quantity; an unmarked number group is the price when it looks like money.
-pub fn split_sentence(text: &str) -> Sentence {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let is_marker = |word: &str| matches!(word.to_lowercase().as_str(), "giá" | "còn" | "có" | "số lượng");
-    let starts_number = |word: &str| word.chars().next().is_some_and(|c| c.is_ascii_digit());
-    let title_end = words.iter().position(|w| is_marker(w) || starts_number(w)).unwrap_or(words.len());
-    let mut sentence = Sentence::default();
-    if title_end > 0 {
-        let mut title = words[..title_end].join(" ");
-        if let Some(first) = title.chars().next() {
-            title.replace_range(..first.len_utf8(), &first.to_uppercase().to_string());
-        }
-        sentence.title = Some(title);
-    }
-    // Segments: each starts at a marker or at a number that follows a complete segment.
-    let mut segments: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
-    for word in &words[title_end..] {
-        let lower = word.to_lowercase();
-        if is_marker(word) {
-            segments.push((Some(if lower == "giá" { "price" } else { "quantity" }), Vec::new()));
-        } else if starts_number(word)
-            && segments.last().is_none_or(|(_, w)| !w.is_empty() && w.iter().any(|w| starts_number(w)))
-        {
-            segments.push((None, vec![word]));
-        } else if let Some((_, segment)) = segments.last_mut() {
-            segment.push(word);
-        }
-    }
-    for (marker, segment) in segments {
-        let text = segment.join(" ");
-        let role = marker.unwrap_or_else(|| if looks_like_money(&text) { "price" } else { "quantity" });
-        let slot = if role == "price" { &mut sentence.price } else { &mut sentence.quantity };
-        if slot.is_none() {
-            *slot = Some(text);
-        }
-    }
-    sentence
-}
-
-fn looks_like_money(text: &str) -> bool {
-    let folded = fold(text);
-    folded.contains('/')
-        || ["k", "tr", "trieu", "nghin", "ngan", "d", "dong", "vnd", "cu"].iter().any(|suffix| {
-            folded
-                .split(|c: char| !c.is_alphanumeric())
-                .any(|w| w.trim_start_matches(|c: char| c.is_ascii_digit()) == *suffix)
-        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sentences_split_into_title_price_and_quantity() {
-        let s = split_sentence("xoài cát hòa lộc 25k/kg còn 2 tạ");
-        assert_eq!(s.title.as_deref(), Some("Xoài cát hòa lộc"));
-        assert_eq!(s.price.as_deref(), Some("25k/kg"));
-        assert_eq!(s.quantity.as_deref(), Some("2 tạ"));
-
-        let s = split_sentence("Bưởi da xanh còn 300 quả giá 40.000đ");
-        assert_eq!((s.price.as_deref(), s.quantity.as_deref()), (Some("40.000đ"), Some("300 quả")));
-
-        let s = split_sentence("Gạo ST25 25 nghìn 50 kg");
-        assert_eq!(s.title.as_deref(), Some("Gạo ST25"));
-        assert_eq!((s.price.as_deref(), s.quantity.as_deref()), (Some("25 nghìn"), Some("50 kg")));
-
-        assert_eq!(split_sentence("   "), Sentence::default());
-        assert_eq!(split_sentence("rau muống").price, None);
-    }
 
     #[test]
     fn summary_reads_like_a_confirmation_line() {
@@ -239,5 +340,64 @@ mod tests {
             "Xoài cát · Trái cây · 25.000đ/kg · còn 200 kg"
         );
         assert_eq!(summary("Trứng gà", "Trứng", 3_500, Unit::Qua, 0), "Trứng gà · Trứng · 3.500đ/quả · hết hàng");
+    }
+
+    fn text(value: &str) -> NumberOrText {
+        NumberOrText::Text(value.to_owned())
+    }
+
+    fn amounts(basis: UnitBasis, price: Option<&str>, quantity: Option<&str>) -> Result<Amounts, Vec<&'static str>> {
+        let (price, quantity) = (price.map(text), quantity.map(text));
+        read_amounts(basis, price.as_ref(), quantity.as_ref()).map_err(|e| e.iter().map(|e| e.code).collect())
+    }
+
+    #[test]
+    fn one_rule_converts_what_converts_and_refuses_the_rest() {
+        use Unit::*;
+        use UnitBasis::*;
+        let read = |unit, price, quantity| Amounts { unit, price_vnd: price, quantity };
+        assert_eq!(amounts(Fixed(Qua), None, Some("3 chục")), Ok(read(Qua, None, Some(30))));
+        assert_eq!(amounts(Fixed(Kg), None, Some("2 tạ")), Ok(read(Kg, None, Some(200))));
+        assert_eq!(amounts(Fixed(Kg), Some("1tr/tạ"), Some("40")), Ok(read(Kg, Some(10_000), Some(40))));
+        assert_eq!(amounts(Fixed(Qua), Some("100k/chục"), None), Ok(read(Qua, Some(10_000), None)));
+        assert_eq!(amounts(Fixed(Qua), None, Some("2 tạ")), Err(vec!["unit_conflict"]));
+        assert_eq!(amounts(Fixed(Kg), None, Some("100 quả")), Err(vec!["unit_conflict"]));
+        assert_eq!(amounts(Fixed(Kg), None, Some("3 chục")), Err(vec!["unit_conflict"]));
+        assert_eq!(amounts(Fixed(Kg), Some("28k/quả"), None), Err(vec!["unit_conflict"]));
+        assert_eq!(amounts(Default(Kg), Some("40k/quả"), Some("100")), Ok(read(Qua, Some(40_000), Some(100))));
+        assert_eq!(amounts(Default(Qua), Some("25k"), Some("2 tạ")), Ok(read(Kg, Some(25_000), Some(200))));
+        assert_eq!(amounts(Default(Kg), Some("40k/quả"), Some("2 tạ")), Err(vec!["unit_conflict"]));
+        assert_eq!(
+            amounts(Default(Kg), Some("25.5"), Some("nhiều")),
+            Err(vec!["price_ambiguous", "quantity_not_understood"])
+        );
+    }
+
+    #[test]
+    fn conflicts_blame_the_text_that_disagrees_with_the_listing() {
+        let conflict = |fixed, price, quantity| one_unit(fixed, price, quantity).err();
+        let listing = conflict(Some(Unit::Kg), None, Some(Unit::Qua));
+        assert_eq!(listing.map(|c| c.field()), Some("quantity"));
+        assert!(listing.is_some_and(|c| c.invalid().message.vi.contains("Tin bán theo kg")));
+        let texts = conflict(None, Some(Unit::Qua), Some(Unit::Kg));
+        assert_eq!(texts.map(|c| (c.field(), c.unit)), Some(("unit", Unit::Qua)));
+        assert_eq!(one_unit(None, None, Some(Unit::Nai)), Ok(Some(Unit::Nai)));
+        assert_eq!(one_unit(None, None, None), Ok(None));
+    }
+
+    #[test]
+    fn wrong_types_and_control_characters_are_named_in_plain_words() {
+        let wrong = NumberOrText::Other(serde::de::IgnoredAny).text(&PRICE).err();
+        assert!(wrong.as_ref().is_some_and(|e| e.field == "price" && e.code == "invalid_type"));
+        assert!(wrong.is_some_and(|e| e.message.en == "`price` must be a number of đồng or text like 25k."));
+        assert_eq!(
+            text("25k\0").text(&QUANTITY).err().map(|e| (e.field, e.code)),
+            Some(("quantity".into(), "control_character"))
+        );
+        assert_eq!(NumberOrText::Decimal(2.5).text(&QUANTITY).ok().as_deref(), Some("2.5"));
+        assert_eq!(read_unit_weight(&NumberOrText::Number(800)), Ok(800));
+        assert_eq!(read_unit_weight(&text("2 kg")), Ok(2000));
+        assert_eq!(read_unit_weight(&NumberOrText::Number(0)).err().map(|e| e.code), Some("unit_weight_out_of_range"));
+        assert_eq!(read_unit_weight(&text("2")).err().map(|e| e.code), Some("unit_weight_not_understood"));
     }
 }

@@ -193,8 +193,13 @@ pub fn farmer_listings(
     })?)
 }
 
-pub fn listing_owner(conn: &mut Conn<'_>, id: i64) -> Result<Option<i64>, AppError> {
-    Ok(with_conn!(conn, |c| listings::table.find(id).select(listings::farmer_id).first(c).optional())?)
+/// Who sells a listing, in which unit, and under which title: (farmer id, unit code, title).
+pub fn listing_sale(conn: &mut Conn<'_>, id: i64) -> Result<Option<(i64, String, String)>, AppError> {
+    Ok(with_conn!(conn, |c| listings::table
+        .find(id)
+        .select((listings::farmer_id, listings::unit, listings::title))
+        .first(c)
+        .optional())?)
 }
 
 #[derive(AsChangeset, Default)]
@@ -205,6 +210,7 @@ pub struct ListingChange {
     pub description: Option<String>,
     pub price_vnd: Option<i64>,
     pub quantity: Option<i64>,
+    pub unit_weight_g: Option<i32>,
     pub status: Option<ListingStatus>,
 }
 

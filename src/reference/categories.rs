@@ -4,9 +4,9 @@
 //! Inference: the longest seeded keyword that occurs in the title as whole words wins ("tiêu đen" beats
 //! "đen"), compared in accent-free form so "xoai cat" and "Xoài cát" agree.
 
+use super::keywords::Keywords;
 use super::store::CategoryRecord;
 use crate::domain::quantity::Unit;
-use crate::domain::text::search_terms;
 
 #[derive(Clone, Debug)]
 pub struct Category {
@@ -22,28 +22,19 @@ pub struct Category {
 
 pub struct Categories {
     categories: Vec<Category>,
-    /// (keyword words, index into `categories`, keyword length in characters), longest first.
-    keywords: Vec<(Vec<String>, usize, usize)>,
+    /// Each keyword with the index of its category in `categories`.
+    keywords: Keywords<usize>,
 }
 
 impl Categories {
     /// Builds the index; rows with a unit code the service does not know are skipped (and logged).
     pub fn new(rows: Vec<CategoryRecord>) -> Categories {
         let mut categories = Vec::with_capacity(rows.len());
-        let mut keywords = Vec::new();
         for row in rows {
             let Some(default_unit) = Unit::parse_code(&row.default_unit) else {
                 tracing::warn!(category = row.code, unit = row.default_unit, "category with an unknown unit skipped");
                 continue;
             };
-            let index = categories.len();
-            for keyword in row.keywords.split('|') {
-                let words = search_terms(keyword);
-                if !words.is_empty() {
-                    let length = words.iter().map(String::len).sum::<usize>() + words.len() - 1;
-                    keywords.push((words, index, length));
-                }
-            }
             categories.push(Category {
                 code: row.code,
                 name_vi: row.name_vi,
@@ -53,8 +44,12 @@ impl Categories {
                 keywords: row.keywords.split('|').map(str::to_owned).collect(),
             });
         }
-        // Longest first; among equals the earlier category (stable sort keeps file order).
-        keywords.sort_by_key(|keyword| std::cmp::Reverse(keyword.2));
+        let keywords = Keywords::new(
+            categories
+                .iter()
+                .enumerate()
+                .flat_map(|(index, category)| category.keywords.iter().map(move |keyword| (keyword.as_str(), index))),
+        );
         Categories { categories, keywords }
     }
 
@@ -68,23 +63,7 @@ impl Categories {
 
     /// The category whose longest keyword occurs in `title` as whole words (earliest in the title on ties).
     pub fn infer(&self, title: &str) -> Option<&Category> {
-        let words = search_terms(title);
-        let mut best: Option<(usize, usize, usize)> = None; // (length, position, category)
-        for (keyword, category, length) in &self.keywords {
-            if best.is_some_and(|(best_length, _, _)| *length < best_length) {
-                break;
-            }
-            if let Some(position) = words.windows(keyword.len()).position(|window| window == keyword.as_slice()) {
-                let better = match best {
-                    None => true,
-                    Some((best_length, best_position, _)) => *length > best_length || position < best_position,
-                };
-                if better {
-                    best = Some((*length, position, *category));
-                }
-            }
-        }
-        best.map(|(_, _, category)| &self.categories[category])
+        self.keywords.best(title, |_| true).and_then(|index| self.categories.get(*index))
     }
 }
 

@@ -1,8 +1,10 @@
-//! Reference data: provinces, their communes/wards, produce categories and the shipping tariff. Compiled into
-//! the binary from `seeds/`, written to the database at start-up (`seed`) and then held in memory
-//! ([`Reference`]), where every capability and the public endpoints below read it.
+//! Reference data: provinces, their communes/wards, produce categories, the shipping tariff and typical piece
+//! weights. Compiled into the binary from `seeds/`, written to the database at start-up (`seed`) and then held
+//! in memory ([`Reference`]), where every capability and the public endpoints below read it.
 
 pub mod categories;
+pub mod keywords;
+pub mod piece_weights;
 pub mod places;
 pub mod seed;
 pub mod store;
@@ -21,6 +23,7 @@ use crate::domain::text::search_terms;
 use crate::error::{AppError, Problem};
 use crate::http::{ApiQuery, Page};
 use categories::Categories;
+use piece_weights::PieceWeights;
 use places::WardSearch;
 pub use places::{PlaceRef, Places, WardRef};
 use tariff::Tariff;
@@ -30,17 +33,21 @@ pub struct Reference {
     pub places: Places,
     pub categories: Categories,
     pub tariff: Tariff,
+    pub piece_weights: PieceWeights,
 }
 
 impl Reference {
-    /// Reads the seeded tables (run `seed::load_all` first) and the tariff compiled into the binary.
+    /// Reads the seeded tables (run `seed::load_all` first) and the tariff and piece weights compiled into the
+    /// binary.
     pub async fn load(db: &Db) -> anyhow::Result<Reference> {
         let (provinces, wards, categories) = db
             .read(|conn| Ok((store::provinces(conn)?, store::wards(conn)?, store::categories(conn)?)))
             .await
             .map_err(|e| anyhow::anyhow!("reading reference data failed: {e}"))?;
         let tariff = Tariff::seeded().map_err(|e| anyhow::anyhow!("seeds/shipping_tariff.csv: {e}"))?;
-        Ok(Reference { places: Places::new(provinces, wards), categories: Categories::new(categories), tariff })
+        let piece_weights = PieceWeights::seeded().map_err(|e| anyhow::anyhow!("seeds/piece_weights.csv: {e}"))?;
+        let categories = Categories::new(categories);
+        Ok(Reference { places: Places::new(provinces, wards), categories, tariff, piece_weights })
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod assets;
 pub mod basket;
 pub mod shop;
+pub mod track;
 pub mod visitor;
 pub mod words;
 
@@ -174,7 +175,11 @@ pub fn error_page(req: &HttpRequest, problem: &Problem, lang: Lang) -> Option<St
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(assets::routes).service(choose_language).configure(shop::routes).configure(basket::routes);
+    cfg.configure(assets::routes)
+        .service(choose_language)
+        .configure(shop::routes)
+        .configure(basket::routes)
+        .configure(track::routes);
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ on_both_backends! {
     one_sentence_parses_into_fields_without_saving(app) {
         let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
         let parsed = TestApp::expect_json(app.post("/api/v1/listings/parse", Some(&farmer.token), &json!({"text": "xoài cát hòa lộc 25k/kg còn 2 tạ"})).await, 200).await;
-        assert_eq!(parsed["title"], "Xoài cát hòa lộc");
+        assert_eq!(parsed["title"], "xoài cát hòa lộc", "the title as typed, not capitalised");
         assert_eq!((parsed["price_vnd"].as_i64(), parsed["quantity"].as_i64(), parsed["unit"].as_str()), (Some(25_000), Some(200), Some("kg")));
         assert_eq!(parsed["category"]["code"], "trai_cay");
         assert!(parsed["errors"].as_array().expect("errors").is_empty());
@@ -150,6 +150,161 @@ on_both_backends! {
         assert_problem(app.get("/api/v1/listings?sort=cheapest").await, 422, "validation_failed").await;
         assert_problem(app.get("/api/v1/listings?cursor=zzz&sort=price_asc").await, 422, "validation_failed").await;
         assert_problem(app.get("/api/v1/listings?min_price=9&max_price=1").await, 422, "validation_failed").await;
+    }
+
+    a_quantity_or_price_edit_is_read_in_the_listings_unit(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let per_fruit = app.listing(&farmer.token, "Bưởi da xanh", "40k/trái", "100 trái").await;
+        let per_kg = app.listing(&farmer.token, "Xoài cát Hòa Lộc", "25k/kg", "50 kg").await;
+        assert_eq!((per_fruit["unit"].as_str(), per_kg["unit"].as_str()), (Some("qua"), Some("kg")));
+        let patch = |listing: &Value, body: Value| {
+            app.request("PATCH", &format!("/api/v1/listings/{}", listing["id"]), Some(&farmer.token)).json(&body).send()
+        };
+        for (listing, body) in [
+            (&per_fruit, json!({"quantity": "2 tạ"})),
+            (&per_kg, json!({"quantity": "100 quả"})),
+            (&per_kg, json!({"quantity": "3 chục"})),
+            (&per_kg, json!({"price": "28k/quả"})),
+            (&per_fruit, json!({"price": "1tr/tạ"})),
+        ] {
+            let problem = assert_problem(patch(listing, body.clone()).await.expect("sent"), 422, "validation_failed").await;
+            assert_eq!(problem["errors"][0]["code"], "unit_conflict", "{body}: {problem}");
+            let field = body.as_object().and_then(|b| b.keys().next().cloned()).unwrap_or_default();
+            assert_eq!(problem["errors"][0]["field"], field.as_str(), "{problem}");
+        }
+        let unchanged = app.get_json(&format!("/api/v1/listings/{}", per_kg["id"])).await;
+        assert_eq!((unchanged["quantity"].as_i64(), unchanged["price_vnd"].as_i64()), (Some(50), Some(25_000)));
+
+        let fruits = TestApp::expect_json(patch(&per_fruit, json!({"quantity": "3 chục", "price": "350k/chục"})).await.expect("sent"), 200).await;
+        assert_eq!((fruits["quantity"].as_i64(), fruits["price_vnd"].as_i64(), fruits["unit"].as_str()), (Some(30), Some(35_000), Some("qua")));
+        let kilos = TestApp::expect_json(patch(&per_kg, json!({"quantity": "2 tạ", "price": "1tr2/tạ"})).await.expect("sent"), 200).await;
+        assert_eq!((kilos["quantity"].as_i64(), kilos["price_vnd"].as_i64(), kilos["unit"].as_str()), (Some(200), Some(12_000), Some("kg")));
+        let problem = assert_problem(patch(&per_kg, json!({"price": "1.000.050/tạ"})).await.expect("sent"), 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["code"], "price_not_divisible", "{problem}");
+    }
+
+    parsing_names_every_field_it_could_not_find_and_asks_instead_of_guessing(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let parse = |text: &str, lang: &str| {
+            let request = app.request("POST", "/api/v1/listings/parse", Some(&farmer.token)).header("Accept-Language", lang);
+            request.json(&json!({"text": text})).send()
+        };
+        let codes = |parsed: &Value| -> Vec<String> {
+            parsed["errors"].as_array().expect("errors").iter().map(|e| e["code"].as_str().expect("code").to_owned()).collect()
+        };
+        for (text, expected) in [
+            ("hello", vec!["price_missing", "unit_missing", "quantity_missing", "category_not_inferred"]),
+            ("Xoài 25k", vec!["unit_missing", "quantity_missing"]),
+            ("2 tạ", vec!["title_missing", "price_missing", "category_not_inferred"]),
+            ("Sầu riêng Ri6 80k/kg còn 50 trái", vec!["unit_conflict"]),
+        ] {
+            let parsed = TestApp::expect_json(parse(text, "vi").await.expect("sent"), 200).await;
+            assert_eq!(codes(&parsed), expected, "{text}: {parsed}");
+            for field in ["title", "price_vnd", "unit", "quantity", "category", "unit_weight_g"] {
+                let explained = parsed["errors"].as_array().expect("errors").iter().any(|e| {
+                    let named = e["field"].as_str().unwrap_or_default();
+                    field.starts_with(named) || (field == "unit_weight_g" && named == "unit")
+                });
+                assert!(!parsed[field].is_null() || explained, "{text}: {field} is null without an error: {parsed}");
+            }
+        }
+
+        let parsed = TestApp::expect_json(parse("Xoài cát giá 25 còn 2 tạ", "en").await.expect("sent"), 200).await;
+        assert_eq!((parsed["price_vnd"].is_null(), parsed["unit"].as_str(), parsed["quantity"].as_i64()), (true, Some("kg"), Some(200)));
+        assert_eq!((parsed["errors"][0]["code"].as_str(), parsed["errors"][0]["suggestion_vnd"].as_i64()), (Some("price_ambiguous"), Some(25_000)));
+        assert!(parsed["errors"][0]["message"].as_str().is_some_and(|m| m.contains("If you mean 25.000đ, write 25k")), "{parsed}");
+        let vietnamese = TestApp::expect_json(parse("Xoài cát giá 25 còn 2 tạ", "vi").await.expect("sent"), 200).await;
+        assert!(vietnamese["errors"][0]["message"].as_str().is_some_and(|m| m.contains("hãy ghi 25k")), "{vietnamese}");
+
+        for (text, title, price, unit, quantity) in [
+            ("Bán 50 ký bưởi da xanh giá 40 nghìn một ký", "bưởi da xanh", 40_000, "kg", 50),
+            ("Vải thiều Lục Ngạn 200k 1 cân, còn 3 tạ", "Vải thiều Lục Ngạn", 200_000, "kg", 300),
+            ("Mít tố nữ 1tr2 một chục, còn 5 chục", "Mít tố nữ", 120_000, "qua", 50),
+            ("Chuối sứ 25k/nải còn 40 nải", "Chuối sứ", 25_000, "nai", 40),
+            ("gạo ST25 35k/kg còn 2 tấn", "gạo ST25", 35_000, "kg", 2000),
+        ] {
+            let parsed = TestApp::expect_json(parse(text, "vi").await.expect("sent"), 200).await;
+            assert_eq!(
+                (parsed["title"].as_str(), parsed["price_vnd"].as_i64(), parsed["unit"].as_str(), parsed["quantity"].as_i64()),
+                (Some(title), Some(price), Some(unit), Some(quantity)),
+                "{text}: {parsed}"
+            );
+            assert!(parsed["errors"].as_array().expect("errors").is_empty(), "{text}: {parsed}");
+        }
+        let durian = TestApp::expect_json(parse("Sầu riêng Ri6 250k/trái, 1 trái khoảng 4 ký, còn 40 trái", "vi").await.expect("sent"), 200).await;
+        assert_eq!((durian["unit_weight_g"].as_i64(), durian["quantity"].as_i64()), (Some(4000), Some(40)), "{durian}");
+        let typical = TestApp::expect_json(parse("Sầu riêng Ri6 250k/trái, còn 40 trái", "vi").await.expect("sent"), 200).await;
+        assert_eq!(typical["unit_weight_g"].as_i64(), Some(3000), "{typical}");
+    }
+
+    two_durians_ship_as_what_they_weigh(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let durian = app.listing(&farmer.token, "Sầu riêng Ri6", "250k/trái", "40 trái").await;
+        assert_eq!((durian["unit"].as_str(), durian["unit_weight_g"].as_i64()), (Some("qua"), Some(3000)));
+        let quote = |listing: &Value| {
+            let body = json!({"items": [{"listing_id": listing["id"], "quantity": 2}], "ward_code": WARD_DA_LAT});
+            app.request("POST", "/api/v1/quotes", None).json(&body).send()
+        };
+        let quoted = TestApp::expect_json(quote(&durian).await.expect("sent"), 200).await;
+        assert_eq!(quoted["shipments"][0]["weight_g"], 6000, "two durians of 3 kg, not 2 × 300 g: {quoted}");
+
+        let stated = json!({"title": "Sầu riêng Monthong", "price": "300k/trái", "quantity": "20 trái", "unit_weight": "4,5 kg"});
+        let stated = TestApp::expect_json(app.post("/api/v1/listings", Some(&farmer.token), &stated).await, 201).await;
+        assert_eq!(stated["unit_weight_g"], 4500, "the farmer's word beats the table's 3,5 kg");
+        assert_eq!(TestApp::expect_json(quote(&stated).await.expect("sent"), 200).await["shipments"][0]["weight_g"], 9000);
+        let path = format!("/api/v1/listings/{}", stated["id"]);
+        let lighter = app.request("PATCH", &path, Some(&farmer.token)).json(&json!({"unit_weight": 3200})).send().await.expect("sent");
+        assert_eq!(TestApp::expect_json(lighter, 200).await["unit_weight_g"], 3200);
+        let eggs = app.listing(&farmer.token, "Trứng gà ta", "45k/vỉ", "30 vỉ").await;
+        assert_eq!((eggs["unit"].as_str(), eggs["unit_weight_g"].as_i64()), (Some("vi"), Some(1900)));
+        let crate_of_mangoes = app.listing(&farmer.token, "Xoài cát chu", "250k/thùng", "20 thùng").await;
+        assert_eq!((crate_of_mangoes["unit"].as_str(), crate_of_mangoes["unit_weight_g"].as_i64()), (Some("thung"), Some(10_000)));
+        let unclear = json!({"title": "Sầu riêng Ri6", "price": "250k/trái", "quantity": "4 trái", "unit_weight": "2"});
+        let problem = assert_problem(app.post("/api/v1/listings", Some(&farmer.token), &unclear).await, 422, "validation_failed").await;
+        assert_eq!((problem["errors"][0]["field"].as_str(), problem["errors"][0]["code"].as_str()), (Some("unit_weight"), Some("unit_weight_not_understood")));
+    }
+
+    wrong_types_and_control_characters_get_plain_messages(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let create = |body: Value, lang: &'static str| {
+            app.request("POST", "/api/v1/listings", Some(&farmer.token)).header("Accept-Language", lang).json(&body).send()
+        };
+        for (body, field, en) in [
+            (json!({"title": "Xoài cát", "price": true, "quantity": 5}), "price", "`price` must be a number of đồng or text like 25k."),
+            (json!({"title": "Xoài cát", "price": "25k", "quantity": ["2 tạ"]}), "quantity", "`quantity` must be a number or text like 2 tạ."),
+            (json!({"title": "Xoài cát", "price": null, "quantity": 5}), "price", "`price` must be a number of đồng or text like 25k."),
+        ] {
+            let problem = assert_problem(create(body.clone(), "en").await.expect("sent"), 422, "validation_failed").await;
+            assert_eq!((problem["errors"][0]["field"].as_str(), problem["errors"][0]["message"].as_str()), (Some(field), Some(en)), "{body}");
+            assert!(!problem.to_string().contains("untagged"), "{problem}");
+            let problem = assert_problem(create(body.clone(), "vi").await.expect("sent"), 422, "validation_failed").await;
+            assert!(problem["errors"][0]["message"].as_str().is_some_and(|m| m.contains(&format!("({field})"))), "{problem}");
+        }
+        for (body, field) in [
+            (json!({"title": "Xoài\u{0}cát", "price": "25k", "quantity": 5}), "title"),
+            (json!({"title": "Xoài cát", "price": "25k", "quantity": 5, "description": "ngọt\u{7}"}), "description"),
+            (json!({"title": "Xoài cát", "price": "25k", "quantity": 5, "unit": "k\u{0}g"}), "unit"),
+            (json!({"title": "Xoài cát", "price": "25k", "quantity": 5, "category": "trai_cay\u{0}"}), "category"),
+            (json!({"title": "Xoài cát", "price": "25k\u{0}", "quantity": 5}), "price"),
+        ] {
+            let problem = assert_problem(create(body.clone(), "en").await.expect("sent"), 422, "validation_failed").await;
+            assert_eq!((problem["errors"][0]["field"].as_str(), problem["errors"][0]["code"].as_str()), (Some(field), Some("control_character")), "{body}");
+        }
+        let lines = json!({"title": "Xoài cát", "price": "25k", "quantity": 5, "description": "Ngọt, thơm.\n\tHái sáng nay."});
+        let listing = TestApp::expect_json(create(lines, "vi").await.expect("sent"), 201).await;
+        assert_eq!(listing["description"], "Ngọt, thơm.\n\tHái sáng nay.");
+        let path = format!("/api/v1/listings/{}", listing["id"]);
+        let patch = app.request("PATCH", &path, Some(&farmer.token)).json(&json!({"title": "Xoài\u{0}"})).send().await.expect("sent");
+        assert_eq!(assert_problem(patch, 422, "validation_failed").await["errors"][0]["code"], "control_character");
+        let parse = app.post("/api/v1/listings/parse", Some(&farmer.token), &json!({"text": "Xoài\u{0} 25k/kg còn 2 tạ"})).await;
+        assert_eq!(assert_problem(parse, 422, "validation_failed").await["errors"][0]["field"], "text");
+
+        let doc = app.get_json("/openapi.json").await;
+        let schemas = &doc["components"]["schemas"];
+        for (schema, field) in [("NewListingRequest", "price"), ("NewListingRequest", "quantity"), ("NewListingRequest", "unit_weight"), ("ListingUpdate", "price"), ("ListingUpdate", "quantity")] {
+            let types: Vec<&str> = schemas[schema]["properties"][field]["oneOf"].as_array().map(|a| a.iter().filter_map(|t| t["type"].as_str()).collect()).unwrap_or_default();
+            assert_eq!(types, vec!["integer", "string"], "{schema}.{field}: {}", schemas[schema]["properties"][field]);
+        }
     }
 
     photos_are_checked_from_their_bytes(app) {

@@ -14,6 +14,7 @@ mod listings;
 mod money;
 mod operations;
 mod orders;
+mod parse_corpus;
 mod redis_outage;
 mod reference;
 mod reliability;

@@ -43,6 +43,18 @@
     });
   });
 
+  // A question before what cannot be undone (cancelling an order, rejecting one).
+  $$("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+    });
+  });
+
+  // A basket quantity changed with − and + is saved at once.
+  $$("input[data-autosubmit]").forEach((input) => {
+    input.addEventListener("change", () => input.form.requestSubmit($("button[value=set]", input.form)));
+  });
+
   // The commune, found by typing a few letters without accents.
   $$("input[data-wards]").forEach((input) => {
     const code = $("input[name=ward_code]", input.form);

@@ -91,4 +91,7 @@ words!(Buyer {
     no_orders: "Chưa có đơn nào đặt từ máy này." / "No orders from this phone yet.",
     look_up: "Tìm đơn bằng mã" / "Look up an order by its code",
     order_code: "Mã đơn" / "Order code",
+    not_this_phone: "Không tìm thấy đơn với mã và số điện thoại này. Kiểm tra lại mã và số đã dùng khi đặt."
+        / "No order with this code and phone number. Check the code and the number you ordered with.",
+    cancel_confirm: "Hủy đơn hàng này?" / "Cancel this order?",
 });
