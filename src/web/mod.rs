@@ -7,6 +7,7 @@
 
 pub mod assets;
 pub mod basket;
+pub mod seat;
 pub mod shop;
 pub mod track;
 pub mod visitor;
@@ -48,12 +49,17 @@ pub struct NavItem {
 
 impl Frame {
     pub fn new(visitor: &Visitor, req: &HttpRequest) -> Frame {
+        Frame::with_role(visitor, req, visitor.user.as_ref().map(|user| user.role))
+    }
+
+    /// The frame with the bottom bar of `role` (a helper acting for a farmer gets the farmer's bar).
+    pub fn with_role(visitor: &Visitor, req: &HttpRequest, role: Option<Role>) -> Frame {
         let c = Common::of(visitor.lang);
         let here = match req.query_string() {
             "" => req.path().to_owned(),
             query => format!("{}?{query}", req.path()),
         };
-        let items: &[(&'static str, &'static str, &'static str)] = match visitor.user.as_ref().map(|u| u.role) {
+        let items: &[(&'static str, &'static str, &'static str)] = match role {
             Some(Role::Farmer) => &[
                 ("/farmer", "inbox", c.farmer_home),
                 ("/farmer/listings/new", "plus", c.sell),
