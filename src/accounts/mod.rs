@@ -293,18 +293,7 @@ async fn password_login(
     req: HttpRequest,
     ApiJson(body): ApiJson<PasswordLoginRequest>,
 ) -> Result<web::Json<AuthSession>, AppError> {
-    let (email, phone) = if body.login.contains('@') {
-        (Some(parse_email(&body.login).map_err(|e| AppError::validation(vec![e.at("login")]))?), None)
-    } else {
-        (None, Some(Phone::parse(&body.login).map_err(|e| AppError::validation(vec![e.at("login")]))?))
-    };
-    let subject = format!("login:{}", email.as_deref().unwrap_or_else(|| phone.as_ref().map_or("", Phone::as_str)));
-    let candidates = state
-        .db
-        .read(move |conn| store::password_credentials(conn, email.as_deref(), phone.as_ref().map(Phone::as_str)))
-        .await?;
-    let (user_id, role) =
-        check_login(&state, &subject, &client_address(&req), body.password, candidates, false).await?;
+    let (user_id, role) = rules::password_login(&state, &body.login, body.password, &client_address(&req)).await?;
     Ok(web::Json(session_answer(&state, user_id, role).await?))
 }
 

@@ -191,6 +191,27 @@ pub async fn check_login(
     }
 }
 
+/// A login with email or phone and password (buyers, helpers, operators): the account and its role, or the
+/// API's 401 / 422 / 429.
+pub async fn password_login(
+    state: &AppState,
+    login: &str,
+    password: String,
+    address: &str,
+) -> Result<(i64, Role), AppError> {
+    let (email, phone) = if login.contains('@') {
+        (Some(parse_email(login).map_err(|e| AppError::validation(vec![e.at("login")]))?), None)
+    } else {
+        (None, Some(Phone::parse(login).map_err(|e| AppError::validation(vec![e.at("login")]))?))
+    };
+    let subject = format!("login:{}", email.as_deref().unwrap_or_else(|| phone.as_ref().map_or("", Phone::as_str)));
+    let candidates = state
+        .db
+        .read(move |conn| store::password_credentials(conn, email.as_deref(), phone.as_ref().map(Phone::as_str)))
+        .await?;
+    check_login(state, &subject, address, password, candidates, false).await
+}
+
 /// Replaces a person's PIN or password after checking the current one; ends all their sessions and opens
 /// a new one for the device that made the change.
 pub async fn change_secret(

@@ -54,3 +54,17 @@ pub fn team_farmers(
         .offset(offset)
         .load(c))?)
 }
+
+/// (id, name) of every team, newest first.
+pub fn team_names(conn: &mut Conn<'_>) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(with_conn!(conn, |c| teams::table.order(teams::id.desc()).select((teams::id, teams::name)).load(c))?)
+}
+
+/// The codes of the communes a team covers.
+pub fn team_ward_codes(conn: &mut Conn<'_>, team_id: i64) -> Result<Vec<i32>, AppError> {
+    Ok(with_conn!(conn, |c| team_wards::table
+        .filter(team_wards::team_id.eq(team_id))
+        .order(team_wards::ward_code)
+        .select(team_wards::ward_code)
+        .load(c))?)
+}

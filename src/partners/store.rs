@@ -77,3 +77,8 @@ pub fn revoke_key(conn: &mut Conn<'_>, partner_id: i64, key_id: i64, now: NaiveD
 pub fn key_prefix(conn: &mut Conn<'_>, key_id: i64) -> Result<String, AppError> {
     Ok(with_conn!(conn, |c| api_keys::table.find(key_id).select(api_keys::prefix).first(c))?)
 }
+
+/// (id, name) of every partner, newest first.
+pub fn partner_names(conn: &mut Conn<'_>) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(with_conn!(conn, |c| partners::table.order(partners::id.desc()).select((partners::id, partners::name)).load(c))?)
+}

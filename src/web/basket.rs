@@ -12,11 +12,11 @@ use serde::Deserialize;
 
 use super::visitor::{Form, Visitor};
 use super::words::buyer::Buyer;
-use super::{Frame, page, page_with_status, see_other};
+use super::{Frame, field_messages, page, page_with_status, plain_words, see_other};
 use crate::domain::money::format_vnd;
 use crate::domain::quantity::Unit;
 use crate::domain::status::PaymentMethod;
-use crate::error::{AppError, FieldError, Kind, Lang};
+use crate::error::{AppError, FieldError, Kind};
 use crate::idempotency;
 use crate::orders::buying::{self, Address, BuyerDetails, OrderRequest};
 use crate::orders::placement::{self, Item, PricedLine};
@@ -383,11 +383,7 @@ async fn place(
     let order = match buying::place_once(&state, user, &request, (&key, hash), visitor.lang).await {
         Ok(order) => order,
         Err(error) if matches!(error.kind, Kind::Conflict | Kind::Unprocessable) => {
-            let mut notice = error.detail.as_ref().map(|d| d.get(visitor.lang).to_owned()).unwrap_or_default();
-            for problem in &error.errors {
-                notice.push(' ');
-                notice.push_str(problem.message.get(visitor.lang));
-            }
+            let notice = plain_words(&error, visitor.lang);
             let review = price(&state, items, ward).await?;
             let page_ = shown(form, ward_choices, errors, Some(review), Some(notice));
             return page_with_status(&visitor, &page_, error.kind.status());
@@ -407,11 +403,6 @@ async fn place(
         std::iter::once(order.code.as_str()).chain(earlier.split(',').filter(|c| !c.is_empty())).take(10).collect();
     visitor.remember(&mut response, ORDERS_COOKIE, codes.join(","));
     Ok(response.finish())
-}
-
-/// The plain message of each invalid field, in the visitor's language.
-pub fn field_messages(error: &AppError, lang: Lang) -> BTreeMap<String, String> {
-    error.errors.iter().map(|e| (e.field.clone(), e.message.get(lang).to_owned())).collect()
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -7,6 +7,9 @@
 
 pub mod assets;
 pub mod basket;
+pub mod helper;
+pub mod login;
+pub mod operator;
 pub mod seat;
 pub mod shop;
 pub mod track;
@@ -99,6 +102,30 @@ impl Frame {
     }
 }
 
+/// Who a page is for, or the page shown instead (the log-in form, a refusal).
+pub type PersonOrPage<T> = Result<Result<T, HttpResponse>, AppError>;
+
+/// The person a page is for, else the page shown instead: `let helper = or_show!(helper_or_page(..));`.
+macro_rules! or_show {
+    ($checked:expr) => {
+        match $checked? {
+            Ok(person) => person,
+            Err(shown) => return Ok(shown),
+        }
+    };
+}
+pub(crate) use or_show;
+
+/// A page a logged-in person may not use: says whom it is for, with the way to log out.
+pub fn refusal_page(visitor: &Visitor, req: &HttpRequest, detail: &str) -> Result<HttpResponse, AppError> {
+    let page_ = ErrorPage {
+        frame: Frame::new(visitor, req),
+        title: Common::of(visitor.lang).not_for_you.to_owned(),
+        detail: detail.to_owned(),
+    };
+    page_with_status(visitor, &page_, actix_web::http::StatusCode::FORBIDDEN)
+}
+
 /// What no page may load from elsewhere, and no inline script.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; \
     script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; \
@@ -135,8 +162,20 @@ pub fn see_other(visitor: &Visitor, to: &str) -> actix_web::HttpResponseBuilder 
     response
 }
 
+/// The plain message of each invalid field of a refused form, in the visitor's language, by field.
+pub fn field_messages(error: &AppError, lang: Lang) -> std::collections::BTreeMap<String, String> {
+    error.errors.iter().map(|e| (e.field.clone(), e.message.get(lang).to_owned())).collect()
+}
+
+/// What a refusal says, in the visitor's language: its detail, then each field's message.
+pub fn plain_words(error: &AppError, lang: Lang) -> String {
+    let detail = error.detail.as_ref().map(|detail| detail.get(lang).to_owned());
+    let fields = error.errors.iter().map(|e| e.message.get(lang).to_owned());
+    detail.into_iter().chain(fields).collect::<Vec<_>>().join(" ")
+}
+
 /// A path of this site to come back to (anything else goes home).
-fn local_path(path: Option<&str>) -> String {
+pub fn local_path(path: Option<&str>) -> String {
     match path {
         Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
         _ => "/".to_owned(),
@@ -185,7 +224,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(choose_language)
         .configure(shop::routes)
         .configure(basket::routes)
-        .configure(track::routes);
+        .configure(track::routes)
+        .configure(login::routes)
+        .configure(helper::routes)
+        .configure(operator::routes);
 }
 
 #[cfg(test)]

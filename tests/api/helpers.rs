@@ -215,6 +215,12 @@ impl TestApp {
 
     /// An operator created as `nongsan admin create-operator` does, logged in.
     pub async fn operator_token(&self) -> String {
+        let (email, password) = self.operator_account().await;
+        self.login(&email, password).await
+    }
+
+    /// An operator account as `nongsan admin create-operator` makes it: (email, password).
+    pub async fn operator_account(&self) -> (String, &'static str) {
         let email = format!("ops-{}@nongsan.test", random_suffix());
         let account = PasswordAccount {
             role: Role::Operator,
@@ -227,7 +233,7 @@ impl TestApp {
             welcome: None,
         };
         open_password_account(&self.db, &self.reference.places, &account, self.clock.now()).await.expect("operator");
-        self.login(&email, "operator-password").await
+        (email, "operator-password")
     }
 
     pub async fn login(&self, login: &str, password: &str) -> String {

@@ -2,6 +2,7 @@
 //! a text that exists in both languages (the compiler checks it).
 
 pub mod buyer;
+pub mod people;
 
 use crate::error::Lang;
 
@@ -48,6 +49,8 @@ words!(Common {
     error_title: "Có lỗi" / "Something went wrong",
     back_home: "Về trang chủ" / "Back to the start",
     per: "/" / "/",
+    not_for_you: "Trang này không dành cho tài khoản của bạn" / "This page is not for your account",
+    delete: "Xoá" / "Delete",
 });
 
 /// The code of a language, for `<html lang>`.
