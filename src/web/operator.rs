@@ -179,11 +179,11 @@ async fn create_partner(
     visitor: Visitor,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    or_show!(operator_or_page(&visitor, &req));
     // Repeated fields (one per ticked province) need the form read pair by pair.
     let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let field = |name: &str| pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
     super::visitor::check_csrf(&req, field(super::visitor::CSRF_FIELD))?;
+    or_show!(operator_or_page(&visitor, &req));
     // One `province` field per ticked province.
     let provinces = pairs.iter().filter(|(key, _)| key == "province").filter_map(|(_, code)| code.parse().ok());
     let w = People::of(visitor.lang);

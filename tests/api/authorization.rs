@@ -10,7 +10,7 @@ use crate::on_both_backends;
 use nongsan::media::sample;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Who {
+pub enum Who {
     Anonymous,
     Farmer,
     OtherFarmer,
@@ -25,7 +25,7 @@ enum Who {
     Operator,
 }
 
-const EVERYONE: [Who; 9] = [
+pub const EVERYONE: [Who; 9] = [
     Who::Anonymous,
     Who::Farmer,
     Who::OtherFarmer,
@@ -38,32 +38,32 @@ const EVERYONE: [Who; 9] = [
 ];
 
 /// Everything the matrix needs to exist before it runs.
-struct World {
-    farmer_id: i64,
-    order_code: String,
-    shipment_id: i64,
-    listing_id: i64,
-    photo_path: String,
-    spare_farmer_id: i64,
-    other_helper_id: i64,
-    team_id: i64,
-    partner_id: i64,
-    spare_key_id: i64,
-    job_id: i64,
-    refund_id: i64,
-    discrepancy_id: i64,
-    operator_email: String,
-    farmer_phone: String,
-    tokens: Vec<(Who, String)>,
+pub struct World {
+    pub farmer_id: i64,
+    pub order_code: String,
+    pub shipment_id: i64,
+    pub listing_id: i64,
+    pub photo_path: String,
+    pub spare_farmer_id: i64,
+    pub other_helper_id: i64,
+    pub team_id: i64,
+    pub partner_id: i64,
+    pub spare_key_id: i64,
+    pub job_id: i64,
+    pub refund_id: i64,
+    pub discrepancy_id: i64,
+    pub operator_email: String,
+    pub farmer_phone: String,
+    pub tokens: Vec<(Who, String)>,
 }
 
 impl World {
-    fn token(&self, who: Who) -> Option<&str> {
+    pub fn token(&self, who: Who) -> Option<&str> {
         self.tokens.iter().find(|(w, _)| *w == who).map(|(_, t)| t.as_str())
     }
 }
 
-async fn build_world(app: &TestApp) -> World {
+pub async fn build_world(app: &TestApp) -> World {
     let operator = app.operator_token().await;
     let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
     let spare = app.farmer(WARD_BUON_MA_THUOT).await;
@@ -248,7 +248,7 @@ impl Row {
     }
 }
 
-const HELPERS: [Who; 3] = [Who::Helper, Who::OtherHelper, Who::RevokedHelper];
+pub const HELPERS: [Who; 3] = [Who::Helper, Who::OtherHelper, Who::RevokedHelper];
 const USERS: [Who; 7] =
     [Who::Farmer, Who::OtherFarmer, Who::Helper, Who::OtherHelper, Who::RevokedHelper, Who::Buyer, Who::Operator];
 

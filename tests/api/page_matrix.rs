@@ -1,0 +1,238 @@
+//! The authorization matrix of the web app: every page route, visited by every kind of caller (their
+//! session in the cookie a page sets; a partner's key is no session, so a partner visits as anyone does;
+//! a helper carries the cookie that says which farmer they act for), with the status each must get. The
+//! routes are read from the `#[get]`/`#[post]` attributes under `src/web/`, so a page missing from the
+//! table fails the test. Every form is also posted without its CSRF token, and refused.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::authorization::{EVERYONE, HELPERS, Who, World, build_world};
+use crate::helpers::{TestApp, WARD_BUON_MA_THUOT, fresh_phone};
+use crate::on_both_backends;
+
+const CSRF: &str = "0123456789abcdef0123456789abcdef";
+
+type Fields = fn(&World) -> Vec<(&'static str, String)>;
+
+struct PageRow {
+    method: &'static str,
+    /// As written in the route's attribute.
+    route: &'static str,
+    path: String,
+    form: Option<Fields>,
+    allowed: Vec<(Who, u16)>,
+    /// Anonymous visitors (and partners): the log-in form of a guarded page is a 200.
+    anonymous: u16,
+    /// Logged-in callers not listed in `allowed`.
+    others: u16,
+    /// Text that only the allowed may see (an order's street): absent from every other answer.
+    private: Option<&'static str>,
+}
+
+fn page(method: &'static str, route: &'static str, path: String) -> PageRow {
+    PageRow { method, route, path, form: None, allowed: Vec::new(), anonymous: 200, others: 403, private: None }
+}
+
+impl PageRow {
+    /// Everyone, anonymous or not, gets `status`.
+    fn public(mut self, status: u16) -> PageRow {
+        self.anonymous = status;
+        self.others = status;
+        self
+    }
+    fn allow(mut self, whos: &[Who], status: u16) -> PageRow {
+        self.allowed.retain(|(who, _)| !whos.contains(who));
+        self.allowed.extend(whos.iter().map(|w| (*w, status)));
+        self
+    }
+    fn form(mut self, fields: Fields) -> PageRow {
+        self.form = Some(fields);
+        self
+    }
+    fn private(mut self, text: &'static str) -> PageRow {
+        self.private = Some(text);
+        self
+    }
+    /// A helper's page about one household: the team's helper gets `status`, a helper elsewhere 404, the
+    /// revoked helper 403.
+    fn household(self, status: u16) -> PageRow {
+        self.allow(&[Who::Helper], status).allow(&[Who::OtherHelper], 404).allow(&[Who::RevokedHelper], 403)
+    }
+    fn expected(&self, who: Who) -> u16 {
+        match self.allowed.iter().find(|(w, _)| *w == who) {
+            Some((_, status)) => *status,
+            None if matches!(who, Who::Anonymous | Who::Partner) => self.anonymous,
+            None => self.others,
+        }
+    }
+}
+
+fn matrix(world: &World) -> Vec<PageRow> {
+    let code = &world.order_code;
+    vec![
+        page("GET", "/", "/?q=xoai".into()).public(200),
+        page("GET", "/listings/{id}", format!("/listings/{}", world.listing_id)).public(200),
+        page("GET", "/farmers/{id}", format!("/farmers/{}", world.farmer_id)).public(200),
+        page("GET", "/static/{file}", nongsan::web::assets::path_of("app.css").to_owned()).public(200),
+        page("GET", "/sw.js", "/sw.js".into()).public(200),
+        page("GET", "/manifest.webmanifest", "/manifest.webmanifest".into()).public(200),
+        page("GET", "/{icon:icon-(192|512)\\\\.png}", "/icon-192.png".into()).public(200),
+        page("GET", "/lang/{lang}", "/lang/en?back=/basket".into()).public(303),
+        page("GET", "/basket", "/basket".into()).public(200),
+        page("POST", "/basket", "/basket".into())
+            .form(|w| vec![("listing_id", w.listing_id.to_string()), ("action", "add".into())])
+            .public(303),
+        // No basket in these visits: back to the (empty) basket.
+        page("GET", "/checkout", "/checkout".into()).public(303),
+        page("POST", "/checkout", "/checkout".into()).form(|_| vec![("name", "Mai".into())]).public(303),
+        page("GET", "/orders", "/orders".into()).public(200),
+        // Anyone may ask for an order by its code; only its buyer sees it (others are asked for its phone).
+        page("GET", "/orders/{code}", format!("/orders/{code}")).public(200).private("1 Lê Lợi"),
+        page("GET", "/orders/{code}/qr.png", format!("/orders/{code}/qr.png")).public(404).allow(&[Who::Buyer], 200),
+        page("POST", "/orders/look-up", "/orders/look-up".into())
+            .form(|w| vec![("code", w.order_code.clone()), ("phone", "0900000000".into())])
+            .public(404),
+        page("POST", "/login", "/login".into())
+            .form(|w| vec![("login", w.operator_email.clone()), ("password", "operator-password".into())])
+            .public(303),
+        page("GET", "/helper", "/helper".into()).allow(&HELPERS, 200),
+        page("POST", "/helper/act/{farmer_id}", format!("/helper/act/{}", world.farmer_id)).household(303),
+        page("POST", "/helper/stop", "/helper/stop".into()).public(303),
+        page("GET", "/helper/enrol", "/helper/enrol".into()).allow(&HELPERS, 200),
+        // The helper elsewhere may enrol, but not in this commune.
+        page("POST", "/helper/enrol", "/helper/enrol".into())
+            .form(|_| {
+                vec![
+                    ("name", "Hà".into()),
+                    ("phone", fresh_phone()),
+                    ("ward_code", WARD_BUON_MA_THUOT.to_string()),
+                    ("pin", "582047".into()),
+                    ("consent", "yes".into()),
+                ]
+            })
+            .allow(&[Who::Helper, Who::RevokedHelper], 201)
+            .allow(&[Who::OtherHelper], 422),
+        page(
+            "GET",
+            "/helper/farmers/{farmer_id}/pin-reset",
+            format!("/helper/farmers/{}/pin-reset", world.spare_farmer_id),
+        )
+        .household(200),
+        page(
+            "POST",
+            "/helper/farmers/{farmer_id}/pin-reset",
+            format!("/helper/farmers/{}/pin-reset", world.spare_farmer_id),
+        )
+        .form(|_| vec![("new_pin", "639251".into()), ("identity_checked", "yes".into())])
+        .household(303),
+        page("GET", "/operator", "/operator".into()).allow(&[Who::Operator], 200),
+        page("POST", "/operator/teams", "/operator/teams".into())
+            .form(|_| vec![("name", "Tổ mới".into()), ("ward_codes", WARD_BUON_MA_THUOT.to_string())])
+            .allow(&[Who::Operator], 201),
+        page("POST", "/operator/helpers", "/operator/helpers".into())
+            .form(|w| {
+                vec![
+                    ("team_id", w.team_id.to_string()),
+                    ("name", "Cán bộ".into()),
+                    ("phone", fresh_phone()),
+                    ("email", String::new()),
+                    ("password", "helper-password".into()),
+                ]
+            })
+            .allow(&[Who::Operator], 201),
+        page("POST", "/operator/partners", "/operator/partners".into())
+            .form(|_| vec![("name", "Viettel Post".into()), ("province", "1".into())])
+            .allow(&[Who::Operator], 201),
+        page("POST", "/operator/keys", "/operator/keys".into())
+            .form(|w| vec![("partner_id", w.partner_id.to_string())])
+            .allow(&[Who::Operator], 201),
+        // Last of the order's rows: it cancels the order.
+        page("POST", "/orders/{code}/cancel", format!("/orders/{code}/cancel")).public(404).allow(&[Who::Buyer], 303),
+    ]
+}
+
+/// (METHOD, route) of every `#[get("…")]` and `#[post("…")]` under `src/web/`.
+fn page_routes(dir: &Path) -> BTreeSet<(String, String)> {
+    let mut routes = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).expect("src/web readable").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            routes.extend(page_routes(&path));
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("source readable");
+        for line in text.lines().map(str::trim) {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {
+                    let route = rest.rsplit_once("\")]").expect("route attribute").0;
+                    routes.insert((method.to_uppercase(), route.to_owned()));
+                }
+            }
+        }
+    }
+    routes
+}
+
+fn cookies(world: &World, who: Who) -> String {
+    let mut cookies = vec![format!("ns_csrf={CSRF}")];
+    if let Some(token) = world.token(who).filter(|_| who != Who::Partner) {
+        cookies.push(format!("ns_session={token}"));
+    }
+    if HELPERS.contains(&who) {
+        cookies.push(format!("ns_acting={}", world.farmer_id));
+    }
+    cookies.join("; ")
+}
+
+async fn visit(app: &TestApp, row: &PageRow, world: &World, who: Who, csrf: bool) -> (u16, String) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let url = app.url(&row.path);
+    let request = match row.method {
+        "GET" => client.get(url),
+        _ => {
+            let mut fields: Vec<(&str, String)> = row.form.map(|form| form(world)).unwrap_or_default();
+            if csrf {
+                fields.push(("csrf_token", CSRF.to_owned()));
+            }
+            let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+            client.post(url).header("Content-Type", "application/x-www-form-urlencoded").body(body)
+        }
+    };
+    let response = request.header("Cookie", cookies(world, who)).send().await.expect("sent");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+on_both_backends! {
+    every_page_answers_every_visitor_as_the_matrix_says(app) {
+        let world = build_world(&app).await;
+        let rows = matrix(&world);
+        let served = page_routes(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web"));
+        let covered: BTreeSet<(String, String)> = rows.iter().map(|r| (r.method.to_owned(), r.route.to_owned())).collect();
+        assert_eq!(served, covered, "the page matrix must list exactly the pages the app serves");
+
+        let mut failures = Vec::new();
+        for row in &rows {
+            if row.method == "POST" {
+                let (status, _) = visit(&app, row, &world, Who::Anonymous, false).await;
+                if status != 403 {
+                    failures.push(format!("POST {} without its CSRF token: {status}, expected 403", row.path));
+                }
+            }
+            for who in EVERYONE {
+                let (status, body) = visit(&app, row, &world, who, true).await;
+                let expected = row.expected(who);
+                if status != expected {
+                    failures.push(format!("{} {} as {who:?}: {status}, expected {expected}", row.method, row.path));
+                }
+                if let Some(private) = row.private.filter(|_| who != Who::Buyer) {
+                    if body.contains(private) {
+                        failures.push(format!("{} {} as {who:?} shows “{private}”", row.method, row.path));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    }
+}
