@@ -77,6 +77,10 @@ struct Home {
     w: &'static Buyer,
     q: String,
     categories: Vec<Choice>,
+    /// How many category tiles show before "more" (two rows on a phone).
+    first_tiles: usize,
+    /// The chosen category is among the others: they show.
+    more_open: bool,
     provinces: Vec<Choice>,
     results: Results,
 }
@@ -90,6 +94,9 @@ struct Results {
     cards: Vec<Card>,
     next: Option<String>,
 }
+
+/// Category tiles shown before "more": two rows of three on a phone, so results show without scrolling far.
+const FIRST_TILES: usize = 6;
 
 /// The front door: search (accents optional), browse by category and province, newest first.
 #[get("/")]
@@ -146,7 +153,10 @@ async fn home_page(
         label: p.name.clone(),
         chosen: province == Some(p.code),
     }));
-    page(&visitor, &Home { frame: Frame::new(&visitor, &req), w, q, categories, provinces, results })
+    let first_tiles = FIRST_TILES.min(categories.len());
+    let more_open = categories[first_tiles..].iter().any(|choice| choice.chosen);
+    let frame = Frame::new(&visitor, &req);
+    page(&visitor, &Home { frame, w, q, categories, first_tiles, more_open, provinces, results })
 }
 
 #[derive(Template)]

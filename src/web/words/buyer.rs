@@ -6,6 +6,8 @@ words!(Buyer {
     search_placeholder: "Tìm nông sản, ví dụ: xoai cat" / "Find produce, e.g. xoai cat",
     search_label: "Tìm nông sản" / "Find produce",
     all: "Tất cả" / "All",
+    categories: "Loại hàng" / "Kinds of produce",
+    more_categories: "Xem thêm loại hàng" / "More kinds of produce",
     all_provinces: "Mọi tỉnh" / "All provinces",
     province: "Tỉnh, thành" / "Province",
     newest: "Mới đăng bán" / "Just listed",
