@@ -72,7 +72,12 @@ fn steps(w: &Buyer, order: &Order, shipment: &Shipment) -> Vec<Step> {
     let job = shipment.delivery.as_ref().map(|delivery| delivery.status);
     let at = |wanted: &[JobStatus]| {
         shipment.delivery.as_ref().and_then(|delivery| {
-            delivery.events.iter().filter(|e| e.applied && wanted.contains(&e.status)).map(|e| e.occurred_at).last()
+            delivery
+                .events
+                .iter()
+                .filter(|e| e.applied && wanted.contains(&e.status))
+                .map(|e| e.occurred_at)
+                .next_back()
         })
     };
     let picked_up = !matches!(job, None | Some(JobStatus::Available | JobStatus::Claimed | JobStatus::PickupFailed));
