@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod answers;
 mod authorization;
+mod browser;
 mod cod;
 mod crash;
 mod errors;

@@ -61,6 +61,7 @@
     const list = document.createElement("div");
     list.className = "choices";
     list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", input.labels && input.labels[0] ? input.labels[0].textContent : input.name);
     input.after(list);
     let timer = 0;
     input.addEventListener("input", () => {
