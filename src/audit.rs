@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::ActingFarmer;
-use crate::db::schema::{audit_log, users};
+use crate::db::schema::{audit_log, helper_revocations, users};
 use crate::db::{Conn, Db};
 use crate::domain::status::AuditAction;
 use crate::error::AppError;
@@ -72,7 +72,6 @@ where
 }
 
 /// One recorded line as the farmer reads it.
-#[derive(Queryable)]
 pub struct Line {
     pub id: i64,
     pub actor_id: i64,
@@ -81,12 +80,19 @@ pub struct Line {
     pub entity: crate::domain::status::AuditEntity,
     pub entity_id: Option<String>,
     pub at: NaiveDateTime,
+    /// The farmer has revoked the helper since.
+    pub revoked: bool,
 }
 
 /// What was done for a farmer, newest first.
 pub fn lines(conn: &mut Conn<'_>, farmer_id: i64, limit: i64, offset: i64) -> Result<Vec<Line>, AppError> {
-    Ok(with_conn!(conn, |c| audit_log::table
+    let rows: Vec<LineRow> = with_conn!(conn, |c| audit_log::table
         .inner_join(users::table.on(users::id.eq(audit_log::actor_id)))
+        .left_join(
+            helper_revocations::table.on(helper_revocations::farmer_id
+                .eq(audit_log::farmer_id)
+                .and(helper_revocations::helper_id.eq(audit_log::actor_id))),
+        )
         .filter(audit_log::farmer_id.eq(farmer_id))
         .order(audit_log::id.desc())
         .select((
@@ -97,8 +103,33 @@ pub fn lines(conn: &mut Conn<'_>, farmer_id: i64, limit: i64, offset: i64) -> Re
             audit_log::entity,
             audit_log::entity_id,
             audit_log::created_at,
+            helper_revocations::revoked_at.nullable(),
         ))
         .limit(limit)
         .offset(offset)
-        .load(c))?)
+        .load(c))?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, actor_id, actor_name, action, entity, entity_id, at, revoked_at)| Line {
+            id,
+            actor_id,
+            actor_name,
+            action,
+            entity,
+            entity_id,
+            at,
+            revoked: revoked_at.is_some(),
+        })
+        .collect())
 }
+
+type LineRow = (
+    i64,
+    i64,
+    String,
+    AuditAction,
+    crate::domain::status::AuditEntity,
+    Option<String>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);

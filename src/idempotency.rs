@@ -10,8 +10,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::db::Conn;
 use crate::db::schema::idempotency_keys;
+use crate::db::{Conn, Db};
 use crate::error::{AppError, Kind, Text};
 use crate::with_conn;
 
@@ -23,7 +23,12 @@ const ABANDONED_AFTER: chrono::Duration = chrono::Duration::seconds(120);
 
 /// The request's `Idempotency-Key`; 400 when it is missing or too long.
 pub fn key_of(req: &HttpRequest) -> Result<String, AppError> {
-    let key = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or_default();
+    check_key(req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default())
+}
+
+/// A key as sent (a header, a form's field): 400 when it is blank or too long.
+pub fn check_key(key: &str) -> Result<String, AppError> {
+    let key = key.trim();
     if key.len() > MAX_KEY_LENGTH {
         return Err(AppError::new(
             Kind::BadRequest,
@@ -39,12 +44,18 @@ pub fn key_of(req: &HttpRequest) -> Result<String, AppError> {
             Kind::BadRequest,
             "idempotency_key_required",
             Text::new(
-                "Thiếu tiêu đề Idempotency-Key (một mã ngẫu nhiên cho mỗi lần đặt hàng, giữ nguyên khi gửi lại).",
-                "The Idempotency-Key header is required (one random value per order, the same on retries).",
+                "Thiếu tiêu đề Idempotency-Key (một mã ngẫu nhiên cho mỗi yêu cầu, giữ nguyên khi gửi lại).",
+                "The Idempotency-Key header is required (one random value per request, the same on retries).",
             ),
         ));
     }
     Ok(key.to_owned())
+}
+
+/// The request's `Idempotency-Key` where sending one is optional (a farmer's answers and listings): `None`
+/// without the header; 400 when it is blank or too long.
+pub fn optional_key_of(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    if req.headers().contains_key("idempotency-key") { key_of(req).map(Some) } else { Ok(None) }
 }
 
 /// SHA-256 (hex) of a JSON body in canonical form, so retries that format it differently still match.
@@ -131,6 +142,44 @@ pub fn release(conn: &mut Conn<'_>, scope: &str, key: &str) -> Result<(), AppErr
     Ok(())
 }
 
+/// One key of one caller, with the fingerprint (`request_hash`) of what it asks for.
+#[derive(Clone, Debug)]
+pub struct Keyed {
+    /// Whose keys these are (`buyer:7`, `farmer:12`): two callers may pick the same key.
+    pub scope: String,
+    pub key: String,
+    pub hash: String,
+}
+
+/// What a keyed write did: its work now, or nothing because the key was answered before (the stored answer).
+pub enum Once<T> {
+    Now(T),
+    Before(Answer),
+}
+
+/// Runs `work` once per key: claims the key in its own transaction (a concurrent retry sees it as running),
+/// gives a retry the stored answer, and frees the key when `work` fails, so the corrected retry may use it.
+/// `work` answers the key with [`complete`] in the transaction that makes the change, so both commit together.
+pub async fn run_once<T, F, Fut>(db: &Db, keyed: &Keyed, now: NaiveDateTime, work: F) -> Result<Once<T>, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
+    let claimed = keyed.clone();
+    let answered = db.write(move |conn| claim(conn, &claimed.scope, &claimed.key, &claimed.hash, now)).await?;
+    if let Some(answer) = answered {
+        return Ok(Once::Before(answer));
+    }
+    match work().await {
+        Ok(done) => Ok(Once::Now(done)),
+        Err(error) => {
+            let (scope, key) = (keyed.scope.clone(), keyed.key.clone());
+            db.write(move |conn| release(conn, &scope, &key)).await?;
+            Err(error)
+        }
+    }
+}
+
 /// A stored answer, as sent the first time.
 pub fn replay(answer: Answer) -> HttpResponse {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED);
@@ -143,8 +192,8 @@ fn in_progress() -> AppError {
         Kind::Conflict,
         "request_in_progress",
         Text::new(
-            "Đơn hàng này đang được xử lý; vui lòng chờ giây lát rồi thử lại.",
-            "This order is still being placed; retry in a moment.",
+            "Yêu cầu này đang được xử lý; vui lòng chờ giây lát rồi thử lại.",
+            "This request is still being handled; retry in a moment.",
         ),
     )
 }
@@ -154,8 +203,8 @@ fn key_reused() -> AppError {
         Kind::Unprocessable,
         "idempotency_key_reused",
         Text::new(
-            "Idempotency-Key này đã dùng cho một đơn khác; hãy dùng mã mới cho đơn mới.",
-            "This Idempotency-Key was used for a different order; use a new key for a new order.",
+            "Idempotency-Key này đã dùng cho một yêu cầu khác; hãy dùng mã mới cho yêu cầu mới.",
+            "This Idempotency-Key was used for a different request; use a new key for a new request.",
         ),
     )
 }

@@ -11,17 +11,15 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit;
-use crate::auth::secrets::hash_secret;
 use crate::auth::{AnyUser, FarmerSelf, Me, Role, wrong_role};
 use crate::domain::account::{Password, Pin, parse_email, parse_name};
-use crate::domain::phone::Phone;
 use crate::domain::status::{AuditAction, AuditEntity};
 use crate::error::{AppError, Lang, Problem, Text};
 use crate::http::{ApiJson, ApiQuery, Page, PageQuery};
 use crate::reference::WardRef;
 use crate::state::AppState;
 use crate::validate;
-use rules::{FarmerSignup, check_login, load_profile, open_session};
+use rules::{load_profile, open_session};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(sign_up_farmer)
@@ -152,6 +150,8 @@ pub struct PasswordChange {
 pub struct Actor {
     pub id: i64,
     pub name: String,
+    /// The farmer has withdrawn this helper's right to act for them.
+    pub revoked: bool,
 }
 
 /// Something done on a farmer's behalf.
@@ -172,7 +172,8 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
-fn client_address(req: &HttpRequest) -> String {
+/// The address a request came from, for the per-address login limit.
+pub fn client_address(req: &HttpRequest) -> String {
     req.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_default()
 }
 
@@ -201,14 +202,7 @@ async fn sign_up_farmer(
     state: web::Data<AppState>,
     ApiJson(body): ApiJson<FarmerSignupRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let phone = Phone::parse(&body.phone).map_err(|e| e.at("phone"));
-    let name = parse_name(&body.name).map_err(|e| e.at("name"));
-    let pin = Pin::parse(&body.pin).map_err(|e| e.at("pin"));
-    let (phone, name, pin) = validate!(phone, name, pin);
-    let pin_hash = hash_secret(pin.expose().to_owned()).await?;
-    let signup = FarmerSignup { phone, name, ward_code: body.ward_code, pin_hash, enrolled_by: None };
-    let (reference, now) = (state.reference.clone(), state.clock.now());
-    let farmer_id = state.db.write(move |conn| rules::insert_farmer(conn, &reference.places, &signup, now)).await?;
+    let farmer_id = rules::sign_up_farmer(&state, &body.phone, &body.name, body.ward_code, &body.pin).await?;
     let session = session_answer(&state, farmer_id, Role::Farmer).await?;
     let created = FarmerCreated { farmer: session.user, token: session.token, expires_at: session.expires_at };
     Ok(HttpResponse::Created().json(created))
@@ -231,12 +225,7 @@ async fn pin_login(
     req: HttpRequest,
     ApiJson(body): ApiJson<PinLoginRequest>,
 ) -> Result<web::Json<AuthSession>, AppError> {
-    let phone = Phone::parse(&body.phone).map_err(|e| AppError::validation(vec![e.at("phone")]))?;
-    let subject = rules::pin_login_subject(phone.as_str());
-    let lookup = phone.clone();
-    let candidates =
-        state.db.read(move |conn| Ok(store::farmer_credentials(conn, lookup.as_str())?.into_iter().collect())).await?;
-    let (user_id, role) = check_login(&state, &subject, &client_address(&req), body.pin, candidates, true).await?;
+    let (user_id, role) = rules::pin_log_in(&state, &body.phone, body.pin, &client_address(&req)).await?;
     Ok(web::Json(session_answer(&state, user_id, role).await?))
 }
 
@@ -309,8 +298,7 @@ async fn password_login(
 )]
 #[post("/auth/logout")]
 async fn logout(state: web::Data<AppState>, AnyUser(user): AnyUser) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
-    state.db.write(move |conn| store::revoke_session(conn, user.session_id, now)).await?;
+    rules::end_session(&state.db, user.session_id, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -462,19 +450,7 @@ async fn my_audit(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<web::Json<AuditPage>, AppError> {
     let page = Page::of(&query)?;
-    let lines = state.db.read(move |conn| audit::lines(conn, farmer.id, page.fetch_limit(), page.offset)).await?;
-    let (lines, next_cursor) = page.finish(lines);
-    let items = lines
-        .into_iter()
-        .map(|line| AuditItem {
-            id: line.id,
-            actor: Actor { id: line.actor_id, name: line.actor_name },
-            action: line.action,
-            entity: line.entity,
-            entity_id: line.entity_id,
-            at: line.at.and_utc(),
-        })
-        .collect();
+    let (items, next_cursor) = page.finish(rules::audit_of(&state.db, farmer.id, page).await?);
     Ok(web::Json(AuditPage { items, next_cursor }))
 }
 
@@ -496,7 +472,6 @@ async fn revoke_helper(
     FarmerSelf(farmer): FarmerSelf,
     helper_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (helper_id, now) = (helper_id.into_inner(), state.clock.now());
-    let revoked = state.db.write(move |conn| store::revoke_helper(conn, farmer.id, helper_id, now)).await?;
-    if revoked { Ok(HttpResponse::NoContent().finish()) } else { Err(AppError::not_found()) }
+    rules::revoke_helper(&state.db, farmer.id, helper_id.into_inner(), state.clock.now()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

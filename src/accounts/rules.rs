@@ -3,15 +3,16 @@
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 use super::store::{self, NewUser};
-use super::{Profile, TeamRef};
+use super::{Actor, AuditItem, Profile, TeamRef};
 use crate::audit;
 use crate::auth::rate_limit::{PER_ACCOUNT, PER_ADDRESS};
 use crate::auth::secrets::{hash_secret, new_session_token, verify_secret};
 use crate::db::{Conn, Db};
-use crate::domain::account::{Password, parse_email, parse_name};
+use crate::domain::account::{Password, Pin, parse_email, parse_name};
 use crate::domain::phone::Phone;
 use crate::domain::status::{AuditAction, Role};
 use crate::error::{AppError, Lang, Text};
+use crate::http::Page;
 use crate::mail::templates::Template;
 use crate::outbox;
 use crate::reference::Places;
@@ -67,6 +68,63 @@ pub fn insert_farmer(
         audit::record(conn, &entry, now)?;
     }
     Ok(id)
+}
+
+/// A farmer opens their own account with what they typed (phone in any common form, name, commune, PIN):
+/// every field checked at once, the PIN hashed off the async runtime. The new account's id.
+pub async fn sign_up_farmer(
+    state: &AppState,
+    phone: &str,
+    name: &str,
+    ward_code: i32,
+    pin: &str,
+) -> Result<i64, AppError> {
+    let phone = Phone::parse(phone).map_err(|e| e.at("phone"));
+    let name = parse_name(name).map_err(|e| e.at("name"));
+    let pin = Pin::parse(pin).map_err(|e| e.at("pin"));
+    let (phone, name, pin) = validate!(phone, name, pin);
+    let pin_hash = hash_secret(pin.expose().to_owned()).await?;
+    let signup = FarmerSignup { phone, name, ward_code, pin_hash, enrolled_by: None };
+    let (reference, now) = (state.reference.clone(), state.clock.now());
+    state.db.write(move |conn| insert_farmer(conn, &reference.places, &signup, now)).await
+}
+
+/// A farmer logs in with phone and PIN from `address`, under the login limits (5 wrong PINs a phone in 15
+/// minutes): the account it opens, 401 for a wrong pair, 429 once locked.
+pub async fn pin_log_in(state: &AppState, phone: &str, pin: String, address: &str) -> Result<(i64, Role), AppError> {
+    let phone = Phone::parse(phone).map_err(|e| AppError::validation(vec![e.at("phone")]))?;
+    let subject = pin_login_subject(phone.as_str());
+    let candidates =
+        state.db.read(move |conn| Ok(store::farmer_credentials(conn, phone.as_str())?.into_iter().collect())).await?;
+    check_login(state, &subject, address, pin, candidates, true).await
+}
+
+/// Ends one session (logging out): its token opens nothing from now on, in the API or the web app.
+pub async fn end_session(db: &Db, session_id: i64, now: NaiveDateTime) -> Result<(), AppError> {
+    db.write(move |conn| store::revoke_session(conn, session_id, now)).await
+}
+
+/// What helpers did for a farmer, newest first (one more than `page.limit`, for `page.finish`), each line
+/// saying whether the farmer has since revoked that helper.
+pub async fn audit_of(db: &Db, farmer_id: i64, page: Page) -> Result<Vec<AuditItem>, AppError> {
+    let lines = db.read(move |conn| audit::lines(conn, farmer_id, page.fetch_limit(), page.offset)).await?;
+    Ok(lines
+        .into_iter()
+        .map(|line| AuditItem {
+            id: line.id,
+            actor: Actor { id: line.actor_id, name: line.actor_name, revoked: line.revoked },
+            action: line.action,
+            entity: line.entity,
+            entity_id: line.entity_id,
+            at: line.at.and_utc(),
+        })
+        .collect())
+}
+
+/// The farmer withdraws a helper's right to act for them (again: no change); 404 when there is no such helper.
+pub async fn revoke_helper(db: &Db, farmer_id: i64, helper_id: i64, now: NaiveDateTime) -> Result<(), AppError> {
+    let revoked = db.write(move |conn| store::revoke_helper(conn, farmer_id, helper_id, now)).await?;
+    if revoked { Ok(()) } else { Err(AppError::not_found()) }
 }
 
 /// What a buyer, helper or operator gives to open an account that logs in with a password.

@@ -1,10 +1,12 @@
 //! Produce listings: create in a few taps (everything else inferred), quick edits, a farmer's own list,
-//! the public catalogue with accent-free search, listing pages and farmer storefronts.
+//! the public catalogue with accent-free search, listing pages and farmer storefronts. What a farmer does with
+//! their listings is in `selling`, shared with the web app; the routes here are thin.
 
 pub mod catalogue;
 pub mod demo;
 pub mod photos;
 pub mod rules;
+pub mod selling;
 pub mod sentence;
 pub mod store;
 
@@ -14,16 +16,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::audit;
 use crate::auth::ActingFarmer;
 use crate::domain::quantity::Unit;
-use crate::domain::status::{AuditAction, ListingStatus};
-use crate::domain::text::{Lines, refuse_control_characters, search_key, typed_text};
-use crate::error::{AppError, Lang, Problem, Text};
+use crate::domain::status::ListingStatus;
+use crate::error::{AppError, Lang, Problem};
 use crate::http::{ApiJson, ApiQuery, Page, PageQuery, etag_json};
 use crate::reference::PlaceRef;
 use crate::state::AppState;
-use rules::{Given, NumberOrText, UnitBasis};
+use rules::{Given, NumberOrText};
 use utoipa::openapi::{RefOr, Schema};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -186,7 +186,7 @@ pub struct NewListingRequest {
 
 /// Price and quantity are read in the listing's unit, as at creation: "2 tạ" on a kg listing is 200, on a
 /// listing sold per quả it is refused.
-#[derive(Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 pub struct ListingUpdate {
     #[schema(schema_with = price_schema)]
     pub price: Option<NumberOrText>,
@@ -244,22 +244,6 @@ pub struct ListingPage {
     pub next_cursor: Option<String>,
 }
 
-/// The farmer's description: up to 2000 characters, line breaks allowed.
-fn description(text: Option<&str>) -> Result<Option<String>, AppError> {
-    typed_text("description", text, 2000, Lines::Many).map_err(|error| AppError::validation(vec![error]))
-}
-
-fn check_labels(labels: &Labels) -> Result<(), AppError> {
-    match labels.ocop_stars {
-        Some(stars) if !(1..=5).contains(&stars) => Err(AppError::invalid_field(
-            "labels.ocop_stars",
-            "ocop_stars_range",
-            Text::new("Số sao OCOP từ 1 đến 5.", "OCOP stars are 1 to 5."),
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// Turns one sentence into listing fields without saving anything.
 #[utoipa::path(
     tag = "listings",
@@ -280,74 +264,37 @@ async fn parse_listing(
     _farmer: ActingFarmer,
     ApiJson(body): ApiJson<ParseRequest>,
 ) -> Result<web::Json<ParsedListing>, AppError> {
-    refuse_control_characters(&body.text, Lines::Many).map_err(|e| AppError::validation(vec![e.at("text")]))?;
-    let read = sentence::read(&body.text);
-    let reference = &state.reference;
-    let category = read.title.as_deref().and_then(|t| reference.categories.infer(t));
-    let mut errors: Vec<ParseIssue> = read
-        .issues
-        .into_iter()
-        .map(|issue| ParseIssue {
-            field: issue.field.to_owned(),
-            code: issue.invalid.code.to_owned(),
-            message: issue.invalid.message.get(lang).to_owned(),
-            suggestion_vnd: issue.suggestion_vnd,
-        })
-        .collect();
-    if category.is_none() {
-        let why = rules::not_inferred();
-        errors.push(ParseIssue {
-            field: why.field,
-            code: why.code.to_owned(),
-            message: why.message.get(lang).to_owned(),
-            suggestion_vnd: None,
-        });
-    }
-    let title = read.title.as_deref().unwrap_or_default();
-    let unit_weight_g =
-        read.unit.map(|unit| rules::unit_weight_g(unit, read.unit_weight_g, title, category, reference));
-    let summary = match (&read.title, category, read.price_vnd, read.unit, read.quantity) {
-        (Some(title), Some(category), Some(price), Some(unit), Some(quantity)) => {
-            Some(rules::summary(title, &category.name_vi, price, unit, quantity))
-        }
-        _ => None,
-    };
-    Ok(web::Json(ParsedListing {
-        title: read.title,
-        price_vnd: read.price_vnd,
-        unit: read.unit,
-        quantity: read.quantity,
-        unit_weight_g,
-        category: category.map(|c| CategoryRef {
-            code: c.code.clone(),
-            name_vi: c.name_vi.clone(),
-            name_en: c.name_en.clone(),
-        }),
-        summary,
-        errors,
-    }))
+    Ok(web::Json(selling::understand(&body.text, &state.reference, lang)?))
 }
 
-/// Lists produce: only a title, a price and a quantity are needed; the answer shows every inferred field.
+/// Lists produce: only a title, a price and a quantity are needed; the answer shows every inferred field. With
+/// an `Idempotency-Key`, sending the same listing again answers with the listing it made and lists nothing more.
 #[utoipa::path(
     tag = "listings",
     security(("bearer" = [])),
-    params(("X-On-Behalf-Of" = Option<i64>, Header, description = "Helpers: the farmer acted for")),
+    params(
+        ("X-On-Behalf-Of" = Option<i64>, Header, description = "Helpers: the farmer acted for"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Optional: one random value per listing (at most 200 characters), the same when it is sent again"),
+    ),
     request_body = NewListingRequest,
     responses(
-        (status = 201, description = "Listed", body = Listing),
+        (status = 201, description = "Listed (or, for a key sent before, the listing it made)", body = Listing),
+        (status = 400, description = "Idempotency-Key blank or too long", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The same key still being answered", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Price, quantity, unit or category not understood", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Price, quantity, unit or category not understood, or the same key used for another listing", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/listings")]
 async fn create_listing(
     state: web::Data<AppState>,
+    req: HttpRequest,
     acting: ActingFarmer,
     ApiJson(body): ApiJson<NewListingRequest>,
 ) -> Result<HttpResponse, AppError> {
+    let key = crate::idempotency::optional_key_of(&req)?;
     let given = Given {
         title: &body.title,
         price: &body.price,
@@ -356,54 +303,15 @@ async fn create_listing(
         category: body.category.as_deref(),
         unit_weight: body.unit_weight.as_ref(),
     };
-    let resolved = rules::resolve(&given, &state.reference)?;
-    let description = description(body.description.as_deref())?;
-    let labels = body.labels.unwrap_or_default();
-    check_labels(&labels)?;
-    let (photo_ids, available_from, now) = (body.photo_ids, body.available_from, state.clock.now());
-    let listing = state
-        .db
-        .write(move |conn| {
-            let farmer_id = acting.farmer_id;
-            let owned = store::owned_media(conn, farmer_id, &photo_ids)?;
-            if let Some(unknown) = photo_ids.iter().find(|id| !owned.contains(id)) {
-                return Err(AppError::invalid_field(
-                    "photo_ids",
-                    "photo_unknown",
-                    Text::new(format!("Không có ảnh số {unknown} của bạn."), format!("You have no photo {unknown}.")),
-                ));
-            }
-            let (ward_code, province_code) = store::farmer_home(conn, farmer_id)?;
-            let title_search = format!(" {} ", search_key(&resolved.title));
-            let new = store::NewListing {
-                farmer_id,
-                title: &resolved.title,
-                title_search: &title_search,
-                description: description.as_deref(),
-                category_code: &resolved.category_code,
-                unit: resolved.unit.as_str(),
-                unit_weight_g: resolved.unit_weight_g,
-                price_vnd: resolved.price_vnd,
-                quantity: resolved.quantity,
-                status: ListingStatus::Active,
-                ward_code,
-                province_code,
-                photo_id: photo_ids.first().copied(),
-                available_from: available_from.and_then(|d| d.and_hms_opt(0, 0, 0)),
-                ocop_stars: labels.ocop_stars,
-                vietgap: labels.vietgap,
-                organic: labels.organic,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            };
-            let id = store::insert_listing(conn, &new, &photo_ids)?;
-            audit::record_acting(conn, &acting, AuditAction::CreateListing, Some(id.to_string()), now)?;
-            store::listing(conn, id)?.ok_or_else(AppError::not_found)
-        })
-        .await?;
-    catalogue::invalidate(&state.cache).await;
-    Ok(HttpResponse::Created().json(Listing::from(listing)))
+    let extras = selling::Extras {
+        description: body.description.as_deref(),
+        labels: body.labels,
+        photo_ids: body.photo_ids,
+        available_from: body.available_from,
+    };
+    let new = selling::check(&given, extras, &state.reference)?;
+    let listing = selling::create_once(&state, &acting, new, None, key).await?;
+    Ok(HttpResponse::Created().json(listing))
 }
 
 /// One-tap edits: price, quantity (0 = sold out), pause, resume, archive, title, description, weight of one
@@ -428,42 +336,7 @@ async fn update_listing(
     id: web::Path<i64>,
     ApiJson(body): ApiJson<ListingUpdate>,
 ) -> Result<web::Json<Listing>, AppError> {
-    let id = id.into_inner();
-    let title = body.title.as_deref().map(rules::parse_title).transpose().map_err(|e| e.at("title"));
-    let stated_weight = body.unit_weight.as_ref().map(rules::read_unit_weight).transpose();
-    let (title, stated_weight) = crate::validate!(title, stated_weight);
-    let description = description(body.description.as_deref())?;
-    let (now, reference) = (state.clock.now(), state.reference.clone());
-    let listing = state
-        .db
-        .write(move |conn| {
-            let Some((owner, unit, current_title)) = store::listing_sale(conn, id)? else {
-                return Err(AppError::not_found());
-            };
-            if owner != acting.farmer_id {
-                return Err(AppError::not_found());
-            }
-            let unit = Unit::parse_code(&unit).unwrap_or(Unit::Kg);
-            let amounts = rules::read_amounts(UnitBasis::Fixed(unit), body.price.as_ref(), body.quantity.as_ref())
-                .map_err(AppError::validation)?;
-            let weighed_title = title.as_deref().unwrap_or(&current_title);
-            let change = store::ListingChange {
-                title_search: title.as_deref().map(|t| format!(" {} ", search_key(t))),
-                unit_weight_g: stated_weight
-                    .map(|grams| rules::unit_weight_g(unit, Some(grams), weighed_title, None, &reference)),
-                title,
-                description,
-                price_vnd: amounts.price_vnd,
-                quantity: amounts.quantity,
-                status: body.status,
-            };
-            store::update_listing(conn, id, &change, now)?;
-            audit::record_acting(conn, &acting, AuditAction::UpdateListing, Some(id.to_string()), now)?;
-            store::listing(conn, id)?.ok_or_else(AppError::not_found)
-        })
-        .await?;
-    catalogue::invalidate(&state.cache).await;
-    Ok(web::Json(Listing::from(listing)))
+    Ok(web::Json(selling::update(&state, &acting, id.into_inner(), body).await?))
 }
 
 /// The farmer's own listings, every status, newest first.
@@ -486,13 +359,8 @@ async fn my_listings(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<web::Json<ListingPage>, AppError> {
     let page = Page::of(&query)?;
-    let farmer_id = acting.farmer_id;
-    let view = move |conn: &mut crate::db::Conn<'_>| {
-        store::farmer_listings(conn, farmer_id, false, page.fetch_limit(), page.offset)
-    };
-    let rows = audit::read_for(&state.db, &acting, AuditAction::ViewListings, state.clock.now(), view).await?;
-    let (rows, next_cursor) = page.finish(rows);
-    Ok(web::Json(ListingPage { items: rows.into_iter().map(Listing::from).collect(), next_cursor }))
+    let (items, next_cursor) = page.finish(selling::own_listings(&state, &acting, page).await?);
+    Ok(web::Json(ListingPage { items, next_cursor }))
 }
 
 /// A listing as buyers see it (active ones, sold out included). Answers `If-None-Match` with 304.

@@ -48,34 +48,60 @@ fn bad_form(code: &'static str, vi: &str, en: &str) -> AppError {
     AppError::new(Kind::BadRequest, code, Text::new(vi.to_owned(), en.to_owned()))
 }
 
-/// The bytes of the `photo` field, refusing more than the upload limit as soon as it is passed.
-async fn read_photo_field(mut form: Multipart) -> Result<Vec<u8>, AppError> {
+/// A multipart form as read: its text fields and the bytes of its `photo` field (a field left without a file
+/// counts as none).
+#[derive(Default)]
+pub struct Parts {
+    pub fields: Vec<(String, String)>,
+    pub photo: Option<Vec<u8>>,
+}
+
+impl Parts {
+    /// The text of field `name`, when sent.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(field, _)| field == name).map(|(_, value)| value.as_str())
+    }
+}
+
+/// The text fields of a form may hold this much in all (the photo has its own limit).
+const FIELDS_LIMIT: usize = 64 * 1024;
+
+fn too_large() -> AppError {
+    AppError::new(
+        Kind::PayloadTooLarge,
+        "photo_too_large",
+        Text::new("Ảnh quá lớn: tối đa 15 MB.", "The photo is too large: 15 MB at most."),
+    )
+}
+
+/// Reads a multipart form, refusing more than the upload limit as soon as it is passed.
+pub async fn read_parts(mut form: Multipart) -> Result<Parts, AppError> {
+    let mut parts = Parts::default();
+    let mut text_bytes = 0;
     while let Some(field) = form.next().await {
         let mut field = field
             .map_err(|_| bad_form("multipart_invalid", "Biểu mẫu tải ảnh bị lỗi.", "The upload form is malformed."))?;
-        if field.name() != Some("photo") {
-            continue;
-        }
+        let name = field.name().unwrap_or_default().to_owned();
+        let limit = if name == "photo" { MAX_UPLOAD_BYTES } else { FIELDS_LIMIT - text_bytes };
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk
                 .map_err(|_| bad_form("multipart_invalid", "Tải ảnh bị gián đoạn.", "The upload was interrupted."))?;
-            if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                return Err(AppError::new(
-                    Kind::PayloadTooLarge,
-                    "photo_too_large",
-                    Text::new("Ảnh quá lớn: tối đa 15 MB.", "The photo is too large: 15 MB at most."),
-                ));
+            if bytes.len() + chunk.len() > limit {
+                return Err(if name == "photo" { too_large() } else { AppError::bare(Kind::PayloadTooLarge) });
             }
             bytes.extend_from_slice(&chunk);
         }
-        return Ok(bytes);
+        if name == "photo" {
+            parts.photo = parts.photo.or(Some(bytes).filter(|bytes| !bytes.is_empty()));
+        } else {
+            text_bytes += bytes.len();
+            let text = String::from_utf8(bytes)
+                .map_err(|_| bad_form("multipart_invalid", "Biểu mẫu bị lỗi.", "The form is malformed."))?;
+            parts.fields.push((name, text));
+        }
     }
-    Err(AppError::invalid_field(
-        "photo",
-        "photo_required",
-        Text::new("Hãy gửi ảnh trong trường `photo`.", "Send the photo in the form field `photo`."),
-    ))
+    Ok(parts)
 }
 
 async fn run_pipeline(bytes: Vec<u8>) -> Result<ProcessedPhoto, AppError> {
@@ -127,13 +153,26 @@ async fn upload_photo(
             ),
         ));
     }
-    let bytes = read_photo_field(Multipart::new(req.headers(), payload)).await?;
+    let parts = read_parts(Multipart::new(req.headers(), payload)).await?;
+    let bytes = parts.photo.ok_or_else(|| {
+        AppError::invalid_field(
+            "photo",
+            "photo_required",
+            Text::new("Hãy gửi ảnh trong trường `photo`.", "Send the photo in the form field `photo`."),
+        )
+    })?;
+    Ok(HttpResponse::Created().json(store_photo(&state, &acting, bytes).await?))
+}
+
+/// Stores a produce photo for the farmer (display size and thumbnail, metadata stripped), audited when a helper
+/// uploads it: the one path of `POST /media` and of a photo posted with a web form.
+pub async fn store_photo(state: &AppState, acting: &ActingFarmer, bytes: Vec<u8>) -> Result<Photo, AppError> {
     let processed = run_pipeline(bytes).await?;
     let display = state.media.save(&processed.display, "jpg").await.map_err(AppError::internal)?;
     let thumb = state.media.save(&processed.thumb, "jpg").await.map_err(AppError::internal)?;
     let (width, height, size) =
         (to_i32(processed.width as usize), to_i32(processed.height as usize), to_i32(processed.display.len()));
-    let (display_name, thumb_name, now) = (display.clone(), thumb.clone(), state.clock.now());
+    let (display_name, thumb_name, now, acting) = (display.clone(), thumb.clone(), state.clock.now(), acting.clone());
     let id = state
         .db
         .write(move |conn| {
@@ -151,14 +190,7 @@ async fn upload_photo(
             Ok(id)
         })
         .await?;
-    Ok(HttpResponse::Created().json(Photo {
-        id,
-        url: media_url(&display),
-        thumb_url: media_url(&thumb),
-        width,
-        height,
-        bytes: size,
-    }))
+    Ok(Photo { id, url: media_url(&display), thumb_url: media_url(&thumb), width, height, bytes: size })
 }
 
 /// A stored photo. Names derive from the content, so a name never changes meaning: cached for a year.

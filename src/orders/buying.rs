@@ -16,7 +16,7 @@ use crate::auth::{Role, SessionUser, wrong_role};
 use crate::domain::phone::Phone;
 use crate::domain::status::ReasonCode;
 use crate::error::{AppError, FieldError, Kind, Lang, Text};
-use crate::idempotency;
+use crate::idempotency::{self, Keyed, Once};
 use crate::listings::catalogue;
 use crate::state::AppState;
 
@@ -60,21 +60,12 @@ pub async fn place_once(
         Some(user) => format!("buyer:{}", user.id),
         None => format!("guest:{}", placement.order.buyer.phone),
     };
-    let (claim_scope, claim_key, now) = (scope.clone(), key.to_owned(), state.clock.now());
-    if let Some(answer) =
-        state.db.write(move |conn| idempotency::claim(conn, &claim_scope, &claim_key, &hash, now)).await?
+    let keyed = Keyed { scope, key: key.to_owned(), hash };
+    match idempotency::run_once(&state.db, &keyed, state.clock.now(), || create_order(state, placement, &keyed)).await?
     {
+        Once::Now(order) => Ok(order),
         // The order this key placed, as it is now, in this request's language.
-        return order_by_code(state, placed_code(&answer.body), lang).await;
-    }
-    let key = key.to_owned();
-    match create_order(state, placement, (&scope, &key)).await {
-        Ok(order) => Ok(order),
-        Err(error) => {
-            // Only a placed order is remembered: the corrected retry may use the same key.
-            state.db.write(move |conn| idempotency::release(conn, &scope, &key)).await?;
-            Err(error)
-        }
+        Once::Before(answer) => order_by_code(state, placed_code(&answer.body), lang).await,
     }
 }
 
@@ -155,12 +146,8 @@ pub async fn checked_order(
 }
 
 /// Places the order; the key is answered with its code in the same transaction.
-async fn create_order(
-    state: &web::Data<AppState>,
-    placement: Placement,
-    (scope, key): (&str, &str),
-) -> Result<Order, AppError> {
-    let (scope, key, now, state2) = (scope.to_owned(), key.to_owned(), state.clock.now(), state.clone());
+async fn create_order(state: &web::Data<AppState>, placement: Placement, keyed: &Keyed) -> Result<Order, AppError> {
+    let (scope, key, now, state2) = (keyed.scope.clone(), keyed.key.clone(), state.clock.now(), state.clone());
     let lang = placement.lang;
     let order = state
         .db

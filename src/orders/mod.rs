@@ -2,10 +2,11 @@
 //! shipment per farmer with its own fee, COD or VietQR transfer, farmer confirmation, cancellation.
 //!
 //! Routes by caller: `buyer` (guests too), `farmer` (or a helper acting for one), `operator`. Rules:
-//! `placement` (placing an order), `buying` (what a buyer does with an order, shared with the web app) and `rules` (what
-//! happens after). `view` builds the order as it is shown;
-//! `store` holds the queries.
+//! `placement` (placing an order), `buying` and `answering` (what a buyer and a farmer do with an order, shared
+//! with the web app) and `rules` (what happens after). `view` builds the order as it is shown; `store` holds the
+//! queries.
 
+pub mod answering;
 pub mod buyer;
 pub mod buying;
 pub mod codes;

@@ -215,6 +215,8 @@ pub struct ShipmentRow {
     pub reject_reason: Option<String>,
     /// Why the system withdrew it.
     pub reason_code: Option<ReasonCode>,
+    /// When the farmer's answer is due.
+    pub respond_by: NaiveDateTime,
 }
 
 pub fn order_shipments(conn: &mut Conn<'_>, order_id: i64) -> Result<Vec<ShipmentRow>, AppError> {
@@ -232,6 +234,7 @@ pub fn order_shipments(conn: &mut Conn<'_>, order_id: i64) -> Result<Vec<Shipmen
             shipments::fee_vnd,
             shipments::reject_reason,
             shipments::reason_code,
+            shipments::respond_by,
         ))
         .load(c))?)
 }

@@ -41,6 +41,8 @@ pub struct Shipment {
     pub reject_reason: Option<String>,
     /// Set when the system withdrew it: `expired`, `unpaid` or `buyer_cancelled`.
     pub reason_code: Option<ReasonCode>,
+    /// When the farmer's answer is due; a shipment still pending then is cancelled.
+    pub respond_by: DateTime<Utc>,
     pub lines: Vec<OrderLine>,
     /// The way to the buyer, once a carrier job exists: status, carrier, tracking code, timeline.
     pub delivery: Option<Delivery>,
@@ -148,6 +150,7 @@ pub fn load_order(conn: &mut Conn<'_>, state: &AppState, order_id: i64, lang: La
                 None => row.reject_reason,
             },
             reason_code: row.reason_code,
+            respond_by: row.respond_by.and_utc(),
             lines: lines
                 .iter()
                 .filter(|line| line.0 == row.id)

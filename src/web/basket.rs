@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
-use rand::Rng;
 use serde::Deserialize;
 
+use super::forms::{WardChoice, field_messages, plain_words, resolve_ward};
 use super::visitor::{Form, Visitor};
 use super::words::buyer::Buyer;
-use super::{Frame, field_messages, page, page_with_status, plain_words, see_other};
+use super::{Frame, new_key, page, page_with_status, see_other};
 use crate::domain::money::format_vnd;
 use crate::domain::quantity::Unit;
 use crate::domain::status::PaymentMethod;
@@ -20,7 +20,6 @@ use crate::error::{AppError, FieldError, Kind};
 use crate::idempotency;
 use crate::orders::buying::{self, Address, BuyerDetails, OrderRequest};
 use crate::orders::placement::{self, Item, PricedLine};
-use crate::reference::places::WardSearch;
 use crate::state::AppState;
 
 /// The cookie that holds the basket: `listing:quantity,…`.
@@ -237,12 +236,6 @@ struct CheckoutForm {
     step: Option<String>,
 }
 
-/// A commune the buyer may mean.
-struct WardChoice {
-    code: i32,
-    label: String,
-}
-
 #[derive(Template)]
 #[template(path = "checkout.html")]
 struct CheckoutPage {
@@ -262,10 +255,6 @@ impl CheckoutPage {
     fn error(&self, field: &str) -> Option<&String> {
         self.errors.get(field)
     }
-}
-
-fn new_key() -> String {
-    format!("web-{:032x}", rand::rng().random::<u128>())
 }
 
 #[get("/checkout")]
@@ -297,32 +286,6 @@ async fn checkout(state: web::Data<AppState>, req: HttpRequest, visitor: Visitor
     page(&visitor, &page_)
 }
 
-/// The commune the buyer means: the one picked, else the only one the typed words find; with several, the
-/// choices to pick from.
-fn resolve_ward(state: &AppState, form: &CheckoutForm) -> Result<i32, Vec<WardChoice>> {
-    if let Some(code) = form.ward_code.as_deref().and_then(|c| c.parse::<i32>().ok())
-        && state.reference.places.ward(code).is_some()
-    {
-        return Ok(code);
-    }
-    let terms = crate::domain::text::search_terms(&form.ward_text);
-    if terms.is_empty() {
-        return Err(Vec::new());
-    }
-    let places = &state.reference.places;
-    let found = places.search_wards(&WardSearch { province: None, terms: &terms, limit: 8, offset: 0 });
-    match found.as_slice() {
-        [only] => Ok(only.code),
-        several => Err(several
-            .iter()
-            .map(|ward| WardChoice {
-                code: ward.code,
-                label: format!("{}, {}", ward.name, places.province_place(ward.province_code).name),
-            })
-            .collect()),
-    }
-}
-
 #[post("/checkout")]
 async fn place(
     state: web::Data<AppState>,
@@ -335,7 +298,7 @@ async fn place(
         return Ok(see_other(&visitor, "/basket").finish());
     }
     let w = Buyer::of(visitor.lang);
-    let ward = resolve_ward(&state, &form);
+    let ward = resolve_ward(&state, form.ward_code.as_deref(), &form.ward_text);
     let request = OrderRequest {
         items: items.clone(),
         buyer: Some(BuyerDetails { name: form.name.clone(), phone: form.phone.clone(), email: None }),

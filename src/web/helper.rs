@@ -10,10 +10,11 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::forms::{field_messages, plain_words};
 use super::login::login_page;
 use super::visitor::{ACTING_COOKIE, Form, Visitor};
 use super::words::people::People;
-use super::{Frame, PersonOrPage, field_messages, or_show, page, page_with_status, plain_words, see_other};
+use super::{Frame, PersonOrPage, or_show, page, page_with_status, see_other};
 use crate::auth::SessionUser;
 use crate::domain::status::Role;
 use crate::error::{AppError, Kind};

@@ -6,9 +6,11 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::forms::plain_words;
 use super::visitor::{Form, Visitor};
 use super::words::people::People;
-use super::{Frame, local_path, page_with_status, plain_words, see_other};
+use super::{Frame, local_path, page_with_status, see_other};
+use crate::accounts::client_address;
 use crate::accounts::rules::{open_session, password_login};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -59,8 +61,7 @@ async fn log_in(
     Form(form): Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let back = local_path(form.back.as_deref());
-    let address = req.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_default();
-    match password_login(&state, &form.login, form.password, &address).await {
+    match password_login(&state, &form.login, form.password, &client_address(&req)).await {
         Ok((user_id, _)) => {
             let (token, _) = open_session(&state.db, user_id, state.clock.now()).await?;
             let mut response = see_other(&visitor, &back);

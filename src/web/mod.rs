@@ -3,10 +3,13 @@
 //! improves them. Templates are in `assets/web/templates/` (checked at compile time), files in
 //! `assets/web/static/` (compiled in, see `assets`), texts in `words`.
 //!
-//! Pages by who uses them: buyers (`shop`). The visitor (language, CSRF, session cookie) is in `visitor`.
+//! Pages by who uses them: buyers (`shop`, `basket`, `track`), farmers (`farmer`). The visitor (language, CSRF,
+//! session cookie) is in `visitor`; logging out, for everyone, here.
 
 pub mod assets;
 pub mod basket;
+pub mod farmer;
+pub mod forms;
 pub mod helper;
 pub mod login;
 pub mod operator;
@@ -17,12 +20,13 @@ pub mod visitor;
 pub mod words;
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::status::Role;
 use crate::error::{AppError, Lang, Problem};
+use crate::state::AppState;
 use visitor::{LANG_COOKIE, Visitor};
 use words::Common;
 
@@ -78,14 +82,14 @@ impl Frame {
                 ("/farmer", "leaf", c.seller),
             ],
         };
+        // The item for this page: the one whose path holds it most closely (`/farmer/listings/new` is "Sell",
+        // not "My produce" nor the farmer's home).
+        let path = req.path();
+        let holds = |href: &str| path == href || (href != "/" && path.starts_with(&format!("{href}/")));
+        let current = items.iter().map(|(href, _, _)| *href).filter(|href| holds(href)).max_by_key(|href| href.len());
         let nav = items
             .iter()
-            .map(|(href, icon, label)| NavItem {
-                href,
-                icon,
-                label,
-                current: req.path() == *href || (*href != "/" && req.path().starts_with(&format!("{href}/"))),
-            })
+            .map(|(href, icon, label)| NavItem { href, icon, label, current: current == Some(*href) })
             .collect();
         Frame {
             lang: words::code(visitor.lang),
@@ -162,16 +166,9 @@ pub fn see_other(visitor: &Visitor, to: &str) -> actix_web::HttpResponseBuilder 
     response
 }
 
-/// The plain message of each invalid field of a refused form, in the visitor's language, by field.
-pub fn field_messages(error: &AppError, lang: Lang) -> std::collections::BTreeMap<String, String> {
-    error.errors.iter().map(|e| (e.field.clone(), e.message.get(lang).to_owned())).collect()
-}
-
-/// What a refusal says, in the visitor's language: its detail, then each field's message.
-pub fn plain_words(error: &AppError, lang: Lang) -> String {
-    let detail = error.detail.as_ref().map(|detail| detail.get(lang).to_owned());
-    let fields = error.errors.iter().map(|e| e.message.get(lang).to_owned());
-    detail.into_iter().chain(fields).collect::<Vec<_>>().join(" ")
+/// A fresh `Idempotency-Key` for a form that must act once however often it is sent.
+pub fn new_key() -> String {
+    format!("web-{:032x}", rand::Rng::random::<u128>(&mut rand::rng()))
 }
 
 /// A path of this site to come back to (anything else goes home).
@@ -219,15 +216,42 @@ pub fn error_page(req: &HttpRequest, problem: &Problem, lang: Lang) -> Option<St
     page.render().ok()
 }
 
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+struct LoggedOut {
+    frame: Frame,
+    w: &'static words::farmer::Farmer,
+}
+
+/// Logs anyone out: the session ends in the store (as the API's logout ends it), the cookies go, and the page
+/// tells the phone to forget the pages it kept (`data-logged-out`).
+#[post("/logout")]
+async fn log_out(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    mut visitor: Visitor,
+    visitor::Form(_): visitor::Form<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(user) = visitor.user.take() {
+        crate::accounts::rules::end_session(&state.db, user.session_id, state.clock.now()).await?;
+    }
+    let page_ = LoggedOut { frame: Frame::new(&visitor, &req), w: words::farmer::Farmer::of(visitor.lang) };
+    let mut response = page(&visitor, &page_)?;
+    visitor.log_out(&mut response)?;
+    Ok(response)
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(assets::routes)
         .service(choose_language)
+        .service(log_out)
         .configure(shop::routes)
         .configure(basket::routes)
         .configure(track::routes)
         .configure(login::routes)
         .configure(helper::routes)
-        .configure(operator::routes);
+        .configure(operator::routes)
+        .configure(farmer::routes);
 }
 
 #[cfg(test)]

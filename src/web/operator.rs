@@ -9,10 +9,11 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::forms::{field_messages, plain_words};
 use super::login::login_page;
 use super::visitor::{Form, Visitor};
 use super::words::people::People;
-use super::{Frame, PersonOrPage, field_messages, or_show, page_with_status, plain_words};
+use super::{Frame, PersonOrPage, or_show, page_with_status};
 use crate::admin::rules::{self, NewHelper};
 use crate::domain::status::Role;
 use crate::error::AppError;

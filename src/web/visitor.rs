@@ -9,7 +9,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::header::ACCEPT_LANGUAGE;
 use actix_web::web::Bytes;
-use actix_web::{FromRequest, HttpRequest, HttpResponseBuilder, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use rand::Rng;
 use serde::de::DeserializeOwned;
 
@@ -122,13 +122,12 @@ impl Visitor {
         response.cookie(cookie);
     }
 
-    /// Forgets the session (and whom a helper was acting for).
-    pub fn log_out(&self, response: &mut HttpResponseBuilder) {
+    /// Forgets the session (and whom a helper was acting for) on an answer already built.
+    pub fn log_out(&self, response: &mut HttpResponse) -> Result<(), AppError> {
         for name in [SESSION_COOKIE, ACTING_COOKIE] {
-            let mut cookie = self.cookie(name, String::new());
-            cookie.make_removal();
-            response.cookie(cookie);
+            response.add_cookie(&self.forgotten(name)).map_err(AppError::internal)?;
         }
+        Ok(())
     }
 
     /// Remembers a choice of the visitor's (language, basket, whom a helper acts for) for a year.
@@ -145,9 +144,14 @@ impl Visitor {
 
     /// Forgets a remembered choice.
     pub fn forget(&self, response: &mut HttpResponseBuilder, name: &'static str) {
+        response.cookie(self.forgotten(name));
+    }
+
+    /// The cookie that forgets a remembered choice.
+    fn forgotten(&self, name: &'static str) -> Cookie<'static> {
         let mut cookie = self.cookie(name, String::new());
         cookie.make_removal();
-        response.cookie(cookie);
+        cookie
     }
 }
 

@@ -1,11 +1,11 @@
 //! One integration-test binary (one link, shared helpers) that drives the real HTTP service.
 
+mod browser;
 mod helpers;
 
 mod accounts;
 mod answers;
 mod authorization;
-mod browser;
 mod cod;
 mod crash;
 mod errors;
@@ -25,5 +25,6 @@ mod schema;
 mod smtp;
 mod structure;
 mod web_buyer;
+mod web_farmer;
 mod web_people;
 mod webhooks;

@@ -13,6 +13,9 @@ use crate::on_both_backends;
 
 const CSRF: &str = "0123456789abcdef0123456789abcdef";
 
+/// The farmer's answer to an order: one route for accepting and declining.
+const ANSWER_ROUTE: &str = "/farmer/orders/{id}/{answer:accept|reject}";
+
 type Fields = fn(&World) -> Vec<(&'static str, String)>;
 
 struct PageRow {
@@ -21,6 +24,8 @@ struct PageRow {
     route: &'static str,
     path: String,
     form: Option<Fields>,
+    /// Sent as multipart/form-data (a form with a photo field).
+    multipart: bool,
     allowed: Vec<(Who, u16)>,
     /// Anonymous visitors (and partners): the log-in form of a guarded page is a 200.
     anonymous: u16,
@@ -31,7 +36,17 @@ struct PageRow {
 }
 
 fn page(method: &'static str, route: &'static str, path: String) -> PageRow {
-    PageRow { method, route, path, form: None, allowed: Vec::new(), anonymous: 200, others: 403, private: None }
+    PageRow {
+        method,
+        route,
+        path,
+        form: None,
+        multipart: false,
+        allowed: Vec::new(),
+        anonymous: 200,
+        others: 403,
+        private: None,
+    }
 }
 
 impl PageRow {
@@ -49,6 +64,24 @@ impl PageRow {
     fn form(mut self, fields: Fields) -> PageRow {
         self.form = Some(fields);
         self
+    }
+    fn multipart(mut self) -> PageRow {
+        self.multipart = true;
+        self
+    }
+    /// Each caller's status, in `EVERYONE`'s order.
+    fn statuses(self, statuses: [u16; 9]) -> PageRow {
+        EVERYONE.iter().zip(statuses).fold(self, |row, (who, status)| row.allow(&[*who], status))
+    }
+    /// A farmer page: anonymous visitors (and partner keys, which open no session) get the log-in page; the
+    /// farmer, another farmer and the helper acting for the farmer get theirs; a helper of another team acting
+    /// for the farmer 404, a revoked one 403; buyers and operators are refused.
+    fn farmer_page(self, farmer: u16, other_farmer: u16, helper: u16) -> PageRow {
+        self.statuses([200, farmer, other_farmer, helper, 404, 403, 403, 200, 403])
+    }
+    /// The same for a form: nobody logged in gets 401 (with the log-in page).
+    fn farmer_form(self, farmer: u16, other_farmer: u16, helper: u16) -> PageRow {
+        self.statuses([401, farmer, other_farmer, helper, 404, 403, 403, 401, 403])
     }
     fn private(mut self, text: &'static str) -> PageRow {
         self.private = Some(text);
@@ -147,8 +180,53 @@ fn matrix(world: &World) -> Vec<PageRow> {
         page("POST", "/operator/keys", "/operator/keys".into())
             .form(|w| vec![("partner_id", w.partner_id.to_string())])
             .allow(&[Who::Operator], 201),
+        page("GET", "/farmer", "/farmer".into()).farmer_page(200, 200, 200),
+        page("GET", "/farmer/signup", "/farmer/signup".into()).statuses([200, 303, 303, 303, 404, 403, 403, 200, 403]),
+        page("GET", "/farmer/listings/new", "/farmer/listings/new".into()).farmer_page(200, 200, 200),
+        page("GET", "/farmer/listings", "/farmer/listings".into()).farmer_page(200, 200, 200),
+        page("GET", "/farmer/money", "/farmer/money".into()).farmer_page(200, 200, 200),
+        // Who acted for the farmer is the farmer's own business (the API's FarmerSelf).
+        page("GET", "/farmer/helpers", "/farmer/helpers".into()).farmer_page(200, 200, 403),
+        page("POST", "/farmer/login", "/farmer/login".into())
+            .form(|w| vec![("phone", w.farmer_phone.clone()), ("pin", "482915".into())])
+            .public(303),
+        page("POST", "/farmer/signup", "/farmer/signup".into())
+            .form(|_| {
+                vec![
+                    ("name", "Hà".into()),
+                    ("phone", fresh_phone()),
+                    ("ward_code", WARD_BUON_MA_THUOT.to_string()),
+                    ("ward_text", "Buôn Ma Thuột".into()),
+                    ("pin", "582047".into()),
+                ]
+            })
+            .public(303),
+        page("POST", "/farmer/listings/new", "/farmer/listings/new".into())
+            .form(|_| {
+                vec![
+                    ("title", "Gạo ST25".into()),
+                    ("price", "30000".into()),
+                    ("quantity", "100".into()),
+                    ("step", "check".into()),
+                ]
+            })
+            .multipart()
+            .farmer_form(200, 200, 200),
+        // Another farmer's listing exists but is not theirs: 404.
+        page("POST", "/farmer/listings/{id}", format!("/farmer/listings/{}", world.listing_id))
+            .form(|_| vec![("price", "26000".into()), ("quantity", "150".into()), ("action", "save".into())])
+            .farmer_form(303, 404, 303),
+        // The farmer answers first; the helper, acting for the same farmer after that, finds it answered.
+        page("POST", ANSWER_ROUTE, format!("/farmer/orders/{}/accept", world.shipment_id)).farmer_form(303, 404, 409),
+        page("POST", ANSWER_ROUTE, format!("/farmer/orders/{}/reject", world.shipment_id))
+            .form(|_| vec![("reason", "out_of_stock".into())])
+            .farmer_form(303, 404, 409),
         // Last of the order's rows: it cancels the order.
         page("POST", "/orders/{code}/cancel", format!("/orders/{code}/cancel")).public(404).allow(&[Who::Buyer], 303),
+        page("POST", "/farmer/helpers/{id}/revoke", format!("/farmer/helpers/{}/revoke", world.other_helper_id))
+            .farmer_form(303, 303, 403),
+        // Last: it ends the sessions the rows above use.
+        page("POST", "/logout", "/logout".into()).public(200),
     ]
 }
 
@@ -195,11 +273,18 @@ async fn visit(app: &TestApp, row: &PageRow, world: &World, who: Who, csrf: bool
             if csrf {
                 fields.push(("csrf_token", CSRF.to_owned()));
             }
-            let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-            client.post(url).header("Content-Type", "application/x-www-form-urlencoded").body(body)
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+            if row.multipart {
+                let (content_type, body) = crate::pages::multipart(&pairs, None);
+                client.post(url).header("Content-Type", content_type).body(body)
+            } else {
+                let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+                client.post(url).header("Content-Type", "application/x-www-form-urlencoded").body(body)
+            }
         }
     };
-    let response = request.header("Cookie", cookies(world, who)).send().await.expect("sent");
+    let response =
+        request.header("Cookie", cookies(world, who)).header("Accept", "text/html").send().await.expect("sent");
     let status = response.status().as_u16();
     (status, response.text().await.unwrap_or_default())
 }
@@ -214,10 +299,10 @@ on_both_backends! {
 
         let mut failures = Vec::new();
         for row in &rows {
-            if row.method == "POST" {
-                let (status, _) = visit(&app, row, &world, Who::Anonymous, false).await;
+            for who in EVERYONE.into_iter().filter(|_| row.method == "POST") {
+                let (status, _) = visit(&app, row, &world, who, false).await;
                 if status != 403 {
-                    failures.push(format!("POST {} without its CSRF token: {status}, expected 403", row.path));
+                    failures.push(format!("POST {} as {who:?} without its CSRF token: {status}, expected 403", row.path));
                 }
             }
             for who in EVERYONE {

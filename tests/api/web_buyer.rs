@@ -24,46 +24,46 @@ on_both_backends! {
 
         let found = buyer.get("/?q=xoai%20cat").await;
         assert_eq!(found.status, 200);
-        assert!(text_of(&found.body).contains("Xoài cát Hòa Lộc 35.000đ/kg"), "{}", found.body);
+        assert!(text_of(&found.html).contains("Xoài cát Hòa Lộc 35.000đ/kg"), "{}", found.html);
         let partial = buyer.get("/?q=xoai%20cat&partial=1").await;
-        assert!(partial.body.contains("Xoài cát Hòa Lộc") && !partial.body.contains("<html"), "only the results are swapped in");
+        assert!(partial.html.contains("Xoài cát Hòa Lộc") && !partial.html.contains("<html"), "only the results are swapped in");
         let nothing = buyer.get("/?q=sau%20rieng").await;
-        assert!(text_of(&nothing.body).contains("Chưa có nông sản nào khớp"));
+        assert!(text_of(&nothing.html).contains("Chưa có nông sản nào khớp"));
 
         let shown = buyer.get(&format!("/listings/{id}")).await;
-        assert!(text_of(&shown.body).contains("còn 200 kg"), "{}", shown.body);
+        assert!(text_of(&shown.html).contains("còn 200 kg"), "{}", shown.html);
         let added = buyer.post("/basket", &[("listing_id", &id), ("action", "add"), ("quantity", "3"), ("then", "checkout")]).await;
         assert_eq!((added.status, added.location.as_deref()), (303, Some("/checkout")));
         let basket = buyer.get("/basket").await;
-        assert!(text_of(&basket.body).contains("105.000đ"), "3 kg at 35.000đ: {}", basket.body);
+        assert!(text_of(&basket.html).contains("105.000đ"), "3 kg at 35.000đ: {}", basket.html);
 
         let form = buyer.get("/checkout").await;
-        let key = hidden(&form.body, "idempotency_key");
+        let key = hidden(&form.html, "idempotency_key");
         let phone = fresh_phone();
         let wrong = buyer.post("/checkout", &[("name", ""), ("phone", "12"), ("ward_text", "Da Lat"), ("street", "12 Trần Phú"), ("payment_method", "cod"), ("idempotency_key", &key), ("step", "review")]).await;
         assert_eq!(wrong.status, 422);
-        assert!(wrong.body.contains("id=\"phone-e\""), "the phone's error sits beside the phone: {}", wrong.body);
-        assert!(wrong.body.contains("id=\"name-e\""), "{}", wrong.body);
-        assert!(wrong.body.contains(&format!("value=\"{WARD_DA_LAT}\"")), "Đà Lạt is offered to pick: {}", wrong.body);
+        assert!(wrong.html.contains("id=\"phone-e\""), "the phone's error sits beside the phone: {}", wrong.html);
+        assert!(wrong.html.contains("id=\"name-e\""), "{}", wrong.html);
+        assert!(wrong.html.contains(&format!("value=\"{WARD_DA_LAT}\"")), "Đà Lạt is offered to pick: {}", wrong.html);
         buyer.cookies.insert("ns_lang".into(), "en".into());
         let english = buyer.post("/checkout", &[("name", ""), ("phone", &phone), ("ward_code", &WARD_DA_LAT.to_string()), ("street", "12 Trần Phú"), ("payment_method", "cod"), ("idempotency_key", &key), ("step", "review")]).await;
         assert_eq!(english.status, 422);
-        assert!(english.body.contains("lang=\"en\""));
+        assert!(english.html.contains("lang=\"en\""));
         buyer.cookies.remove("ns_lang");
 
         let fields = [("name", "Lê Mai"), ("phone", phone.as_str()), ("ward_code", &WARD_DA_LAT.to_string()), ("ward_text", "Phường Xuân Hương - Đà Lạt"), ("street", "12 Trần Phú"), ("payment_method", "cod"), ("idempotency_key", key.as_str())];
         let review = buyer.post("/checkout", &[&fields[..], &[("step", "review")]].concat()).await;
         assert_eq!(review.status, 200);
-        let review_text = text_of(&review.body);
+        let review_text = text_of(&review.html);
         assert!(review_text.contains("Kiểm tra lại đơn hàng") && review_text.contains("Phí giao"), "the fee shows before placing: {review_text}");
         let placed = buyer.post("/checkout", &[&fields[..], &[("step", "place")]].concat()).await;
-        assert_eq!(placed.status, 303, "{}", placed.body);
+        assert_eq!(placed.status, 303, "{}", placed.html);
         let order_path = placed.location.expect("the order page");
         let code = order_path.trim_start_matches("/orders/").trim_end_matches("?placed=1").to_owned();
         assert!(!buyer.cookies.contains_key("ns_basket"), "the basket empties once ordered");
 
         let order = buyer.get(&order_path).await;
-        let text = text_of(&order.body);
+        let text = text_of(&order.html);
         assert!(text.contains(&code) && text.contains("Chờ người bán xác nhận") && text.contains("Đã đặt hàng"), "{text}");
 
         // A second tap on “Đặt hàng” with the same page's key is the same order.
@@ -76,24 +76,24 @@ on_both_backends! {
         let shipment = mine["items"][0]["shipment"]["id"].as_i64().expect("shipment id");
         let accept = app.request("POST", &format!("/api/v1/shipments/{shipment}/accept"), Some(&farmer.token)).send().await.expect("sent");
         assert_eq!(accept.status(), 204);
-        let accepted = text_of(&buyer.get(&format!("/orders/{code}")).await.body);
+        let accepted = text_of(&buyer.get(&format!("/orders/{code}")).await.html);
         assert!(accepted.contains("Người bán đã nhận đơn"), "{accepted}");
 
         // From another phone: asked for the order's phone, told plainly when it is not the one.
         let mut elsewhere = PageVisitor::new(&app);
         let asked = elsewhere.get(&format!("/orders/{code}")).await;
-        assert!(text_of(&asked.body).contains("Nhập số điện thoại đã dùng khi đặt hàng") && !asked.body.contains("12 Trần Phú"));
+        assert!(text_of(&asked.html).contains("Nhập số điện thoại đã dùng khi đặt hàng") && !asked.html.contains("12 Trần Phú"));
         let wrong_phone = elsewhere.post("/orders/look-up", &[("code", &code), ("phone", "0900000000")]).await;
         assert_eq!(wrong_phone.status, 404);
         let right = elsewhere.post("/orders/look-up", &[("code", &code.to_lowercase()), ("phone", &phone)]).await;
         assert_eq!(right.location.as_deref(), Some(format!("/orders/{code}").as_str()));
-        assert!(elsewhere.get(&format!("/orders/{code}")).await.body.contains("12 Trần Phú"));
-        let listed = text_of(&buyer.get("/orders").await.body);
+        assert!(elsewhere.get(&format!("/orders/{code}")).await.html.contains("12 Trần Phú"));
+        let listed = text_of(&buyer.get("/orders").await.html);
         assert!(listed.contains(&code), "{listed}");
 
         let cancelled = elsewhere.post(&format!("/orders/{code}/cancel"), &[]).await;
         assert_eq!(cancelled.status, 303);
-        assert!(text_of(&elsewhere.get(&format!("/orders/{code}")).await.body).contains("Đơn đã hủy"));
+        assert!(text_of(&elsewhere.get(&format!("/orders/{code}")).await.html).contains("Đơn đã hủy"));
     }
 
     a_transfer_order_shows_its_vietqr_code_amount_and_memo(app) {
@@ -112,11 +112,11 @@ on_both_backends! {
         buyer.get("/orders").await;
         buyer.post("/orders/look-up", &[("code", code), ("phone", &phone)]).await;
         let page = buyer.get(&format!("/orders/{code}")).await;
-        let text = text_of(&page.body);
+        let text = text_of(&page.html);
         let memo = order["payment"]["vietqr"]["memo"].as_str().expect("memo");
         let amount = nongsan::domain::money::format_vnd(order["payment"]["vietqr"]["amount_vnd"].as_i64().expect("amount"));
         assert!(text.contains(memo) && text.contains(&amount), "{text}");
-        assert!(page.body.contains(&format!("src=\"/orders/{code}/qr.png\"")));
+        assert!(page.html.contains(&format!("src=\"/orders/{code}/qr.png\"")));
         let cookie: String = buyer.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
         let png = app.client.get(app.url(&format!("/orders/{code}/qr.png"))).header("Cookie", cookie).send().await.expect("sent");
         assert_eq!(png.headers()["content-type"], "image/png");

@@ -4,14 +4,6 @@
   const $ = (selector, root) => (root || document).querySelector(selector);
   const $$ = (selector, root) => Array.from((root || document).querySelectorAll(selector));
 
-  // Installable, and opens offline.
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js").catch(() => undefined);
-    if (document.body.dataset.loggedOut !== undefined && navigator.serviceWorker.controller) {
-      navigator.serviceWorker.controller.postMessage("log-out");
-    }
-  }
-
   // Search as you type: the server renders the results, this swaps them in.
   $$("form[data-live]").forEach((form) => {
     const results = $("#results");
@@ -108,6 +100,7 @@
   // The PIN keypad: big digits typed into the PIN field.
   $$("[data-keypad]").forEach((pad) => {
     const field = $(pad.dataset.keypad);
+    pad.hidden = false;
     $$("button[data-key]", pad).forEach((key) => {
       key.addEventListener("click", (event) => {
         event.preventDefault();
@@ -122,53 +115,38 @@
     });
   });
 
-  // Forms that wait on the phone while the network is down, and are sent once when it returns. Each carries
-  // an Idempotency-Key, so a form sent twice (a dropped answer, a second tab) still counts once.
-  const STORE = "queue";
-  const openQueue = () => new Promise((resolve, reject) => {
-    const request = indexedDB.open("nongsan", 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "key" });
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  const inQueue = (mode, work) => openQueue().then((db) => new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
-    const result = work(tx.objectStore(STORE));
-    tx.oncomplete = () => resolve(result && result.result);
-    tx.onerror = () => reject(tx.error);
-  }));
-  const waiting = $("[data-queue]");
-  const showQueue = () => inQueue("readonly", (store) => store.count()).then((count) => {
-    if (!waiting) { return; }
-    waiting.hidden = !count;
-    $("[data-queue-count]", waiting).textContent = String(count || 0);
-  }).catch(() => undefined);
-  const send = (item) => {
-    // Multipart only when a photo goes with it, as the form itself would post.
-    let body = new URLSearchParams(item.fields.map(([name, value]) => [name, String(value)]));
-    if (item.fields.some(([, value]) => value instanceof Blob)) {
-      body = new FormData();
-      item.fields.forEach(([name, value]) => body.append(name, value));
-    }
-    return fetch(item.url, { method: "POST", body, credentials: "same-origin", headers: { "Idempotency-Key": item.key } });
-  };
-  const flush = () => inQueue("readonly", (store) => store.getAll()).then((items) => items.reduce((done, item) =>
-    done.then(() => send(item).then((response) => {
-      if (response.ok || response.status < 500) {
-        return inQueue("readwrite", (store) => store.delete(item.key));
-      }
-      return undefined;
-    }).catch(() => undefined)), Promise.resolve())).then(showQueue).catch(() => undefined);
-  $$("form[data-offline]").forEach((form) => {
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const key = $("input[name=idempotency_key]", form)?.value || String(Date.now()) + Math.random();
-      const item = { key, url: form.action, fields: Array.from(new FormData(form).entries()) };
-      send(item)
-        .then((response) => { window.location.assign(response.url || form.action); })
-        .catch(() => inQueue("readwrite", (store) => store.put(item)).then(showQueue));
+  // Installable and usable offline: the service worker keeps pages, and keeps the forms a farmer sends while the
+  // network is down (a listing, an answer to an order) to send them once it is back. This part says what waits,
+  // asks for the sending, and has everything forgotten at log-out.
+  const worker = navigator.serviceWorker;
+  if (worker) {
+    worker.register("/sw.js").catch(() => undefined);
+    const tell = (message) => worker.ready.then((registration) => registration.active && registration.active.postMessage(message));
+    const box = $("[data-queue]");
+    worker.addEventListener("message", (event) => {
+      const queue = event.data;
+      if (!box || !queue || queue.type !== "queue") { return; }
+      const list = $("[data-queue-list]", box);
+      const counts = {};
+      queue.waiting.forEach((item) => { counts[item.kind] = (counts[item.kind] || 0) + 1; });
+      list.textContent = Object.keys(counts).map((kind) => counts[kind] + " " + (list.dataset[kind] || kind)).join(", ");
+      $("[data-queue-failed-list]", box).textContent = queue.failed.map((item) => item.label).join(", ");
+      $("[data-queue-waiting]", box).hidden = !queue.waiting.length;
+      $("[data-queue-failed]", box).hidden = !queue.failed.length;
+      box.hidden = !queue.waiting.length && !queue.failed.length;
     });
-  });
-  window.addEventListener("online", flush);
-  if (navigator.onLine) { flush(); } else { showQueue(); }
+    if (document.body.dataset.loggedOut !== undefined) {
+      tell({ type: "log-out" });
+    } else {
+      const token = $("meta[name=csrf-token]");
+      const flush = () => tell({ type: "flush", csrf: token ? token.content : "" });
+      tell({ type: "status" });
+      if (navigator.onLine) { flush(); }
+      window.addEventListener("online", flush);
+      $$("[data-queue-discard]").forEach((button) => button.addEventListener("click", () => tell({ type: "discard" })));
+      // A farmer's own pages (not a helper's visit) are kept for offline use.
+      const farm = $$(".bar a").map((link) => link.getAttribute("href")).filter((href) => href.startsWith("/farmer"));
+      if (farm.length && navigator.onLine && !$(".acting")) { tell({ type: "keep", urls: farm }); }
+    }
+  }
 })();

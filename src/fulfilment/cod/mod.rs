@@ -307,22 +307,21 @@ async fn operator_cod(
 )]
 #[get("/me/cod")]
 async fn farmer_cod(state: web::Data<AppState>, acting: ActingFarmer) -> Result<web::Json<FarmerCod>, AppError> {
+    Ok(web::Json(farmer_view(&state, &acting).await?))
+}
+
+/// What the marketplace owes the farmer and what has reached it, over all their delivered shipments (a helper's
+/// look is audited): the one view of `/me/cod` and the farmer's money page.
+pub async fn farmer_view(state: &AppState, acting: &ActingFarmer) -> Result<FarmerCod, AppError> {
     let farmer_id = acting.farmer_id;
     let view = move |conn: &mut crate::db::Conn<'_>| {
         let figures = store::farmer_figures(conn, farmer_id)?;
         Ok((figures, store::open_discrepancies(conn, store::Concerning::Farmer(farmer_id))?))
     };
-    let (figures, open) = audit::read_for(&state.db, &acting, AuditAction::ViewCod, state.clock.now(), view).await?;
+    let (figures, open) = audit::read_for(&state.db, acting, AuditAction::ViewCod, state.clock.now(), view).await?;
     let (shortfall_vnd, discrepancies) = open_discrepancies(open);
     let store::FarmerFigures { owed_vnd, owed_shipments, paid_out_vnd, paid_out_shipments } = figures;
-    Ok(web::Json(FarmerCod {
-        owed_vnd,
-        owed_shipments,
-        paid_out_vnd,
-        paid_out_shipments,
-        shortfall_vnd,
-        discrepancies,
-    }))
+    Ok(FarmerCod { owed_vnd, owed_shipments, paid_out_vnd, paid_out_shipments, shortfall_vnd, discrepancies })
 }
 
 /// An operator settles a COD shortfall (the buyer paid the rest, the marketplace bears it, …): it leaves the

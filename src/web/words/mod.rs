@@ -2,6 +2,7 @@
 //! a text that exists in both languages (the compiler checks it).
 
 pub mod buyer;
+pub mod farmer;
 pub mod people;
 
 use crate::error::Lang;
@@ -46,11 +47,17 @@ words!(Common {
     acting_for: "Đang làm thay" / "Acting for",
     stop_acting: "Xong" / "Done",
     queued: "Đang chờ mạng để gửi" / "Waiting for the network to send",
+    queued_listings: "tin đăng bán" / "listing(s)",
+    queued_answers: "trả lời đơn hàng" / "answer(s) to orders",
+    queued_later: "Máy sẽ tự gửi khi có mạng." / "It is sent by itself when the network returns.",
+    queue_failed: "Không gửi được, hãy làm lại:" / "Could not be sent, please do it again:",
+    queue_discard: "Bỏ" / "Discard",
     error_title: "Có lỗi" / "Something went wrong",
     back_home: "Về trang chủ" / "Back to the start",
     per: "/" / "/",
     not_for_you: "Trang này không dành cho tài khoản của bạn" / "This page is not for your account",
     delete: "Xoá" / "Delete",
+    keypad: "Bàn phím số" / "Number keys",
 });
 
 /// The code of a language, for `<html lang>`.

@@ -1,0 +1,52 @@
+//! What the pages' forms share: each invalid field's message to show beside it, and the commune a person
+//! means when they type a few letters of it.
+
+use std::collections::BTreeMap;
+
+use crate::error::{AppError, Lang};
+use crate::reference::places::WardSearch;
+use crate::state::AppState;
+
+/// A commune the person typing may mean.
+pub struct WardChoice {
+    pub code: i32,
+    pub label: String,
+}
+
+/// The commune someone means (a buyer's delivery, a farmer's home): the one picked (`code`), else the only one
+/// the typed words find; with several, the choices to pick from.
+pub fn resolve_ward(state: &AppState, code: Option<&str>, text: &str) -> Result<i32, Vec<WardChoice>> {
+    if let Some(code) = code.and_then(|c| c.parse::<i32>().ok())
+        && state.reference.places.ward(code).is_some()
+    {
+        return Ok(code);
+    }
+    let terms = crate::domain::text::search_terms(text);
+    if terms.is_empty() {
+        return Err(Vec::new());
+    }
+    let places = &state.reference.places;
+    let found = places.search_wards(&WardSearch { province: None, terms: &terms, limit: 8, offset: 0 });
+    match found.as_slice() {
+        [only] => Ok(only.code),
+        several => Err(several
+            .iter()
+            .map(|ward| WardChoice {
+                code: ward.code,
+                label: format!("{}, {}", ward.name, places.province_place(ward.province_code).name),
+            })
+            .collect()),
+    }
+}
+
+/// The plain message of each invalid field, in the visitor's language.
+pub fn field_messages(error: &AppError, lang: Lang) -> BTreeMap<String, String> {
+    error.errors.iter().map(|e| (e.field.clone(), e.message.get(lang).to_owned())).collect()
+}
+
+/// What a refusal says, in the visitor's language: its detail, then each field's message.
+pub fn plain_words(error: &AppError, lang: Lang) -> String {
+    let detail = error.detail.as_ref().map(|detail| detail.get(lang).to_owned());
+    let fields = error.errors.iter().map(|e| e.message.get(lang).to_owned());
+    detail.into_iter().chain(fields).collect::<Vec<_>>().join(" ")
+}
