@@ -13,78 +13,17 @@
 //! - `/` on throttled 3G (DevTools `Network.emulateNetworkConditions`: 1.6 Mbit/s down, 750 kbit/s up, 300 ms
 //!   round trips), cold cache: first contentful paint and the load event, median of five.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 use super::page::{Browser, Options};
+use super::proxy::Proxy;
 
 fn target() -> String {
     std::env::var("NONGSAN_BENCH_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".to_owned())
 }
 
-/// A proxy in front of the service that counts the bytes the service sends to the browser.
-struct CountingProxy {
-    address: String,
-    received: Arc<AtomicU64>,
-}
-
-impl CountingProxy {
-    async fn start(upstream: &str) -> CountingProxy {
-        let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_owned();
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy port");
-        let address = format!("http://{}", listener.local_addr().expect("proxy address"));
-        let received = Arc::new(AtomicU64::new(0));
-        let counter = received.clone();
-        tokio::spawn(async move {
-            while let Ok((browser_side, _)) = listener.accept().await {
-                let Ok(service_side) = TcpStream::connect(&upstream).await else { continue };
-                let (mut from_browser, mut to_browser) = browser_side.into_split();
-                let (mut from_service, mut to_service) = service_side.into_split();
-                let counter = counter.clone();
-                tokio::spawn(async move {
-                    let _ = tokio::io::copy(&mut from_browser, &mut to_service).await;
-                    let _ = to_service.shutdown().await;
-                });
-                tokio::spawn(async move {
-                    let mut buffer = vec![0u8; 64 * 1024];
-                    while let Ok(read) = from_service.read(&mut buffer).await {
-                        if read == 0 || to_browser.write_all(&buffer[..read]).await.is_err() {
-                            break;
-                        }
-                        counter.fetch_add(read as u64, Ordering::SeqCst);
-                    }
-                });
-            }
-        });
-        CountingProxy { address, received }
-    }
-
-    fn received(&self) -> u64 {
-        self.received.load(Ordering::SeqCst)
-    }
-
-    /// Bytes sent until the network has been quiet for a second (at most 15 s).
-    async fn settle(&self, since: u64) -> u64 {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let mut last = self.received();
-        loop {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let now = self.received();
-            if now == last || Instant::now() > deadline {
-                return now - since;
-            }
-            last = now;
-        }
-    }
-}
-
 /// Opens `path` and counts what the service sent for it.
-async fn weigh(browser: &mut Browser, proxy: &CountingProxy, path: &str) -> u64 {
+async fn weigh(browser: &mut Browser, proxy: &Proxy, path: &str) -> u64 {
     let before = proxy.received();
     browser.open(path).await;
     proxy.settle(before).await
@@ -100,7 +39,7 @@ async fn forget_files(browser: &Browser, origin: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run by hand against a release build with the demo catalogue (see BENCHMARKS.md)"]
 async fn page_weights_first_and_later_visit() {
-    let proxy = CountingProxy::start(&target()).await;
+    let proxy = Proxy::start(&target()).await;
     let Some(mut browser) = Browser::start_on(&proxy.address, "bench-weights", Options::default()).await else {
         return;
     };

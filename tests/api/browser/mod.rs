@@ -11,7 +11,9 @@
 pub mod axe;
 pub mod driver;
 pub mod page;
+pub mod proxy;
 
 mod bench;
 mod buyer;
+mod farmer;
 mod harness;

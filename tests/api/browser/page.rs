@@ -121,6 +121,16 @@ impl Browser {
         field.click().await.unwrap_or_else(|e| panic!("focus {selector}: {e}"));
         field.send_keys(text).await.unwrap_or_else(|e| panic!("type into {selector}: {e}"));
         self.inputs.push(format!("typed {text:?} into {selector}"));
+        // The tap into the next field comes a beat later, as a person's does (see `press`).
+        tokio::time::sleep(HUMAN_BEAT).await;
+    }
+
+    /// Gives the file input at `selector` the file at `path`, as picking a photo from the camera does (one
+    /// input). File inputs are often drawn as a label; the input itself may be invisible.
+    pub async fn attach(&mut self, selector: &str, path: &Path) {
+        let field = self.client.find(Locator::Css(selector)).await.unwrap_or_else(|e| panic!("find {selector}: {e}"));
+        field.send_keys(&path.display().to_string()).await.unwrap_or_else(|e| panic!("attach to {selector}: {e}"));
+        self.inputs.push(format!("attached {} to {selector}", path.display()));
     }
 
     /// Picks the choice at `selector` (a radio button, a suggestion): one input.
