@@ -64,12 +64,35 @@ async fn page_weights_first_and_later_visit() {
     let order = browser.path().await;
     let order = order.split('?').next().unwrap_or_default().to_owned();
 
-    let pages = ["/", "/?q=xoai+cat", listing.as_str(), farmer.as_str(), "/basket", "/checkout", &order, "/orders"];
+    let buyer_pages =
+        ["/", "/?q=xoai+cat", listing.as_str(), farmer.as_str(), "/basket", "/checkout", &order, "/orders"];
     println!("| page | first visit | later visit |\n|---|---:|---:|");
+    weigh_each(&mut browser, &proxy, &buyer_pages).await;
+
+    // The helpers', operators' and farmers' doors, then the pages of a new farmer (a fresh phone each run)
+    // with one listing.
+    weigh_each(&mut browser, &proxy, &["/helper", "/operator", "/farmer", "/farmer/signup"]).await;
+    browser.open("/farmer/signup").await;
+    browser.type_into("#name", "Trần Văn Hùng").await;
+    browser.type_into("#phone", &format!("09{:08}", std::process::id() % 100_000_000)).await;
+    browser.type_into("#ward_text", "lam vien").await;
+    browser.choose_labelled("Phường Lâm Viên - Đà Lạt").await;
+    browser.tap_keypad("582047").await;
+    browser.tap("Đăng ký").await;
+    browser.open("/farmer/listings/new").await;
+    browser.type_into("#sentence", "Xoài cát 45k/kg còn 200kg").await;
+    browser.tap("Xem lại trước khi đăng").await;
+    browser.tap("Đúng rồi, đăng bán").await;
+    let farmer_pages = ["/farmer", "/farmer/listings/new", "/farmer/listings", "/farmer/money", "/farmer/helpers"];
+    weigh_each(&mut browser, &proxy, &farmer_pages).await;
+}
+
+/// Prints each page's first and later visit as a table row.
+async fn weigh_each(browser: &mut Browser, proxy: &Proxy, pages: &[&str]) {
     for page in pages {
-        forget_files(&browser, &proxy.address).await;
-        let first = weigh(&mut browser, &proxy, page).await;
-        let later = weigh(&mut browser, &proxy, page).await;
+        forget_files(browser, &proxy.address).await;
+        let first = weigh(browser, proxy, page).await;
+        let later = weigh(browser, proxy, page).await;
         let kb = |bytes: u64| format!("{:.1} KB", bytes as f64 / 1024.0);
         println!("| `{page}` | {} | {} |", kb(first), kb(later));
     }

@@ -31,13 +31,6 @@ fn mango_photo(dir: &Path) -> PathBuf {
     path
 }
 
-/// Types a PIN on the page's big keypad, one tap per digit (taps are not inputs).
-async fn tap_pin(browser: &mut Browser, pin: &str) {
-    for digit in pin.chars() {
-        browser.tap_on(&format!(".keypad button[data-key='{digit}']")).await;
-    }
-}
-
 /// The farmer's listings, through the API.
 async fn listings_of(app: &TestApp, token: &str) -> Vec<Value> {
     let answer = app.request("GET", "/api/v1/me/listings", Some(token)).send().await.expect("sent");
@@ -67,7 +60,7 @@ async fn a_farmer_signs_up_lists_from_a_photo_in_four_inputs_and_accepts_an_orde
     browser.type_into("#phone", "0935 111 222").await;
     browser.type_into("#ward_text", "lam vien").await;
     browser.choose_labelled("Phường Lâm Viên - Đà Lạt").await;
-    tap_pin(&mut browser, "582047").await;
+    browser.tap_keypad("582047").await;
     let pin = browser.script("return document.querySelector('#pin').value;", vec![]).await;
     assert_eq!(pin, "582047", "the keypad typed the PIN");
     browser.look("farmer-signup").await;
@@ -125,7 +118,8 @@ async fn a_farmer_signs_up_lists_from_a_photo_in_four_inputs_and_accepts_an_orde
     browser.look("farmer-money").await;
     browser.open("/farmer/helpers").await;
     assert!(browser.text("main").await.contains("Chưa có ai làm thay bạn."), "nobody acted for this farmer");
-    browser.look("farmer-helpers-none").await;
+    browser.axe().await;
+    browser.assert_no_console_errors().await;
 }
 
 /// Waits until the page is controlled by the service worker (it registers on the first page).
@@ -148,7 +142,7 @@ async fn a_listing_made_offline_waits_on_the_phone_and_arrives_exactly_once() {
 
     browser.open("/farmer").await;
     browser.type_into("#phone", &farmer.phone).await;
-    tap_pin(&mut browser, &farmer.pin).await;
+    browser.tap_keypad(&farmer.pin).await;
     browser.tap("Vào").await;
     assert_eq!(browser.path().await, "/farmer");
     until_the_worker_controls(&browser).await;

@@ -17,3 +17,4 @@ mod bench;
 mod buyer;
 mod farmer;
 mod harness;
+mod helper;

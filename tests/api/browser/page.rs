@@ -164,6 +164,13 @@ impl Browser {
         self.press(&target, text).await;
     }
 
+    /// Types `digits` on the page's big PIN keypad, one tap per digit (taps, not inputs).
+    pub async fn tap_keypad(&mut self, digits: &str) {
+        for digit in digits.chars() {
+            self.tap_on(&format!(".keypad button[data-key='{digit}']")).await;
+        }
+    }
+
     /// Taps the element at `selector`: not an input.
     pub async fn tap_on(&mut self, selector: &str) {
         let target = self.visible(selector).await;
