@@ -74,6 +74,17 @@ pub struct Settings {
     #[arg(long, env = "NONGSAN_BANK_ACCOUNT", default_value = "0011001234567", global = true)]
     pub bank_account: String,
 
+    /// Lets partners register `http://` and loopback webhook URLs. For tests and local development only.
+    #[arg(
+        long,
+        env = "NONGSAN_ALLOW_LOCAL_WEBHOOKS",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        global = true
+    )]
+    pub allow_local_webhooks: bool,
+
     /// HTTP worker threads. Default: one per CPU core.
     #[arg(long, env = "NONGSAN_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -116,6 +127,7 @@ impl Settings {
             max_claim_attempts: 3,
             bank_bin: "970436".into(),
             bank_account: "0011001234567".into(),
+            allow_local_webhooks: false,
             workers: None,
             log_format: LogFormat::Text,
         }

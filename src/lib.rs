@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod egress;
 pub mod error;
 pub mod fulfilment;
 pub mod health;

@@ -17,6 +17,7 @@ use super::store::JobRow;
 use crate::auth::Partner;
 use crate::db::Conn;
 use crate::db::schema::{partner_provinces, partner_webhooks};
+use crate::egress;
 use crate::error::{AppError, FieldError, Problem, Text};
 use crate::http::ApiJson;
 use crate::outbox;
@@ -66,7 +67,8 @@ const SECRET_CHARS: RangeInclusive<usize> = 16..=200;
 
 #[derive(Deserialize, ToSchema)]
 pub struct WebhookRequest {
-    /// Where new jobs and cancellations are POSTed: an `http://` or `https://` URL of at most 500 characters.
+    /// Where new jobs and cancellations are POSTed: an `https://` URL of at most 500 characters whose host is a
+    /// public Internet address (not loopback, private, link-local or the like).
     pub url: String,
     /// Shared secret the calls are signed with (`X-Nongsan-Signature: sha256=<hex HMAC-SHA256(secret,
     /// "{X-Nongsan-Timestamp}.{body}")>`), 16 to 200 characters. Never shown again.
@@ -80,23 +82,20 @@ pub struct Webhook {
     pub updated_at: DateTime<Utc>,
 }
 
-fn check_url(url: &str) -> Result<String, FieldError> {
-    let error = |code, vi, en| Err(FieldError::new("url", code, Text::new(vi, en)));
+/// The URL, if partners may be called there: at most 500 characters, `https`, a public host
+/// (`crate::egress`).
+async fn check_url(url: &str, allow_local: bool) -> Result<String, FieldError> {
     if url.chars().count() > URL_MAX_CHARS {
-        return error(
+        return Err(FieldError::new(
+            "url",
             "url_too_long",
-            "Địa chỉ webhook dài tối đa 500 ký tự.",
-            "The webhook URL can be at most 500 characters.",
-        );
+            Text::new("Địa chỉ webhook dài tối đa 500 ký tự.", "The webhook URL can be at most 500 characters."),
+        ));
     }
-    match reqwest::Url::parse(url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(parsed.into()),
-        _ => error(
-            "url_invalid",
-            "Địa chỉ webhook phải là một URL đầy đủ bắt đầu bằng http:// hoặc https://.",
-            "The webhook URL must be a full URL starting with http:// or https://.",
-        ),
-    }
+    let to_field = |refused: egress::Refused| FieldError::new("url", refused.code, refused.message);
+    let parsed = egress::check_form(url, allow_local).map_err(to_field)?;
+    egress::resolve(&parsed, allow_local).await.map_err(to_field)?;
+    Ok(parsed.into())
 }
 
 fn check_secret(secret: &str) -> Result<String, FieldError> {
@@ -130,7 +129,7 @@ async fn put_webhook(
     Partner(key): Partner,
     ApiJson(body): ApiJson<WebhookRequest>,
 ) -> Result<web::Json<Webhook>, AppError> {
-    let url = check_url(&body.url);
+    let url = check_url(&body.url, state.settings.allow_local_webhooks).await;
     let secret = check_secret(&body.secret);
     let (url, secret) = crate::validate!(url, secret);
     let (partner_id, updated_at, saved) = (key.partner_id, state.clock.now(), url.clone());

@@ -97,6 +97,8 @@ pub fn settings_for(data_dir: &std::path::Path, database_url: String, redis_url:
     settings.cache_prefix = format!("nongsan-test-{}", random_suffix());
     settings.db_pool_size = 4;
     settings.workers = Some(2);
+    // The test receivers of webhook calls listen on http://127.0.0.1.
+    settings.allow_local_webhooks = true;
     settings
 }
 

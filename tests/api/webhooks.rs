@@ -245,7 +245,7 @@ on_both_backends! {
         assert_eq!(open_job_id(&app, &key).await, None, "nothing left to claim");
     }
 
-    a_webhook_needs_an_http_url_and_a_long_secret_which_is_never_sent_back(app) {
+    a_webhook_needs_a_url_and_a_long_secret_which_is_never_sent_back(app) {
         let operator = app.operator_token().await;
         let (_, _, key) = app.partner(&operator, &[PROVINCE_DAK_LAK]).await;
 
@@ -262,18 +262,19 @@ on_both_backends! {
         let english = app
             .request("PUT", "/api/v1/partner/webhook", Some(&key))
             .header("Accept-Language", "en")
-            .json(&json!({"url": "https://partner.example/hook", "secret": "x".repeat(201)}))
+            .json(&json!({"url": "https://127.0.0.1/hook", "secret": "x".repeat(201)}))
             .send()
             .await
             .expect("sent");
         let problem = assert_problem(english, 422, "validation_failed").await;
         assert_eq!(problem["errors"][0]["message"], "The secret must be 16 to 200 characters.");
 
-        let saved = register(&app, &key, "https://partner.example/hooks/nongsan", SECRET).await;
+        // Tests may use loopback hosts (NONGSAN_ALLOW_LOCAL_WEBHOOKS); partners may not, see below.
+        let saved = register(&app, &key, "https://127.0.0.1/hooks/nongsan", SECRET).await;
         let text = saved.text().await.expect("body");
         assert!(!text.contains(SECRET), "the secret is never sent back: {text}");
         let saved: Value = serde_json::from_str(&text).expect("JSON");
-        assert_eq!(saved["url"], "https://partner.example/hooks/nongsan");
+        assert_eq!(saved["url"], "https://127.0.0.1/hooks/nongsan");
         assert!(saved["updated_at"].is_string(), "{saved}");
     }
 
@@ -294,5 +295,29 @@ on_both_backends! {
         assert!(receiver.calls().is_empty(), "{:?}", receiver.calls());
         let again = app.request("DELETE", "/api/v1/partner/webhook", Some(&key)).send().await.expect("sent");
         assert_eq!(again.status(), 204, "removing twice is fine");
+    }
+}
+
+/// A partner's webhook cannot point the service inside its own network: not plain http, not loopback, private
+/// or link-local (the cloud's metadata address), by address or by name; and a host that does not resolve is
+/// refused too.
+#[tokio::test]
+async fn a_webhook_must_be_https_to_a_public_host() {
+    let app = TestApp::sqlite_with(|settings| settings.allow_local_webhooks = false).await;
+    let operator = app.operator_token().await;
+    let (_, _, key) = app.partner(&operator, &[PROVINCE_DAK_LAK]).await;
+    for (url, code) in [
+        ("http://169.254.169.254/", "url_not_https"),
+        ("https://169.254.169.254/latest/meta-data", "url_not_public"),
+        ("https://127.0.0.1/", "url_not_public"),
+        ("https://10.0.0.1/", "url_not_public"),
+        ("https://[::1]/", "url_not_public"),
+        ("https://localhost/", "url_not_public"),
+        ("https://[::ffff:192.168.1.1]/", "url_not_public"),
+        ("https://nothing-here.invalid/", "url_unresolved"),
+    ] {
+        let problem = assert_problem(register(&app, &key, url, SECRET).await, 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "url", "{url}: {problem}");
+        assert_eq!(problem["errors"][0]["code"], code, "{url}: {problem}");
     }
 }
