@@ -74,6 +74,21 @@ pub struct Settings {
     #[arg(long, env = "NONGSAN_BANK_ACCOUNT", default_value = "0011001234567", global = true)]
     pub bank_account: String,
 
+    /// Lets `SMTP_URL` send mail without TLS to a host other than this machine.
+    #[arg(
+        long,
+        env = "SMTP_ALLOW_PLAIN",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        global = true
+    )]
+    pub smtp_allow_plain: bool,
+
+    /// When set, `/metrics` answers only `Authorization: Bearer <this token>`; unset, only this machine.
+    #[arg(long, env = "NONGSAN_METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Lets partners register `http://` and loopback webhook URLs. For tests and local development only.
     #[arg(
         long,
@@ -127,6 +142,8 @@ impl Settings {
             max_claim_attempts: 3,
             bank_bin: "970436".into(),
             bank_account: "0011001234567".into(),
+            smtp_allow_plain: false,
+            metrics_token: None,
             allow_local_webhooks: false,
             workers: None,
             log_format: LogFormat::Text,

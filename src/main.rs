@@ -38,6 +38,9 @@ enum Command {
         /// How many demo listings there should be (e.g. 100000 for benchmarks).
         #[arg(long, default_value_t = 2000)]
         listings: usize,
+        /// Seed the demo even on a database with accounts other than demo farmers.
+        #[arg(long)]
+        force: bool,
     },
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
@@ -90,10 +93,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let applied = connect_database(&settings).await?.migrate().await?;
             tracing::info!(?applied, "migrations applied");
         }
-        Command::Seed { demo, listings } => {
+        Command::Seed { demo, listings, force } => {
             if demo {
                 let state = AppState::start(settings).await?;
-                let report = seed_demo(&state, listings).await?;
+                let report = seed_demo(&state, listings, force).await?;
                 tracing::info!(
                     farmers = report.farmers,
                     listings_added = report.listings,

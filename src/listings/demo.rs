@@ -46,6 +46,7 @@ const GIVEN_NAMES: &[&str] = &[
 const QUALIFIERS: &[&str] =
     &["", " loại 1", " loại 2", " nhà trồng", " tươi", " sạch", " vụ mới", " size lớn", " đặc biệt", " hàng tuyển"];
 
+#[derive(Debug)]
 pub struct DemoReport {
     pub farmers: usize,
     pub listings: usize,
@@ -67,9 +68,27 @@ fn price_for(unit: Unit, rng: &mut StdRng) -> i64 {
     rng.random_range(low..=high) * 1000
 }
 
+/// Demo farmers' phones: `+8491000` and four digits (see `farmer_phone`).
+const DEMO_PHONES: &str = "+8491000____";
+
 /// Adds demo farmers and listings until there are `listings` demo listings (running it again adds none).
-pub async fn seed_demo(state: &AppState, listings: usize) -> anyhow::Result<DemoReport> {
+/// Demo farmers share a public PIN, so a database with accounts other than demo farmers (a real one) is
+/// refused unless `force`.
+pub async fn seed_demo(state: &AppState, listings: usize, force: bool) -> anyhow::Result<DemoReport> {
     let (db, media, categories) = (&state.db, &state.media, &state.reference.categories);
+    let real_accounts: i64 = db
+        .read(|conn| {
+            Ok(with_conn!(conn, |c| users::table
+                .filter(users::phone.is_null().or(users::phone.not_like(DEMO_PHONES)))
+                .count()
+                .get_result(c))?)
+        })
+        .await?;
+    anyhow::ensure!(
+        force || real_accounts == 0,
+        "this database has {real_accounts} accounts that are not demo farmers; demo farmers log in with the public \
+         PIN {DEMO_PIN}, so the demo is seeded only on a database of its own (or pass --force)"
+    );
     let farmers = (listings / 40).clamp(10, 5000);
     let mut rng = StdRng::seed_from_u64(20250701);
     let pin_hash = hash_secret(DEMO_PIN.to_owned()).await?;

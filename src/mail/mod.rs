@@ -27,6 +27,21 @@ pub struct Mailer {
     transport: Transport,
 }
 
+/// Mail carries people's names, order codes and PIN-reset notices: it leaves this machine encrypted
+/// (`smtps://`, or `smtp://…?tls=required`), unless `SMTP_ALLOW_PLAIN=true` says otherwise.
+fn refuse_plain_smtp(url: &str, allow_plain: bool) -> anyhow::Result<()> {
+    let parsed = reqwest::Url::parse(url).context("invalid SMTP_URL")?;
+    let encrypted =
+        parsed.scheme() == "smtps" || parsed.query_pairs().any(|(key, value)| key == "tls" && value == "required");
+    let host = parsed.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let here = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    anyhow::ensure!(
+        encrypted || here || allow_plain,
+        "SMTP_URL sends mail without TLS to another machine: use smtps:// or ?tls=required, or set SMTP_ALLOW_PLAIN=true"
+    );
+    Ok(())
+}
+
 #[derive(Clone)]
 enum Transport {
     Files(AsyncFileTransport<Tokio1Executor>),
@@ -38,9 +53,12 @@ impl Mailer {
     /// SMTP when `SMTP_URL` is set, otherwise files in the outbox folder (created here).
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Mailer> {
         let transport = match &settings.smtp_url {
-            Some(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url).context("invalid SMTP_URL")?.build(),
-            ),
+            Some(url) => {
+                refuse_plain_smtp(url, settings.smtp_allow_plain)?;
+                Transport::Smtp(
+                    AsyncSmtpTransport::<Tokio1Executor>::from_url(url).context("invalid SMTP_URL")?.build(),
+                )
+            }
             None => Transport::Files(file_transport(&settings.outbox_dir())?),
         };
         Ok(Mailer { from: parse_from(&settings.mail_from)?, transport })
@@ -141,5 +159,17 @@ mod tests {
         assert_eq!(mailer.sent(), vec![welcome()]);
         let bad = Email { to: "not an address".into(), ..welcome() };
         assert!(mailer.send(&bad).await.is_err());
+    }
+
+    #[test]
+    fn mail_leaves_the_machine_encrypted_unless_allowed() {
+        assert!(refuse_plain_smtp("smtp://mail.example.vn:25", false).is_err());
+        assert!(refuse_plain_smtp("smtp://mail.example.vn:25?tls=opportunistic", false).is_err());
+        assert!(refuse_plain_smtp("smtp://mail.example.vn:25", true).is_ok());
+        assert!(refuse_plain_smtp("smtps://user:pass@mail.example.vn", false).is_ok());
+        assert!(refuse_plain_smtp("smtp://mail.example.vn:587?tls=required", false).is_ok());
+        assert!(refuse_plain_smtp("smtp://127.0.0.1:2525", false).is_ok());
+        assert!(refuse_plain_smtp("smtp://localhost:2525", false).is_ok());
+        assert!(refuse_plain_smtp("smtp://[::1]:2525", false).is_ok());
     }
 }

@@ -2,8 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use nongsan::listings::demo::seed_demo;
+use nongsan::state::AppState;
+use serde_json::{Value, json};
 
+use crate::helpers::{TestApp, WARD_DA_LAT, assert_problem};
 use crate::on_both_backends;
 
 /// Every `$ref` in the document, to check each one resolves.
@@ -73,4 +76,34 @@ on_both_backends! {
             }
         }
     }
+}
+
+/// With a metrics token set, `/metrics` is closed without it, even from this machine, and open with it.
+#[tokio::test]
+async fn metrics_need_the_token_once_one_is_set() {
+    let app = TestApp::sqlite_with(|settings| settings.metrics_token = Some("metrics-token-for-tests".into())).await;
+    let refused = app.get("/metrics").await;
+    assert_problem(refused, 401, "metrics_token_required").await;
+    let wrong = app.request("GET", "/metrics", Some("another-token")).send().await.expect("sent");
+    assert_problem(wrong, 401, "metrics_token_required").await;
+    let read = app.request("GET", "/metrics", Some("metrics-token-for-tests")).send().await.expect("sent");
+    assert_eq!(read.status(), 200);
+    assert!(read.text().await.expect("text").contains("http_requests_total"));
+}
+
+/// Demo farmers share a public PIN: the demo goes only on a database of its own, unless forced.
+#[tokio::test]
+async fn the_demo_is_not_seeded_over_real_accounts_unless_forced() {
+    let app = TestApp::sqlite().await;
+    let state = AppState::start(app.settings.clone()).await.expect("the service's state");
+    let first = seed_demo(&state, 10, false).await.expect("a database without accounts takes the demo");
+    assert_eq!(first.listings, 10);
+    seed_demo(&state, 10, false).await.expect("demo farmers are not real accounts: seeding again is fine");
+
+    let body = json!({"phone": "0987 654 321", "name": "Lò Văn Páo", "ward_code": WARD_DA_LAT, "pin": "582047"});
+    TestApp::expect_json(app.post("/api/v1/farmers", None, &body).await, 201).await;
+    let refused = seed_demo(&state, 20, false).await.expect_err("a real account is there");
+    assert!(refused.to_string().contains("1 accounts that are not demo farmers"), "{refused}");
+    let forced = seed_demo(&state, 20, true).await.expect("--force seeds anyway");
+    assert_eq!(forced.listings, 10, "the ten missing");
 }
