@@ -223,6 +223,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         reason_code -> Nullable<Text>,
+        reminded_at -> Nullable<Timestamp>,
     }
 }
 
@@ -265,6 +266,17 @@ diesel::table! {
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         channel -> Text,
+        kind -> Text,
+        segments -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    sms_inbound (gateway_id) {
+        gateway_id -> Text,
+        sender -> Text,
+        outcome -> Text,
+        received_at -> Timestamp,
     }
 }
 
@@ -392,6 +404,7 @@ diesel::joinable!(cod_discrepancies -> fulfilment_jobs (job_id));
 diesel::joinable!(cod_discrepancies -> partners (partner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    sms_inbound,
     provinces,
     wards,
     categories,

@@ -198,6 +198,11 @@ text_enum! {
         Email = "email",
         /// A signed POST to a partner's webhook (`recipient` is the partner's id).
         Webhook = "webhook",
+        /// A Zalo ZNS template message to a phone (`recipient` in E.164); handed over to `Sms` when the number
+        /// has no Zalo, refuses ZNS, or ZNS is not set up. Before `Sms`, so one sender pass hands over and sends.
+        Zns = "zns",
+        /// A text message to a phone (`recipient` in E.164).
+        Sms = "sms",
     }
 }
 
@@ -215,6 +220,9 @@ text_enum! {
         ViewShipments = "view_shipments",
         AcceptShipment = "accept_shipment",
         RejectShipment = "reject_shipment",
+        /// The farmer answered by replying to the "new order" text (the actor is the farmer).
+        AcceptShipmentBySms = "accept_shipment_by_sms",
+        RejectShipmentBySms = "reject_shipment_by_sms",
         ViewCod = "view_cod",
     }
 }
@@ -239,7 +247,7 @@ impl AuditAction {
             }
             UploadPhoto => AuditEntity::Media,
             CreateListing | UpdateListing => AuditEntity::Listing,
-            AcceptShipment | RejectShipment => AuditEntity::Shipment,
+            AcceptShipment | RejectShipment | AcceptShipmentBySms | RejectShipmentBySms => AuditEntity::Shipment,
         }
     }
 }
