@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::clock::{self, Clock};
-use crate::db::schema::{outbox, partner_webhooks};
+use crate::db::schema::{notifications, outbox, partner_webhooks};
 use crate::db::{Conn, Db};
 use crate::domain::status::{Channel, OutboxStatus, sql_literal};
 use crate::error::{AppError, Lang};
@@ -75,13 +75,16 @@ fn enqueue(conn: &mut Conn<'_>, message: &Queued<'_>, now: NaiveDateTime) -> Res
 /// Who a message is for, by the ways they can be reached.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Person<'a> {
+    /// Their account, if they have one: the message is also listed in the app (`/me/notifications`).
+    pub user_id: Option<i64>,
     pub email: Option<&'a str>,
     /// In E.164 (`+84…`), as accounts and orders keep it.
     pub phone: Option<&'a str>,
 }
 
 /// Queues the message `template` says to a person, in the transaction of the change it reports: an email if
-/// they have an address, and a text to their phone (Zalo, else SMS) if they have one.
+/// they have an address, a text to their phone (Zalo, else SMS) if they have one, and a line in the app's
+/// list if they have an account.
 pub fn notify(
     conn: &mut Conn<'_>,
     to: Person<'_>,
@@ -101,9 +104,19 @@ pub fn notify(
         };
         enqueue(conn, &message, now)?;
     }
-    match (to.phone, template.text(lang, values)) {
-        (Some(phone), Some(text)) => enqueue_text(conn, phone, template, &text, values, now),
-        _ => Ok(()),
+    let Some(text) = template.text(lang, values) else { return Ok(()) };
+    if let Some(user_id) = to.user_id {
+        let row = (
+            notifications::user_id.eq(user_id),
+            notifications::kind.eq(template.kind()),
+            notifications::text.eq(&text),
+            notifications::created_at.eq(now),
+        );
+        with_conn!(conn, |c| diesel::insert_into(notifications::table).values(row).execute(c))?;
+    }
+    match to.phone {
+        Some(phone) => enqueue_text(conn, phone, template, &text, values, now),
+        None => Ok(()),
     }
 }
 
@@ -237,7 +250,7 @@ enum Attempt {
 impl Attempt {
     fn result(&self) -> &'static str {
         match self {
-            Attempt::Done { note: None, .. } => "sent",
+            Attempt::Done { note: None, .. } => "ok",
             Attempt::Done { note: Some(_), .. } => "dropped",
             Attempt::Retry(_) => "retry",
             Attempt::ToSms(_) => "to_sms",

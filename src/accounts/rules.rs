@@ -190,7 +190,7 @@ pub async fn open_password_account(
             },
         )?;
         if let Some(lang) = welcome {
-            let to = outbox::Person { email: email.as_deref(), phone: None };
+            let to = outbox::Person { user_id: Some(id), email: email.as_deref(), phone: None };
             outbox::notify(conn, to, Template::WelcomeBuyer, lang, &[("name", &name)], now)?;
         }
         Ok(id)

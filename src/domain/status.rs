@@ -207,6 +207,25 @@ text_enum! {
 }
 
 text_enum! {
+    /// What became of a text reply forwarded to `/sms/inbound` (its answer, and the record of the reply).
+    pub enum ReplyOutcome {
+        /// Recorded, being handled (only ever seen inside the transaction that handles it).
+        Received = "received",
+        Accepted = "accepted",
+        Rejected = "rejected",
+        /// Several orders wait and the reply named none of them (or another one): the farmer was sent the list.
+        AskedWhichOrder = "asked_which_order",
+        NothingWaiting = "nothing_waiting",
+        /// Not an answer: the farmer was sent how to answer.
+        Help = "help",
+        /// The phone is no farmer's: nothing changed and nothing was sent.
+        UnknownSender = "unknown_sender",
+        /// This gateway id was handled before: nothing changed.
+        Duplicate = "duplicate",
+    }
+}
+
+text_enum! {
     /// What a helper did for a farmer, as the farmer reads it in their audit log.
     pub enum AuditAction {
         Enroll = "enroll",
@@ -305,6 +324,7 @@ mod tests {
         round_trips(JobStatus::ALL, JobStatus::as_str, JobStatus::parse);
         round_trips(OutboxStatus::ALL, OutboxStatus::as_str, OutboxStatus::parse);
         round_trips(Channel::ALL, Channel::as_str, Channel::parse);
+        round_trips(ReplyOutcome::ALL, ReplyOutcome::as_str, ReplyOutcome::parse);
         round_trips(AuditAction::ALL, AuditAction::as_str, AuditAction::parse);
         round_trips(AuditEntity::ALL, AuditEntity::as_str, AuditEntity::parse);
     }

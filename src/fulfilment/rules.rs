@@ -376,7 +376,7 @@ fn tell_buyer(conn: &mut Conn<'_>, job: &JobRow, status: JobStatus, now: NaiveDa
     };
     let buyer = store::buyer_of(conn, job.order_id)?;
     let values = [("name", buyer.name.as_str()), ("code", buyer.order_code.as_str())];
-    let to = outbox::Person { email: buyer.email.as_deref(), phone: Some(&buyer.phone) };
+    let to = outbox::Person { user_id: buyer.buyer_id, email: buyer.email.as_deref(), phone: Some(&buyer.phone) };
     outbox::notify(conn, to, template, lang_of(&buyer.lang), &values, now)
 }
 

@@ -1,30 +1,103 @@
-//! Messages that reach people on their phones. Sending is the outbox's (`crate::outbox`, gateways in
+//! Messages that reach people where they are. Sending is the outbox's (`crate::outbox`, gateways in
 //! `crate::sms`); this capability receives a farmer's text reply, forwarded by the SMS gateway, and answers
-//! their order with it, and reminds farmers of orders about to lapse.
+//! their order with it, reminds farmers of orders about to lapse, and lists in the app what each person was
+//! told.
 //!
-//! Route: `POST /api/v1/sms/inbound` (the gateway, signed). Rules: `rules`; queries: `store`.
+//! Routes: `POST /api/v1/sms/inbound` (the gateway, signed), `GET /api/v1/me/notifications` and
+//! `POST /api/v1/me/notifications/read` (any logged-in person). Rules: `rules`; queries: `store`.
 
 pub mod rules;
 pub mod store;
 
-use actix_web::{HttpRequest, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::auth::AnyUser;
 use crate::domain::phone::Phone;
+use crate::domain::status::ReplyOutcome;
 use crate::domain::text::optional_text;
 use crate::error::{AppError, Kind, Problem, Text};
 use crate::http::parse_json;
 use crate::listings::catalogue;
 use crate::outbox::SIGNATURE_HEADER;
 use crate::state::AppState;
-use rules::{Inbound, Outcome};
+use rules::Inbound;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(inbound_sms);
+    cfg.service(inbound_sms).service(my_notifications).service(read_notifications);
+}
+
+/// How many notifications the list shows (the newest).
+const LISTED: i64 = 50;
+
+/// One thing the service told the person (also by email or text when they have one).
+#[derive(Serialize, ToSchema)]
+pub struct Notification {
+    pub id: i64,
+    /// The message kind: `new_order`, `order_placed`, `shipment_accepted`, …
+    pub kind: String,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NotificationList {
+    /// The newest 50, newest first.
+    pub items: Vec<Notification>,
+    /// Unread ones in all.
+    pub unread: i64,
+}
+
+/// What the service told the logged-in person, newest first, with how many are unread.
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The newest notifications", body = NotificationList),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "People only (not partner keys)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me/notifications")]
+pub async fn my_notifications(
+    state: web::Data<AppState>,
+    AnyUser(user): AnyUser,
+) -> Result<web::Json<NotificationList>, AppError> {
+    let (rows, unread) = state.db.read(move |conn| store::notifications(conn, user.id, LISTED)).await?;
+    let items = rows
+        .into_iter()
+        .map(|row| Notification {
+            id: row.id,
+            kind: row.kind,
+            text: row.text,
+            created_at: row.created_at.and_utc(),
+            read: row.read_at.is_some(),
+        })
+        .collect();
+    Ok(web::Json(NotificationList { items, unread }))
+}
+
+/// Marks every notification of the logged-in person read.
+#[utoipa::path(
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "All read"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "People only (not partner keys)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/me/notifications/read")]
+pub async fn read_notifications(state: web::Data<AppState>, AnyUser(user): AnyUser) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    state.db.write(move |conn| store::mark_read(conn, user.id, now)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// A text a person sent to the service's number, as the gateway forwards it.
@@ -40,7 +113,7 @@ pub struct InboundSms {
 
 #[derive(Serialize, ToSchema)]
 pub struct InboundAnswer {
-    pub outcome: Outcome,
+    pub outcome: ReplyOutcome,
 }
 
 /// Whether `header` is `sha256=<hex HMAC-SHA256(secret, body)>`, compared in constant time.
@@ -101,7 +174,7 @@ pub async fn inbound_sms(
             rules::handle_reply(conn, &inbound, now)
         })
         .await?;
-    if outcome == Outcome::Rejected {
+    if outcome == ReplyOutcome::Rejected {
         // The stock went back on sale.
         catalogue::invalidate(&state.cache).await;
     }

@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use super::store::{self, Waiting};
 use crate::audit;
 use crate::db::Conn;
-use crate::domain::status::AuditAction;
+use crate::domain::status::{AuditAction, ReplyOutcome};
 use crate::error::{AppError, Lang};
 use crate::mail::templates::Template;
 use crate::orders::answering::Answer;
@@ -56,37 +56,6 @@ pub fn parse_reply(text: &str) -> Reply {
     }
 }
 
-/// What became of a reply (the answer of `/sms/inbound` and the record of the reply).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Accepted,
-    Rejected,
-    /// Several orders wait and the reply named none of them (or another one): the farmer was sent the list.
-    AskedWhichOrder,
-    NothingWaiting,
-    /// Not an answer: the farmer was sent how to answer.
-    Help,
-    /// The phone is no farmer's: nothing changed and nothing was sent.
-    UnknownSender,
-    /// This gateway id was handled before: nothing changed.
-    Duplicate,
-}
-
-impl Outcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Accepted => "accepted",
-            Outcome::Rejected => "rejected",
-            Outcome::AskedWhichOrder => "asked_which_order",
-            Outcome::NothingWaiting => "nothing_waiting",
-            Outcome::Help => "help",
-            Outcome::UnknownSender => "unknown_sender",
-            Outcome::Duplicate => "duplicate",
-        }
-    }
-}
-
 /// A reply the gateway received: its id, the sender's phone in E.164 (`None` if it is not a Vietnamese
 /// mobile) and the text.
 pub struct Inbound<'a> {
@@ -97,9 +66,9 @@ pub struct Inbound<'a> {
 }
 
 /// Handles a reply once per gateway id, in the caller's transaction.
-pub fn handle_reply(conn: &mut Conn<'_>, inbound: &Inbound<'_>, now: NaiveDateTime) -> Result<Outcome, AppError> {
+pub fn handle_reply(conn: &mut Conn<'_>, inbound: &Inbound<'_>, now: NaiveDateTime) -> Result<ReplyOutcome, AppError> {
     if !store::record_inbound(conn, inbound.gateway_id, inbound.raw_from, now)? {
-        return Ok(Outcome::Duplicate);
+        return Ok(ReplyOutcome::Duplicate);
     }
     let farmer = match inbound.from {
         Some(phone) => store::farmer_by_phone(conn, phone)?.map(|id| (id, phone)),
@@ -107,9 +76,9 @@ pub fn handle_reply(conn: &mut Conn<'_>, inbound: &Inbound<'_>, now: NaiveDateTi
     };
     let outcome = match farmer {
         Some((farmer_id, phone)) => answer(conn, farmer_id, phone, &parse_reply(inbound.text), now)?,
-        None => Outcome::UnknownSender,
+        None => ReplyOutcome::UnknownSender,
     };
-    store::set_outcome(conn, inbound.gateway_id, outcome.as_str())?;
+    store::set_outcome(conn, inbound.gateway_id, outcome)?;
     Ok(outcome)
 }
 
@@ -121,7 +90,9 @@ fn tell(
     values: &[(&str, &str)],
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    outbox::notify(conn, Person { email: None, phone: Some(phone) }, template, Lang::Vi, values, now)
+    // Answers in the text conversation only: they are not news for the app's list.
+    let to = Person { user_id: None, email: None, phone: Some(phone) };
+    outbox::notify(conn, to, template, Lang::Vi, values, now)
 }
 
 fn answer(
@@ -130,13 +101,13 @@ fn answer(
     phone: &str,
     reply: &Reply,
     now: NaiveDateTime,
-) -> Result<Outcome, AppError> {
+) -> Result<ReplyOutcome, AppError> {
     let (code, accept, reason) = match reply {
         Reply::Accept { code } => (code, true, None),
         Reply::Reject { code, reason } => (code, false, reason.as_deref()),
         Reply::Other => {
             tell(conn, phone, Template::ReplyHelp, &[], now)?;
-            return Ok(Outcome::Help);
+            return Ok(ReplyOutcome::Help);
         }
     };
     let waiting = store::waiting_shipments(conn, farmer_id)?;
@@ -148,17 +119,17 @@ fn answer(
     let Some(chosen) = chosen else {
         let Some(first) = waiting.first() else {
             tell(conn, phone, Template::ReplyNothingWaiting, &[], now)?;
-            return Ok(Outcome::NothingWaiting);
+            return Ok(ReplyOutcome::NothingWaiting);
         };
         let orders: Vec<&str> = waiting.iter().take(LISTED).map(|w| w.order_code.as_str()).collect();
         let values = [("orders", orders.join(", ")), ("code", first.order_code.clone())];
         let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
         tell(conn, phone, Template::ReplyChooseOrder, &values, now)?;
-        return Ok(Outcome::AskedWhichOrder);
+        return Ok(ReplyOutcome::AskedWhichOrder);
     };
     let (given, action, told, outcome) = if accept {
         let given = orders::accept_shipment(conn, chosen.shipment_id, now)?;
-        (given, AuditAction::AcceptShipmentBySms, Template::ReplyAccepted, Outcome::Accepted)
+        (given, AuditAction::AcceptShipmentBySms, Template::ReplyAccepted, ReplyOutcome::Accepted)
     } else {
         // The app's rule for a reason (one line, at most 300 characters); a text without one gets a plain one.
         let reason = match reason.map(Answer::reject) {
@@ -166,12 +137,12 @@ fn answer(
             _ => NO_REASON.to_owned(),
         };
         let given = orders::reject_shipment(conn, chosen.shipment_id, &reason, now)?;
-        (given, AuditAction::RejectShipmentBySms, Template::ReplyRejected, Outcome::Rejected)
+        (given, AuditAction::RejectShipmentBySms, Template::ReplyRejected, ReplyOutcome::Rejected)
     };
     if !given {
         // Answered in the app a moment ago, or expired.
         tell(conn, phone, Template::ReplyNothingWaiting, &[], now)?;
-        return Ok(Outcome::NothingWaiting);
+        return Ok(ReplyOutcome::NothingWaiting);
     }
     let entity_id = Some(chosen.shipment_id.to_string());
     audit::record(conn, &audit::Entry { actor_id: farmer_id, farmer_id, action, entity_id }, now)?;

@@ -1,11 +1,12 @@
-//! Queries of the messages capability: replies received, farmers by phone, shipments waiting for an answer.
+//! Queries of the messages capability: replies received, farmers by phone, shipments waiting for an answer,
+//! the in-app list.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::Conn;
-use crate::db::schema::{orders, shipments, sms_inbound, users};
-use crate::domain::status::{Role, ShipmentStatus};
+use crate::db::schema::{notifications, orders, shipments, sms_inbound, users};
+use crate::domain::status::{ReplyOutcome, Role, ShipmentStatus};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -19,7 +20,7 @@ pub fn record_inbound(
     let row = (
         sms_inbound::gateway_id.eq(gateway_id),
         sms_inbound::sender.eq(sender),
-        sms_inbound::outcome.eq("received"),
+        sms_inbound::outcome.eq(ReplyOutcome::Received),
         sms_inbound::received_at.eq(now),
     );
     let inserted =
@@ -28,7 +29,7 @@ pub fn record_inbound(
 }
 
 /// What became of a reply, kept with it.
-pub fn set_outcome(conn: &mut Conn<'_>, gateway_id: &str, outcome: &str) -> Result<(), AppError> {
+pub fn set_outcome(conn: &mut Conn<'_>, gateway_id: &str, outcome: ReplyOutcome) -> Result<(), AppError> {
     let target = sms_inbound::table.find(gateway_id);
     with_conn!(conn, |c| diesel::update(target).set(sms_inbound::outcome.eq(outcome)).execute(c))?;
     Ok(())
@@ -82,4 +83,42 @@ pub fn unreminded(conn: &mut Conn<'_>, now: NaiveDateTime, until: NaiveDateTime)
 pub fn mark_reminded(conn: &mut Conn<'_>, shipment_id: i64, now: NaiveDateTime) -> Result<bool, AppError> {
     let target = shipments::table.find(shipment_id).filter(shipments::reminded_at.is_null());
     Ok(with_conn!(conn, |c| diesel::update(target).set(shipments::reminded_at.eq(now)).execute(c))? == 1)
+}
+
+/// One line of a person's in-app list.
+#[derive(Queryable)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub kind: String,
+    pub text: String,
+    pub created_at: NaiveDateTime,
+    pub read_at: Option<NaiveDateTime>,
+}
+
+/// A person's newest notifications (up to `limit`) and how many are unread in all.
+pub fn notifications(conn: &mut Conn<'_>, user_id: i64, limit: i64) -> Result<(Vec<NotificationRow>, i64), AppError> {
+    let items = with_conn!(conn, |c| notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .order(notifications::id.desc())
+        .select((
+            notifications::id,
+            notifications::kind,
+            notifications::text,
+            notifications::created_at,
+            notifications::read_at,
+        ))
+        .limit(limit)
+        .load(c))?;
+    let unread =
+        notifications::table.filter(notifications::user_id.eq(user_id)).filter(notifications::read_at.is_null());
+    let unread = with_conn!(conn, |c| unread.count().get_result(c))?;
+    Ok((items, unread))
+}
+
+/// Marks every unread notification of a person read.
+pub fn mark_read(conn: &mut Conn<'_>, user_id: i64, now: NaiveDateTime) -> Result<(), AppError> {
+    let unread =
+        notifications::table.filter(notifications::user_id.eq(user_id)).filter(notifications::read_at.is_null());
+    with_conn!(conn, |c| diesel::update(unread).set(notifications::read_at.eq(now)).execute(c))?;
+    Ok(())
 }

@@ -374,7 +374,7 @@ pub fn place(
         PaymentMethod::Cod => String::new(),
     };
     let values = [("name", buyer.name.as_str()), ("code", &code), ("total", &total), ("payment", &payment)];
-    let to = outbox::Person { email: buyer.email.as_deref(), phone: Some(&buyer.phone) };
+    let to = outbox::Person { user_id: placement.buyer_id, email: buyer.email.as_deref(), phone: Some(&buyer.phone) };
     outbox::notify(conn, to, Template::OrderPlaced, placement.lang, &values, now)?;
     Ok(order_id)
 }

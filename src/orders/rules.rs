@@ -38,7 +38,7 @@ pub fn items_summary(lines: &[(&str, &str, i64)]) -> String {
 
 /// How the buyer of an order is reached: the phone every order has, and the email if they gave one.
 pub fn buyer_of(order: &OrderRow) -> Person<'_> {
-    Person { email: order.buyer_email.as_deref(), phone: Some(&order.buyer_phone) }
+    Person { user_id: order.buyer_id, email: order.buyer_email.as_deref(), phone: Some(&order.buyer_phone) }
 }
 
 /// What fulfilment needs to know of an order to open its carrier jobs.

@@ -331,6 +331,7 @@ pub fn farmer_shipment_orders(
 /// How a farmer is reached, and whether they accept every order without a tap.
 #[derive(Queryable)]
 pub struct FarmerContact {
+    pub id: i64,
     pub email: Option<String>,
     pub phone: Option<String>,
     pub auto_accept: bool,
@@ -338,14 +339,14 @@ pub struct FarmerContact {
 
 impl FarmerContact {
     pub fn person(&self) -> Person<'_> {
-        Person { email: self.email.as_deref(), phone: self.phone.as_deref() }
+        Person { user_id: Some(self.id), email: self.email.as_deref(), phone: self.phone.as_deref() }
     }
 }
 
 pub fn farmer_contact(conn: &mut Conn<'_>, farmer_id: i64) -> Result<FarmerContact, AppError> {
     Ok(with_conn!(conn, |c| users::table
         .find(farmer_id)
-        .select((users::email, users::phone, users::auto_accept))
+        .select((users::id, users::email, users::phone, users::auto_accept))
         .first(c))?)
 }
 

@@ -259,3 +259,26 @@ on_both_backends! {
         assert!(to_farmer.contains(code(&order)) && to_farmer.contains("Segments: 1"), "{to_farmer}");
     }
 }
+
+on_both_backends! {
+    the_app_lists_what_each_person_was_told_and_marks_it_read(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let order = order_from(&app, &farmer, 1).await;
+        let list = |token: String| {
+            let app = &app;
+            async move { TestApp::expect_json(app.request("GET", "/api/v1/me/notifications", Some(&token)).send().await.expect("sent"), 200).await }
+        };
+        let listed = list(farmer.token.clone()).await;
+        assert_eq!(listed["unread"], 1, "{listed}");
+        assert_eq!(listed["items"][0]["kind"], "new_order");
+        assert_eq!(listed["items"][0]["read"], false);
+        assert!(listed["items"][0]["text"].as_str().is_some_and(|t| t.contains(code(&order)) && t.contains("Sầu riêng")), "{listed}");
+        let read = app.request("POST", "/api/v1/me/notifications/read", Some(&farmer.token)).send().await.expect("sent");
+        assert_eq!(read.status(), 204);
+        let listed = list(farmer.token.clone()).await;
+        assert_eq!((listed["unread"].as_i64(), listed["items"][0]["read"].as_bool()), (Some(0), Some(true)));
+        // Another person sees none of it.
+        let other = app.farmer(WARD_BUON_MA_THUOT).await;
+        assert_eq!(list(other.token).await["items"], json!([]));
+    }
+}

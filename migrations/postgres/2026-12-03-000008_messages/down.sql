@@ -1,4 +1,5 @@
 ALTER TABLE shipments DROP COLUMN reminded_at;
+DROP TABLE notifications;
 DROP TABLE sms_inbound;
 DROP INDEX outbox_recipient_idx;
 -- Phone rows cannot stay under the narrower CHECK.

@@ -36,5 +36,16 @@ CREATE TABLE sms_inbound (
     received_at TIMESTAMP NOT NULL
 );
 
+-- The in-app list of what was said to a person with an account (`GET /me/notifications`).
+CREATE TABLE notifications (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    BIGINT    NOT NULL REFERENCES users (id),
+    kind       TEXT      NOT NULL,
+    text       TEXT      NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    read_at    TIMESTAMP
+);
+CREATE INDEX notifications_user_idx ON notifications (user_id, id);
+
 -- When the farmer was reminded of a shipment still waiting for their answer.
 ALTER TABLE shipments ADD COLUMN reminded_at TIMESTAMP;
