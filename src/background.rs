@@ -1,12 +1,12 @@
 //! The background work of one instance, in one place: the outbox sender, the expiry of unanswered and
-//! unpaid orders, and the sweeper of lapsed carrier leases. Every step claims its rows in the database, so
+//! unpaid orders, the reminders of orders about to lapse, and the sweeper of lapsed carrier leases. Every step claims its rows in the database, so
 //! several instances running them at once never do the same work twice.
 
 use std::future::Future;
 use std::time::Duration;
 
 use crate::state::AppState;
-use crate::{fulfilment, orders, outbox, telemetry};
+use crate::{fulfilment, messages, orders, outbox, telemetry};
 
 /// Starts every loop on the current runtime; they run until the process ends.
 pub fn spawn_all(state: &AppState) {
@@ -15,7 +15,8 @@ pub fn spawn_all(state: &AppState) {
         metrics.run_upkeep();
         std::future::ready(Ok(()))
     });
-    tokio::spawn(outbox::run_sender(state.db.clone(), state.mailer.clone(), state.clock.clone()));
+    let senders = outbox::Senders { mailer: state.mailer.clone(), phones: state.phones.clone() };
+    outbox::spawn_senders(&state.db, &senders, &state.clock);
 
     let (db, clock, unpaid_hours) = (state.db.clone(), state.clock.clone(), state.settings.unpaid_hours);
     every(Duration::from_secs(30), "order expiry", move || {
@@ -24,6 +25,18 @@ pub fn spawn_all(state: &AppState) {
             let expired = db.write(move |conn| orders::rules::expire_due(conn, now, unpaid_hours)).await?;
             if expired != orders::rules::Expired::default() {
                 tracing::info!(?expired, "expired orders and shipments");
+            }
+            Ok(())
+        }
+    });
+
+    let (db, clock) = (state.db.clone(), state.clock.clone());
+    every(Duration::from_secs(60), "reminders", move || {
+        let (db, now) = (db.clone(), clock.now());
+        async move {
+            let reminded = db.write(move |conn| messages::rules::remind_due(conn, now)).await?;
+            if reminded > 0 {
+                tracing::info!(reminded, "farmers reminded of orders waiting for an answer");
             }
             Ok(())
         }

@@ -14,6 +14,26 @@ pub fn in_vietnam(at: NaiveDateTime) -> NaiveDateTime {
     at + Duration::hours(VIETNAM_UTC_OFFSET_HOURS)
 }
 
+/// Quiet hours in Vietnam: reminders and digests are not sent from 21:00 to 07:00.
+const QUIET_FROM_HOUR: u32 = 21;
+const QUIET_UNTIL_HOUR: u32 = 7;
+
+/// `at`, or the end of the quiet hours (07:00 Vietnam time) when `at` falls inside them; in UTC.
+pub fn after_quiet_hours(at: NaiveDateTime) -> NaiveDateTime {
+    let local = in_vietnam(at);
+    let hour = chrono::Timelike::hour(&local);
+    let morning = |date: chrono::NaiveDate| {
+        date.and_hms_opt(QUIET_UNTIL_HOUR, 0, 0).map_or(at, |m| m - Duration::hours(VIETNAM_UTC_OFFSET_HOURS))
+    };
+    if hour >= QUIET_FROM_HOUR {
+        local.date().succ_opt().map_or(at, morning)
+    } else if hour < QUIET_UNTIL_HOUR {
+        morning(local.date())
+    } else {
+        at
+    }
+}
+
 /// UTC wall-clock time, shifted by an offset that only tests change. Cheap to clone; clones share the offset.
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
@@ -35,6 +55,21 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn utc(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").expect("time")
+    }
+
+    #[test]
+    fn quiet_hours_run_from_21_to_07_vietnam_time() {
+        // 23:00 in Vietnam is 16:00 UTC; 07:00 the next morning is 00:00 UTC.
+        assert_eq!(after_quiet_hours(utc("2026-12-03 16:00")), utc("2026-12-04 00:00"));
+        // 05:30 in Vietnam (22:30 UTC the day before) waits until 07:00 the same Vietnamese day.
+        assert_eq!(after_quiet_hours(utc("2026-12-03 22:30")), utc("2026-12-04 00:00"));
+        // 20:59 and 07:00 in Vietnam are daytime.
+        assert_eq!(after_quiet_hours(utc("2026-12-03 13:59")), utc("2026-12-03 13:59"));
+        assert_eq!(after_quiet_hours(utc("2026-12-04 00:00")), utc("2026-12-04 00:00"));
+    }
 
     #[test]
     fn clones_share_the_offset() {

@@ -46,6 +46,46 @@ pub struct Settings {
     #[arg(long, env = "SMTP_URL", global = true)]
     pub smtp_url: Option<String>,
 
+    /// URL the SMS are POSTed to as `{"id", "to", "text"}` JSON (or the eSMS endpoint with
+    /// `SMS_PROVIDER=esms`). Default: `.txt` files in `<data dir>/outbox/sms`.
+    #[arg(long, env = "SMS_URL", global = true)]
+    pub sms_url: Option<String>,
+
+    /// Which SMS API `SMS_URL` speaks: `json` (`{"id", "to", "text"}`) or `esms` (eSMS.vn).
+    #[arg(long, env = "SMS_PROVIDER", value_enum, default_value_t = SmsProvider::Json, global = true)]
+    pub sms_provider: SmsProvider,
+
+    /// Send SMS in Unicode with diacritics (70 characters a segment) instead of unaccented (160).
+    #[arg(long, env = "SMS_UNICODE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub sms_unicode: bool,
+
+    /// eSMS.vn credentials, brand name and SMS type (2: brand name customer care).
+    #[arg(long, env = "ESMS_API_KEY", global = true)]
+    pub esms_api_key: Option<String>,
+    #[arg(long, env = "ESMS_SECRET_KEY", global = true)]
+    pub esms_secret_key: Option<String>,
+    #[arg(long, env = "ESMS_BRANDNAME", global = true)]
+    pub esms_brandname: Option<String>,
+    #[arg(long, env = "ESMS_SMS_TYPE", default_value = "2", global = true)]
+    pub esms_sms_type: String,
+
+    /// Key of the HMAC-SHA256 signature the SMS gateway puts on replies it forwards to
+    /// `/api/v1/sms/inbound`. Unset: every reply is refused (401).
+    #[arg(long, env = "SMS_INBOUND_SECRET", global = true)]
+    pub sms_inbound_secret: Option<String>,
+
+    /// Zalo ZNS endpoint (`https://business.openapi.zalo.me/message/template`); unset: no Zalo messages.
+    #[arg(long, env = "ZNS_URL", global = true)]
+    pub zns_url: Option<String>,
+
+    /// The Zalo Official Account's access token, sent as the `access_token` header.
+    #[arg(long, env = "ZNS_ACCESS_TOKEN", global = true)]
+    pub zns_access_token: Option<String>,
+
+    /// Approved ZNS templates by message kind: `new_order=123456,order_placed=234567`. Kinds without one go by SMS.
+    #[arg(long, env = "ZNS_TEMPLATES", global = true)]
+    pub zns_templates: Option<String>,
+
     /// Sender address of every email.
     #[arg(long, env = "MAIL_FROM", default_value = "Nông Sản <no-reply@nongsan.vn>", global = true)]
     pub mail_from: String,
@@ -110,6 +150,12 @@ pub struct Settings {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmsProvider {
+    Json,
+    Esms,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
     Json,
@@ -135,6 +181,17 @@ impl Settings {
             redis_url: None,
             cache_prefix: "nongsan".into(),
             smtp_url: None,
+            sms_url: None,
+            sms_provider: SmsProvider::Json,
+            sms_unicode: false,
+            esms_api_key: None,
+            esms_secret_key: None,
+            esms_brandname: None,
+            esms_sms_type: "2".into(),
+            sms_inbound_secret: None,
+            zns_url: None,
+            zns_access_token: None,
+            zns_templates: None,
             mail_from: "Nông Sản <no-reply@nongsan.vn>".into(),
             catalogue_cache_secs: 30,
             confirm_hours: 24,
@@ -173,6 +230,10 @@ impl Settings {
 
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
+    }
+
+    pub fn sms_outbox_dir(&self) -> PathBuf {
+        self.outbox_dir().join("sms")
     }
 }
 

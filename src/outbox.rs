@@ -1,8 +1,8 @@
-//! The one way a message leaves the service. Emails and partner webhook calls are written to the `outbox`
-//! table in the same transaction as the change they tell about, and a background sender delivers them with
-//! retries and backoff. Rows are claimed in the database (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has
-//! one writer), so two instances never send the same row, and a crash, a dead SMTP server or a partner's dead
-//! endpoint only delays delivery.
+//! The one way a message leaves the service. Emails, texts to phones (Zalo ZNS, else SMS) and partner
+//! webhook calls are written to the `outbox` table in the same transaction as the change they tell about, and
+//! a background sender delivers them with retries and backoff, one lane per channel. Rows are claimed in the
+//! database (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer), so two instances never send the
+//! same row, and a crash, a dead SMTP server, SMS gateway or partner endpoint only delays delivery.
 
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
@@ -11,21 +11,30 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::clock::Clock;
-use crate::db::schema::{outbox, partner_webhooks};
+use crate::clock::{self, Clock};
+use crate::db::schema::{notifications, outbox, partner_webhooks};
 use crate::db::{Conn, Db};
 use crate::domain::status::{Channel, OutboxStatus, sql_literal};
 use crate::error::{AppError, Lang};
 use crate::mail::templates::Template;
 use crate::mail::{Email, Mailer};
+use crate::sms::{Phones, ZnsOutcome};
 use crate::with_conn;
 
 /// How long a claimed row stays reserved for the instance sending it.
 const LEASE: Duration = Duration::from_secs(60);
 const BATCH: i64 = 20;
 const POLL: Duration = Duration::from_millis(500);
+/// A failed message is tried again at most this far apart while it is young, then less often.
+const YOUNG_RETRY_CAP_SECONDS: i64 = 30;
+const YOUNG_FOR_MINUTES: i64 = 10;
+const OLD_RETRY_CAP_SECONDS: i64 = 600;
+/// Texts queued to one phone in an hour beyond which more are dropped: a loop (an auto-responder answering
+/// our replies, a bug) must not run up the SMS bill or flood someone's phone.
+pub const TEXTS_PER_PHONE_PER_HOUR: i64 = 20;
 
 /// The event id of the call, also in the body: receivers drop one they have seen (retries resend it).
 pub const EVENT_ID_HEADER: &str = "X-Nongsan-Event-Id";
@@ -36,48 +45,107 @@ pub const SIGNATURE_HEADER: &str = "X-Nongsan-Signature";
 /// A slow partner endpoint must not hold up the sender loop (and the email behind it) for long.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One row to send: on `channel` to `recipient` (an email address, or a partner's id for a webhook call).
+/// One row to send: on `channel` to `recipient` (an email address, a partner's id for a webhook call, a phone
+/// in E.164 for a text), not before `due`.
 struct Queued<'a> {
     channel: Channel,
+    kind: &'a str,
     recipient: &'a str,
     subject: &'a str,
     body: &'a str,
+    due: NaiveDateTime,
 }
 
 fn enqueue(conn: &mut Conn<'_>, message: &Queued<'_>, now: NaiveDateTime) -> Result<(), AppError> {
     let row = (
         outbox::channel.eq(message.channel),
+        outbox::kind.eq(message.kind),
         outbox::recipient.eq(message.recipient),
         outbox::subject.eq(message.subject),
         outbox::body.eq(message.body),
         outbox::status.eq(OutboxStatus::Pending),
         outbox::attempts.eq(0),
-        outbox::next_attempt_at.eq(now),
+        outbox::next_attempt_at.eq(message.due),
         outbox::created_at.eq(now),
     );
     with_conn!(conn, |c| diesel::insert_into(outbox::table).values(row).execute(c))?;
     Ok(())
 }
 
-/// Queues an email; call inside the transaction of the change it reports.
-pub fn enqueue_email(conn: &mut Conn<'_>, email: &Email, now: NaiveDateTime) -> Result<(), AppError> {
-    let message = Queued { channel: Channel::Email, recipient: &email.to, subject: &email.subject, body: &email.body };
-    enqueue(conn, &message, now)
+/// Who a message is for, by the ways they can be reached.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Person<'a> {
+    /// Their account, if they have one: the message is also listed in the app (`/me/notifications`).
+    pub user_id: Option<i64>,
+    pub email: Option<&'a str>,
+    /// In E.164 (`+84…`), as accounts and orders keep it.
+    pub phone: Option<&'a str>,
 }
 
-/// Queues the email `template` says to a person, if they have an address (phone-only people have none).
+/// Queues the message `template` says to a person, in the transaction of the change it reports: an email if
+/// they have an address, a text to their phone (Zalo, else SMS) if they have one, and a line in the app's
+/// list if they have an account.
 pub fn notify(
     conn: &mut Conn<'_>,
-    to: Option<&str>,
+    to: Person<'_>,
     template: Template,
     lang: Lang,
     values: &[(&str, &str)],
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    match to {
-        Some(to) => enqueue_email(conn, &template.render(lang, to, values), now),
+    if let Some(email) = to.email.and_then(|to| template.render(lang, to, values)) {
+        let message = Queued {
+            channel: Channel::Email,
+            kind: template.kind(),
+            recipient: &email.to,
+            subject: &email.subject,
+            body: &email.body,
+            due: now,
+        };
+        enqueue(conn, &message, now)?;
+    }
+    let Some(text) = template.text(lang, values) else { return Ok(()) };
+    if let Some(user_id) = to.user_id {
+        let row = (
+            notifications::user_id.eq(user_id),
+            notifications::kind.eq(template.kind()),
+            notifications::text.eq(&text),
+            notifications::created_at.eq(now),
+        );
+        with_conn!(conn, |c| diesel::insert_into(notifications::table).values(row).execute(c))?;
+    }
+    match to.phone {
+        Some(phone) => enqueue_text(conn, phone, template, &text, values, now),
         None => Ok(()),
     }
+}
+
+/// A text queued for ZNS with its SMS alongside: the Zalo lane sends it, or hands it to the SMS lane.
+fn enqueue_text(
+    conn: &mut Conn<'_>,
+    phone: &str,
+    template: Template,
+    text: &str,
+    values: &[(&str, &str)],
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let recent = outbox::table
+        .filter(outbox::recipient.eq(phone))
+        .filter(outbox::created_at.gt(now - chrono::Duration::hours(1)))
+        .count();
+    if with_conn!(conn, |c| recent.get_result::<i64>(c))? >= TEXTS_PER_PHONE_PER_HOUR {
+        tracing::warn!(kind = template.kind(), "per-phone cap reached; text dropped");
+        metrics::counter!("messages_total", "channel" => "sms", "kind" => template.kind(), "result" => "capped")
+            .increment(1);
+        return Ok(());
+    }
+    let data: serde_json::Map<String, Value> =
+        values.iter().map(|(key, value)| ((*key).to_owned(), Value::from(*value))).collect();
+    let body = json!({"text": text, "data": data}).to_string();
+    let due = if template.waits_for_daytime() { clock::after_quiet_hours(now) } else { now };
+    let kind = template.kind();
+    let message = Queued { channel: Channel::Zns, kind, recipient: phone, subject: kind, body: &body, due };
+    enqueue(conn, &message, now)
 }
 
 /// Queues a call to a partner's webhook; `body` is the JSON posted and carries its `event_id`.
@@ -89,7 +157,8 @@ pub fn enqueue_webhook(
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     let partner = partner_id.to_string();
-    enqueue(conn, &Queued { channel: Channel::Webhook, recipient: &partner, subject: kind, body }, now)
+    let message = Queued { channel: Channel::Webhook, kind, recipient: &partner, subject: kind, body, due: now };
+    enqueue(conn, &message, now)
 }
 
 #[derive(QueryableByName)]
@@ -99,6 +168,8 @@ struct Claimed {
     #[diesel(sql_type = Text)]
     channel: Channel,
     #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
     recipient: String,
     #[diesel(sql_type = Text)]
     subject: String,
@@ -106,32 +177,44 @@ struct Claimed {
     body: String,
     #[diesel(sql_type = Integer)]
     attempts: i32,
+    #[diesel(sql_type = Timestamp)]
+    created_at: NaiveDateTime,
 }
 
-/// Takes the due rows for `LEASE`: `SKIP_LOCKED` becomes `FOR UPDATE SKIP LOCKED` on PostgreSQL.
+impl Claimed {
+    /// The id a gateway sees: the same on every retry of the row, so it can drop a repeat.
+    fn message_id(&self) -> String {
+        format!("outbox-{}", self.id)
+    }
+}
+
+/// Takes the due rows of one channel for `LEASE`: `SKIP_LOCKED` becomes `FOR UPDATE SKIP LOCKED` on
+/// PostgreSQL.
 static CLAIM: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM outbox WHERE status = {} AND next_attempt_at <= $2 \
+         WHERE id IN (SELECT id FROM outbox WHERE status = {} AND channel = $4 AND next_attempt_at <= $2 \
          AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3 SKIP_LOCKED) \
-         RETURNING id, channel, recipient, subject, body, attempts",
+         RETURNING id, channel, kind, recipient, subject, body, attempts, created_at",
         sql_literal(OutboxStatus::Pending.as_str())
     )
 });
 
-fn claim(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<Vec<Claimed>, AppError> {
+fn claim(conn: &mut Conn<'_>, channel: Channel, now: NaiveDateTime) -> Result<Vec<Claimed>, AppError> {
     let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
     let rows = match conn {
         Conn::Pg(c) => diesel::sql_query(CLAIM.replace("SKIP_LOCKED", "FOR UPDATE SKIP LOCKED"))
             .bind::<Timestamp, _>(until)
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(BATCH)
+            .bind::<Text, _>(channel)
             .load(&mut **c),
         // One writer at a time: the claim is atomic without row locks.
         Conn::Sqlite(c) => diesel::sql_query(CLAIM.replace("SKIP_LOCKED", "").replace('$', "?"))
             .bind::<Timestamp, _>(until)
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(BATCH)
+            .bind::<Text, _>(channel)
             .load(&mut **c),
     };
     // RETURNING comes back in no set order; send in the order things happened (a job's `job.available`
@@ -141,46 +224,90 @@ fn claim(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<Vec<Claimed>, AppErr
     Ok(rows)
 }
 
-fn backoff(attempts: i32) -> chrono::Duration {
-    chrono::Duration::seconds(2_i64.saturating_pow(u32::try_from(attempts.clamp(0, 10)).unwrap_or(10)).min(600))
+/// Doubling waits, at most 30 s apart while the message is under 10 minutes old (someone waits for it),
+/// then up to 10 minutes apart.
+fn backoff(attempts: i32, age: chrono::Duration) -> chrono::Duration {
+    let doubling = 2_i64.saturating_pow(u32::try_from(attempts.clamp(0, 10)).unwrap_or(10));
+    let cap = if age < chrono::Duration::minutes(YOUNG_FOR_MINUTES) {
+        YOUNG_RETRY_CAP_SECONDS
+    } else {
+        OLD_RETRY_CAP_SECONDS
+    };
+    chrono::Duration::seconds(doubling.min(cap))
 }
 
 /// What became of one attempt at a row.
 enum Attempt {
-    /// Finished for good; `note` says why when there was nobody left to deliver to.
-    Done { note: Option<&'static str> },
+    /// Finished for good; `note` says why when there was nobody left to deliver to; `segments` is what an
+    /// SMS cost.
+    Done { note: Option<&'static str>, segments: Option<i32> },
     /// Not delivered: tried again after the backoff.
     Retry(String),
+    /// Zalo cannot carry it: the same row (same message id) goes to the SMS lane, due at once.
+    ToSms(String),
+}
+
+impl Attempt {
+    fn result(&self) -> &'static str {
+        match self {
+            Attempt::Done { note: None, .. } => "ok",
+            Attempt::Done { note: Some(_), .. } => "dropped",
+            Attempt::Retry(_) => "retry",
+            Attempt::ToSms(_) => "to_sms",
+        }
+    }
 }
 
 /// Records an attempt on its row and lets go of the claim; the same for every channel.
-fn finish(conn: &mut Conn<'_>, id: i64, attempts: i32, attempt: &Attempt, now: NaiveDateTime) -> Result<(), AppError> {
-    let target = outbox::table.find(id);
+fn finish(conn: &mut Conn<'_>, row: &Claimed, attempt: &Attempt, now: NaiveDateTime) -> Result<(), AppError> {
+    let target = outbox::table.find(row.id);
     let unlocked = outbox::locked_until.eq(None::<NaiveDateTime>);
     match attempt {
         // Without a note the last failure stays, to tell why a delivery came late.
-        Attempt::Done { note } => with_conn!(conn, |c| diesel::update(target)
+        Attempt::Done { note, segments } => with_conn!(conn, |c| diesel::update(target)
             .set((
                 outbox::status.eq(OutboxStatus::Sent),
                 outbox::sent_at.eq(now),
+                outbox::segments.eq(*segments),
                 unlocked,
                 note.map(|n| outbox::last_error.eq(n)),
             ))
             .execute(c))?,
         Attempt::Retry(error) => with_conn!(conn, |c| diesel::update(target)
-            .set((outbox::next_attempt_at.eq(now + backoff(attempts)), unlocked, outbox::last_error.eq(error)))
+            .set((
+                outbox::next_attempt_at.eq(now + backoff(row.attempts, now - row.created_at)),
+                unlocked,
+                outbox::last_error.eq(error),
+            ))
+            .execute(c))?,
+        Attempt::ToSms(reason) => with_conn!(conn, |c| diesel::update(target)
+            .set((
+                outbox::channel.eq(Channel::Sms),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now),
+                unlocked,
+                outbox::last_error.eq(reason),
+            ))
             .execute(c))?,
     };
     Ok(())
 }
 
-/// Delivers what is due on its channel; returns how many rows are done with (sent, or nobody to send to).
-pub async fn deliver_due(db: &Db, mailer: &Mailer, clock: &Clock) -> Result<usize, AppError> {
+/// What sends: email, and the SMS and Zalo gateways.
+#[derive(Clone)]
+pub struct Senders {
+    pub mailer: Mailer,
+    pub phones: Phones,
+}
+
+/// Delivers what is due on one channel (a lane: a slow SMS gateway never holds up email, nor the other way
+/// round); returns how many rows are done with (sent, handed to SMS, or nobody to send to).
+pub async fn deliver_due(db: &Db, senders: &Senders, clock: &Clock, channel: Channel) -> Result<usize, AppError> {
     // Rows go out one after another, in order. No row is started unless the claim still covers one more slow
     // call: past its lease another instance may claim the row and send it a second time.
     let stop_at = Instant::now() + LEASE.saturating_sub(2 * WEBHOOK_TIMEOUT);
     let now = clock.now();
-    let mut claimed = db.write(move |conn| claim(conn, now)).await?.into_iter();
+    let mut claimed = db.write(move |conn| claim(conn, channel, now)).await?.into_iter();
     let mut done = 0;
     while let Some(row) = claimed.next() {
         if Instant::now() >= stop_at {
@@ -190,17 +317,36 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer, clock: &Clock) -> Result<usiz
         }
         let attempt = match row.channel {
             Channel::Webhook => post_webhook(db, &row, clock).await,
-            Channel::Email => send_email(mailer, &row).await,
+            Channel::Email => send_email(&senders.mailer, &row).await,
+            Channel::Zns => send_zns(&senders.phones, &row).await,
+            Channel::Sms => send_sms(&senders.phones, &row).await,
         };
-        let (id, attempts) = (row.id, row.attempts);
+        metrics::counter!(
+            "messages_total",
+            "channel" => row.channel.as_str(),
+            "kind" => row.kind.clone(),
+            "result" => attempt.result()
+        )
+        .increment(1);
         match &attempt {
-            Attempt::Done { .. } => done += 1,
+            Attempt::Done { segments, .. } => {
+                done += 1;
+                if let Some(segments) = segments {
+                    metrics::counter!("sms_segments_total", "kind" => row.kind.clone())
+                        .increment(u64::try_from(*segments).unwrap_or_default());
+                }
+            }
+            Attempt::ToSms(reason) => {
+                done += 1;
+                tracing::info!(id = row.id, reason, "not for Zalo; goes by SMS");
+            }
             Attempt::Retry(error) => {
-                tracing::warn!(id, attempts, channel = row.channel.as_str(), error, "not delivered yet; will retry")
+                let (id, attempts, channel) = (row.id, row.attempts, row.channel.as_str());
+                tracing::warn!(id, attempts, channel, error, "not delivered yet; will retry")
             }
         }
         let now = clock.now();
-        db.write(move |conn| finish(conn, id, attempts, &attempt, now)).await?;
+        db.write(move |conn| finish(conn, &row, &attempt, now)).await?;
     }
     Ok(done)
 }
@@ -216,14 +362,47 @@ fn release(conn: &mut Conn<'_>, ids: &[i64]) -> Result<(), AppError> {
 
 async fn send_email(mailer: &Mailer, row: &Claimed) -> Attempt {
     let email = Email { to: row.recipient.clone(), subject: row.subject.clone(), body: row.body.clone() };
-    match mailer.send_keyed(&email, &format!("outbox-{}", row.id)).await {
-        Ok(()) => Attempt::Done { note: None },
+    match mailer.send_keyed(&email, &row.message_id()).await {
+        Ok(()) => Attempt::Done { note: None, segments: None },
         Err(error) => Attempt::Retry(format!("{error:#}")),
     }
 }
 
-/// One client for every call (it keeps connections to partners open between calls). Redirects are not
-/// followed: a signed call goes only to the URL the partner registered.
+/// A queued text: what the SMS says and the values a Zalo template fills in.
+fn text_of(row: &Claimed) -> Option<(String, Value)> {
+    let mut body: Value = serde_json::from_str(&row.body).ok()?;
+    let text = body.get("text")?.as_str()?.to_owned();
+    Some((text, body.get_mut("data").map(Value::take).unwrap_or_default()))
+}
+
+async fn send_zns(phones: &Phones, row: &Claimed) -> Attempt {
+    let Some((_, data)) = text_of(row) else { return Attempt::Done { note: Some("unreadable text"), segments: None } };
+    let client = match HTTP.as_ref() {
+        Ok(client) => client,
+        Err(error) => return Attempt::Retry(format!("no HTTP client: {error}")),
+    };
+    match phones.send_zns(client, &row.message_id(), &row.recipient, &row.kind, &data).await {
+        ZnsOutcome::Sent => Attempt::Done { note: None, segments: None },
+        ZnsOutcome::UseSms(reason) => Attempt::ToSms(reason),
+        ZnsOutcome::Failed(error) => Attempt::Retry(error),
+    }
+}
+
+async fn send_sms(phones: &Phones, row: &Claimed) -> Attempt {
+    let Some((text, _)) = text_of(row) else { return Attempt::Done { note: Some("unreadable text"), segments: None } };
+    let client = match HTTP.as_ref() {
+        Ok(client) => client,
+        Err(error) => return Attempt::Retry(format!("no HTTP client: {error}")),
+    };
+    let sms = phones.prepare(&text);
+    match phones.send_sms(client, &row.message_id(), &row.recipient, &sms).await {
+        Ok(()) => Attempt::Done { note: None, segments: Some(sms.segments) },
+        Err(error) => Attempt::Retry(format!("{error:#}")),
+    }
+}
+
+/// One client for every call (it keeps connections to partners and gateways open between calls). Redirects
+/// are not followed: a signed call goes only to the URL the partner registered.
 static HTTP: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
     reqwest::Client::builder()
         .timeout(WEBHOOK_TIMEOUT)
@@ -235,12 +414,17 @@ static HTTP: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
 /// `sha256=<hex HMAC-SHA256(secret, "{timestamp}.{body}")>`. The timestamp is signed with the body so that a
 /// captured call cannot be passed off as a fresh one; receivers recompute this and reject old timestamps.
 pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
+    format!("sha256={}", hex::encode(hmac_sha256(secret, format!("{timestamp}.{body}").as_bytes())))
+}
+
+/// HMAC-SHA256 of `message` under `secret`.
+pub fn hmac_sha256(secret: &str, message: &[u8]) -> Vec<u8> {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
         // HMAC takes keys of any length, so this is never reached.
-        return String::new();
+        return Vec::new();
     };
-    mac.update(format!("{timestamp}.{body}").as_bytes());
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
 }
 
 /// POSTs one queued call to the partner's webhook.
@@ -252,7 +436,9 @@ async fn post_webhook(db: &Db, row: &Claimed, clock: &Clock) -> Attempt {
 }
 
 async fn try_post_webhook(db: &Db, row: &Claimed, clock: &Clock) -> anyhow::Result<Attempt> {
-    let Ok(partner_id) = row.recipient.parse::<i64>() else { return Ok(Attempt::Done { note: Some("bad recipient") }) };
+    let Ok(partner_id) = row.recipient.parse::<i64>() else {
+        return Ok(Attempt::Done { note: Some("bad recipient"), segments: None });
+    };
     // Looked up now, not when queued: the partner may have changed its URL or secret, or stopped pushes.
     let webhook: Option<(String, String)> = db
         .read(move |conn| {
@@ -261,7 +447,9 @@ async fn try_post_webhook(db: &Db, row: &Claimed, clock: &Clock) -> anyhow::Resu
             Ok(with_conn!(conn, |c| target.first(c).optional())?)
         })
         .await?;
-    let Some((url, secret)) = webhook else { return Ok(Attempt::Done { note: Some("no webhook registered") }) };
+    let Some((url, secret)) = webhook else {
+        return Ok(Attempt::Done { note: Some("no webhook registered"), segments: None });
+    };
     let client = HTTP.as_ref().map_err(|error| anyhow::anyhow!("no HTTP client: {error}"))?;
     let timestamp = clock.now().and_utc().timestamp();
     let response = client
@@ -276,7 +464,7 @@ async fn try_post_webhook(db: &Db, row: &Claimed, clock: &Clock) -> anyhow::Resu
         // The URL may carry credentials: keep it out of logs and `last_error`.
         .map_err(reqwest::Error::without_url)?;
     anyhow::ensure!(response.status().is_success(), "webhook answered {}", response.status());
-    Ok(Attempt::Done { note: None })
+    Ok(Attempt::Done { note: None, segments: None })
 }
 
 /// The `event_id` the body carries (every queued call has one); the row id if it somehow does not.
@@ -287,15 +475,20 @@ fn event_id(row: &Claimed) -> String {
         .unwrap_or_else(|| format!("outbox_{}", row.id))
 }
 
-/// The sender loop of one instance: runs until the process ends.
-pub async fn run_sender(db: Db, mailer: Mailer, clock: Clock) {
-    loop {
-        match deliver_due(&db, &mailer, &clock).await {
-            Ok(sent) if sent == usize::try_from(BATCH).unwrap_or(0) => continue,
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "outbox sender"),
-        }
-        tokio::time::sleep(POLL).await;
+/// Starts the sender of one instance: a loop per channel, each running until the process ends.
+pub fn spawn_senders(db: &Db, senders: &Senders, clock: &Clock) {
+    for channel in Channel::ALL {
+        let (db, senders, clock, channel) = (db.clone(), senders.clone(), clock.clone(), *channel);
+        tokio::spawn(async move {
+            loop {
+                match deliver_due(&db, &senders, &clock, channel).await {
+                    Ok(sent) if sent == usize::try_from(BATCH).unwrap_or(0) => continue,
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, channel = channel.as_str(), "outbox sender"),
+                }
+                tokio::time::sleep(POLL).await;
+            }
+        });
     }
 }
 
@@ -310,5 +503,15 @@ mod tests {
             sign("whsec-0123456789abcdef", 1_763_884_800, r#"{"event_id":"evt_1"}"#),
             "sha256=eb9dc2ae2cd6cb482bf960877be2b8ca279d3d3c0e4a76c939caf55d72f648f7"
         );
+    }
+
+    #[test]
+    fn retries_stay_30_seconds_apart_for_ten_minutes_then_back_off_further() {
+        let young = chrono::Duration::minutes(3);
+        assert_eq!(backoff(1, young), chrono::Duration::seconds(2));
+        assert_eq!(backoff(9, young), chrono::Duration::seconds(30));
+        let old = chrono::Duration::minutes(11);
+        assert_eq!(backoff(9, old), chrono::Duration::seconds(512));
+        assert_eq!(backoff(30, old), chrono::Duration::seconds(600));
     }
 }

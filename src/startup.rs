@@ -18,7 +18,8 @@ use crate::http::{
 };
 use crate::state::AppState;
 use crate::{
-    accounts, admin, fulfilment, health, helpers, listings, orders, partners, reference, telemetry, web as pages,
+    accounts, admin, fulfilment, health, helpers, listings, messages, orders, partners, reference, telemetry,
+    web as pages,
 };
 
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -62,6 +63,7 @@ where
             .configure(orders::routes)
             .configure(partners::routes)
             .configure(fulfilment::routes)
+            .configure(messages::routes)
             .configure(admin::routes),
     )
 }

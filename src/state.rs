@@ -1,5 +1,5 @@
 //! The one application state: what every handler, extractor and background loop can reach. It sits below
-//! the capabilities and imports only infrastructure (settings, database, cache, mail, photos, the clock and
+//! the capabilities and imports only infrastructure (settings, database, cache, mail, phones, photos, the clock and
 //! the reference data), so no capability has to import the wiring to reach it.
 
 use std::sync::Arc;
@@ -13,12 +13,15 @@ use crate::db::Db;
 use crate::mail::Mailer;
 use crate::media::MediaStore;
 use crate::reference::{Reference, seed};
+use crate::sms::Phones;
 
 pub struct AppState {
     pub settings: Settings,
     pub db: Db,
     pub cache: Cache,
     pub mailer: Mailer,
+    /// SMS and Zalo gateways.
+    pub phones: Phones,
     pub media: MediaStore,
     pub reference: Arc<Reference>,
     pub clock: Clock,
@@ -36,6 +39,7 @@ impl AppState {
         };
         Ok(AppState {
             mailer: Mailer::from_settings(&settings)?,
+            phones: Phones::from_settings(&settings)?,
             media: MediaStore::new(settings.media_dir()),
             reference: Arc::new(Reference::load(&db).await?),
             clock: Clock::default(),

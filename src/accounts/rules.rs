@@ -190,7 +190,8 @@ pub async fn open_password_account(
             },
         )?;
         if let Some(lang) = welcome {
-            outbox::notify(conn, email.as_deref(), Template::WelcomeBuyer, lang, &[("name", &name)], now)?;
+            let to = outbox::Person { user_id: Some(id), email: email.as_deref(), phone: None };
+            outbox::notify(conn, to, Template::WelcomeBuyer, lang, &[("name", &name)], now)?;
         }
         Ok(id)
     })

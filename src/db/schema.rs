@@ -223,6 +223,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         reason_code -> Nullable<Text>,
+        reminded_at -> Nullable<Timestamp>,
     }
 }
 
@@ -265,6 +266,28 @@ diesel::table! {
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         channel -> Text,
+        kind -> Text,
+        segments -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        text -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sms_inbound (gateway_id) {
+        gateway_id -> Text,
+        sender -> Text,
+        outcome -> Text,
+        received_at -> Timestamp,
     }
 }
 
@@ -386,12 +409,15 @@ diesel::joinable!(fulfilment_jobs -> cod_remittances (remittance_id));
 diesel::joinable!(job_events -> fulfilment_jobs (job_id));
 diesel::joinable!(cod_remittances -> partners (partner_id));
 diesel::joinable!(partner_webhooks -> partners (partner_id));
+diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(refunds -> shipments (shipment_id));
 diesel::joinable!(cod_discrepancies -> fulfilment_jobs (job_id));
 diesel::joinable!(cod_discrepancies -> partners (partner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    notifications,
+    sms_inbound,
     provinces,
     wards,
     categories,

@@ -198,6 +198,30 @@ text_enum! {
         Email = "email",
         /// A signed POST to a partner's webhook (`recipient` is the partner's id).
         Webhook = "webhook",
+        /// A Zalo ZNS template message to a phone (`recipient` in E.164); handed over to `Sms` when the number
+        /// has no Zalo, refuses ZNS, or ZNS is not set up. Before `Sms`, so one sender pass hands over and sends.
+        Zns = "zns",
+        /// A text message to a phone (`recipient` in E.164).
+        Sms = "sms",
+    }
+}
+
+text_enum! {
+    /// What became of a text reply forwarded to `/sms/inbound` (its answer, and the record of the reply).
+    pub enum ReplyOutcome {
+        /// Recorded, being handled (only ever seen inside the transaction that handles it).
+        Received = "received",
+        Accepted = "accepted",
+        Rejected = "rejected",
+        /// Several orders wait and the reply named none of them (or another one): the farmer was sent the list.
+        AskedWhichOrder = "asked_which_order",
+        NothingWaiting = "nothing_waiting",
+        /// Not an answer: the farmer was sent how to answer.
+        Help = "help",
+        /// The phone is no farmer's: nothing changed and nothing was sent.
+        UnknownSender = "unknown_sender",
+        /// This gateway id was handled before: nothing changed.
+        Duplicate = "duplicate",
     }
 }
 
@@ -215,6 +239,9 @@ text_enum! {
         ViewShipments = "view_shipments",
         AcceptShipment = "accept_shipment",
         RejectShipment = "reject_shipment",
+        /// The farmer answered by replying to the "new order" text (the actor is the farmer).
+        AcceptShipmentBySms = "accept_shipment_by_sms",
+        RejectShipmentBySms = "reject_shipment_by_sms",
         ViewCod = "view_cod",
     }
 }
@@ -239,7 +266,7 @@ impl AuditAction {
             }
             UploadPhoto => AuditEntity::Media,
             CreateListing | UpdateListing => AuditEntity::Listing,
-            AcceptShipment | RejectShipment => AuditEntity::Shipment,
+            AcceptShipment | RejectShipment | AcceptShipmentBySms | RejectShipmentBySms => AuditEntity::Shipment,
         }
     }
 }
@@ -297,6 +324,7 @@ mod tests {
         round_trips(JobStatus::ALL, JobStatus::as_str, JobStatus::parse);
         round_trips(OutboxStatus::ALL, OutboxStatus::as_str, OutboxStatus::parse);
         round_trips(Channel::ALL, Channel::as_str, Channel::parse);
+        round_trips(ReplyOutcome::ALL, ReplyOutcome::as_str, ReplyOutcome::parse);
         round_trips(AuditAction::ALL, AuditAction::as_str, AuditAction::parse);
         round_trips(AuditEntity::ALL, AuditEntity::as_str, AuditEntity::parse);
     }

@@ -376,7 +376,8 @@ fn tell_buyer(conn: &mut Conn<'_>, job: &JobRow, status: JobStatus, now: NaiveDa
     };
     let buyer = store::buyer_of(conn, job.order_id)?;
     let values = [("name", buyer.name.as_str()), ("code", buyer.order_code.as_str())];
-    outbox::notify(conn, buyer.email.as_deref(), template, lang_of(&buyer.lang), &values, now)
+    let to = outbox::Person { user_id: buyer.buyer_id, email: buyer.email.as_deref(), phone: Some(&buyer.phone) };
+    outbox::notify(conn, to, template, lang_of(&buyer.lang), &values, now)
 }
 
 /// One step of a shipment's delivery, as buyer, farmer and helper all see it.

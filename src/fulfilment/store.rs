@@ -387,15 +387,24 @@ pub fn list_jobs(
 #[derive(Queryable)]
 pub struct Buyer {
     pub order_code: String,
+    pub buyer_id: Option<i64>,
     pub name: String,
     pub email: Option<String>,
+    pub phone: String,
     pub lang: String,
 }
 
 pub fn buyer_of(conn: &mut Conn<'_>, order_id: i64) -> Result<Buyer, AppError> {
     Ok(with_conn!(conn, |c| orders::table
         .find(order_id)
-        .select((orders::code, orders::buyer_name, orders::buyer_email, orders::lang))
+        .select((
+            orders::code,
+            orders::buyer_id,
+            orders::buyer_name,
+            orders::buyer_email,
+            orders::buyer_phone,
+            orders::lang
+        ))
         .first(c))?)
 }
 

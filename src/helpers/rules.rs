@@ -183,7 +183,12 @@ pub async fn reset_pin(
             let time = in_vietnam(now).format("%H:%M %d/%m/%Y").to_string();
             let values =
                 [("name", farmer.name.as_str()), ("helper_name", helper_name.as_str()), ("time", time.as_str())];
-            outbox::notify(conn, farmer.email.as_deref(), Template::PinReset, Lang::Vi, &values, now)?;
+            let to = outbox::Person {
+                user_id: Some(farmer_id),
+                email: farmer.email.as_deref(),
+                phone: farmer.phone.as_deref(),
+            };
+            outbox::notify(conn, to, Template::PinReset, Lang::Vi, &values, now)?;
             Ok(farmer.phone)
         })
         .await?;

@@ -142,6 +142,7 @@ pub async fn checked_order(
         buyer_id: user.map(|u| u.id),
         lang,
         confirm_hours: state.settings.confirm_hours,
+        bank_account: state.settings.bank_account.clone(),
     })
 }
 

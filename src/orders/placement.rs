@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 
 use super::codes;
-use super::rules::{open_jobs, respond_by};
+use super::rules::{deadline_text, items_summary, open_jobs, respond_by};
 use super::store::{self, OrderableListing};
 use crate::db::Conn;
 use crate::domain::account::{parse_email, parse_name};
@@ -271,6 +271,8 @@ pub struct Placement {
     pub lang: Lang,
     /// Hours each farmer has to answer.
     pub confirm_hours: u64,
+    /// The account a bank transfer goes to, told to the buyer.
+    pub bank_account: String,
 }
 
 /// Writes the order in the caller's transaction: stock, order, one shipment per farmer with its lines, the
@@ -317,8 +319,10 @@ pub fn place(
     )?;
     let mut auto_accepted = false;
     for group in &basket.groups {
-        let (farmer_email, auto_accept) = store::farmer_preferences(conn, group.farmer_id)?;
+        let farmer = store::farmer_contact(conn, group.farmer_id)?;
+        let auto_accept = farmer.auto_accept;
         auto_accepted |= auto_accept;
+        let respond_by = respond_by(now, placement.confirm_hours);
         let shipment_id = store::insert_shipment(
             conn,
             &store::NewShipment {
@@ -329,7 +333,7 @@ pub fn place(
                 items_total_vnd: group.items_total_vnd,
                 fee_vnd: group.fee_vnd,
                 stock_restored: false,
-                respond_by: respond_by(now, placement.confirm_hours),
+                respond_by,
                 created_at: now,
                 updated_at: now,
             },
@@ -350,15 +354,28 @@ pub fn place(
             )?;
         }
         let hours = placement.confirm_hours.to_string();
-        let values = [("code", code.as_str()), ("hours", hours.as_str())];
-        outbox::notify(conn, farmer_email.as_deref(), Template::NewOrder, Lang::Vi, &values, now)?;
+        let lines: Vec<(&str, &str, i64)> =
+            group.lines.iter().map(|l| (l.listing.title.as_str(), l.listing.unit.as_str(), l.quantity)).collect();
+        let (items, deadline) = (items_summary(&lines), deadline_text(respond_by));
+        let values = [("code", code.as_str()), ("hours", &hours), ("items", &items), ("deadline", &deadline)];
+        outbox::notify(conn, farmer.person(), Template::NewOrder, Lang::Vi, &values, now)?;
     }
     if auto_accepted {
         open_jobs(conn, order_id, now)?;
     }
     let total = format_vnd(total);
-    let values = [("name", buyer.name.as_str()), ("code", code.as_str()), ("total", total.as_str())];
-    outbox::notify(conn, buyer.email.as_deref(), Template::OrderPlaced, placement.lang, &values, now)?;
+    let payment = match order.payment_method {
+        PaymentMethod::BankTransfer => Text::new(
+            format!(" Chuyển khoản {total} vào TK {}, nội dung {code}.", placement.bank_account),
+            format!(" Transfer {total} to account {}, memo {code}.", placement.bank_account),
+        )
+        .get(placement.lang)
+        .to_owned(),
+        PaymentMethod::Cod => String::new(),
+    };
+    let values = [("name", buyer.name.as_str()), ("code", &code), ("total", &total), ("payment", &payment)];
+    let to = outbox::Person { user_id: placement.buyer_id, email: buyer.email.as_deref(), phone: Some(&buyer.phone) };
+    outbox::notify(conn, to, Template::OrderPlaced, placement.lang, &values, now)?;
     Ok(order_id)
 }
 

@@ -6,17 +6,39 @@
 use chrono::{Duration, NaiveDateTime};
 
 use super::store::{self, OrderRow};
+use crate::clock::in_vietnam;
 use crate::db::Conn;
 use crate::domain::money::format_vnd;
+use crate::domain::quantity::Unit;
 use crate::domain::status::{OrderStatus, PaymentStatus, ReasonCode, ShipmentStatus};
 use crate::error::{AppError, Lang, Text};
 use crate::fulfilment::rules::{self as fulfilment, OrderToShip};
 use crate::mail::templates::{Template, lang_of};
-use crate::{outbox, progress};
+use crate::outbox::{self, Person};
+use crate::progress;
 
 /// When a farmer's answer is due.
 pub fn respond_by(now: NaiveDateTime, hours: u64) -> NaiveDateTime {
     now + Duration::hours(i64::try_from(hours).unwrap_or(24))
+}
+
+/// The deadline as the farmer reads it, in Vietnam time: `08:00 24/11`.
+pub fn deadline_text(respond_by: NaiveDateTime) -> String {
+    in_vietnam(respond_by).format("%H:%M %d/%m").to_string()
+}
+
+/// What a shipment holds, short enough for a text: `2 kg Sầu riêng Ri6, 1 quả Mít`.
+pub fn items_summary(lines: &[(&str, &str, i64)]) -> String {
+    let line = |(title, unit, quantity): &(&str, &str, i64)| {
+        let unit = Unit::parse_code(unit).map_or("", Unit::name_vi);
+        format!("{quantity} {unit} {title}").replace("  ", " ")
+    };
+    lines.iter().map(line).collect::<Vec<_>>().join(", ")
+}
+
+/// How the buyer of an order is reached: the phone every order has, and the email if they gave one.
+pub fn buyer_of(order: &OrderRow) -> Person<'_> {
+    Person { user_id: order.buyer_id, email: order.buyer_email.as_deref(), phone: Some(&order.buyer_phone) }
 }
 
 /// What fulfilment needs to know of an order to open its carrier jobs.
@@ -114,7 +136,7 @@ fn tell_buyer(
     let lang = lang_of(&order.lang);
     let (reason, money) = (reason.text(lang), money_note(refund_vnd, lang));
     let values = [("name", order.buyer_name.as_str()), ("code", &order.code), ("reason", &reason), ("money", &money)];
-    outbox::notify(conn, order.buyer_email.as_deref(), template, lang, &values, now)
+    outbox::notify(conn, buyer_of(order), template, lang, &values, now)
 }
 
 /// The refund just recorded for a shipment, if any.
@@ -122,8 +144,8 @@ fn refunded(conn: &mut Conn<'_>, shipment_id: i64) -> Result<i64, AppError> {
     Ok(store::refund_of(conn, shipment_id)?.map_or(0, |refund| refund.amount_vnd))
 }
 
-/// A farmer accepts a waiting shipment; its carrier job opens if the order can ship. `false` when it was not
-/// waiting.
+/// A farmer accepts a waiting shipment; its carrier job opens if the order can ship, and the buyer is told.
+/// `false` when it was not waiting.
 pub fn accept_shipment(conn: &mut Conn<'_>, shipment_id: i64, now: NaiveDateTime) -> Result<bool, AppError> {
     let accepted = ShipmentStatus::Accepted;
     if !store::move_shipment(conn, shipment_id, ShipmentStatus::WAITING, accepted, None, None, now)? {
@@ -132,6 +154,9 @@ pub fn accept_shipment(conn: &mut Conn<'_>, shipment_id: i64, now: NaiveDateTime
     let (order_id, _, _) = store::shipment(conn, shipment_id)?.ok_or_else(AppError::not_found)?;
     open_jobs(conn, order_id, now)?;
     progress::refresh(conn, order_id, now)?;
+    let order = store::order_by_id(conn, order_id)?;
+    let values = [("name", order.buyer_name.as_str()), ("code", order.code.as_str())];
+    outbox::notify(conn, buyer_of(&order), Template::ShipmentAccepted, lang_of(&order.lang), &values, now)?;
     Ok(true)
 }
 
@@ -180,6 +205,11 @@ pub fn cancel_whole_order(
         if withdraw(conn, shipment.id, ShipmentStatus::GOING_AHEAD, ShipmentStatus::Cancelled, reason, now)? {
             cancelled += 1;
             refund += refunded(conn, shipment.id)?;
+            // The farmer stops preparing it.
+            let farmer = store::farmer_contact(conn, shipment.farmer_id)?;
+            let reason = reason.text(Lang::Vi);
+            let values = [("code", order.code.as_str()), ("reason", reason.as_str())];
+            outbox::notify(conn, farmer.person(), Template::FarmerOrderCancelled, Lang::Vi, &values, now)?;
         }
     }
     let templates = (Template::OrderCancelled, Template::OrderCancelled);
@@ -230,7 +260,7 @@ pub fn mark_paid(conn: &mut Conn<'_>, order: &OrderRow, now: NaiveDateTime) -> R
     open_jobs(conn, order.id, now)?;
     let values = [("name", order.buyer_name.as_str()), ("code", order.code.as_str())];
     let lang = lang_of(&order.lang);
-    outbox::notify(conn, order.buyer_email.as_deref(), Template::PaymentReceived, lang, &values, now)?;
+    outbox::notify(conn, buyer_of(order), Template::PaymentReceived, lang, &values, now)?;
     Ok(true)
 }
 

@@ -9,6 +9,7 @@ use crate::domain::status::{
     ListingStatus, OrderStatus, PaymentMethod, PaymentStatus, ReasonCode, RefundStatus, ShipmentStatus,
 };
 use crate::error::AppError;
+use crate::outbox::Person;
 use crate::with_conn;
 
 /// What an order needs to know of a listing.
@@ -327,9 +328,35 @@ pub fn farmer_shipment_orders(
         .load(c))?)
 }
 
-/// (email, accepts automatically) of a farmer.
-pub fn farmer_preferences(conn: &mut Conn<'_>, farmer_id: i64) -> Result<(Option<String>, bool), AppError> {
-    Ok(with_conn!(conn, |c| users::table.find(farmer_id).select((users::email, users::auto_accept)).first(c))?)
+/// How a farmer is reached, and whether they accept every order without a tap.
+#[derive(Queryable)]
+pub struct FarmerContact {
+    pub id: i64,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub auto_accept: bool,
+}
+
+impl FarmerContact {
+    pub fn person(&self) -> Person<'_> {
+        Person { user_id: Some(self.id), email: self.email.as_deref(), phone: self.phone.as_deref() }
+    }
+}
+
+pub fn farmer_contact(conn: &mut Conn<'_>, farmer_id: i64) -> Result<FarmerContact, AppError> {
+    Ok(with_conn!(conn, |c| users::table
+        .find(farmer_id)
+        .select((users::id, users::email, users::phone, users::auto_accept))
+        .first(c))?)
+}
+
+/// What a shipment holds: (title, unit code, quantity) of each line.
+pub fn shipment_items(conn: &mut Conn<'_>, shipment_id: i64) -> Result<Vec<(String, String, i64)>, AppError> {
+    Ok(with_conn!(conn, |c| order_lines::table
+        .filter(order_lines::shipment_id.eq(shipment_id))
+        .order(order_lines::id)
+        .select((order_lines::title, order_lines::unit, order_lines::quantity))
+        .load(c))?)
 }
 
 /// Pending shipments whose farmer did not answer in time.

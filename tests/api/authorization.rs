@@ -409,6 +409,12 @@ fn matrix(world: &World) -> Vec<Row> {
             .allow(&[Who::Buyer], 200)
             .allow(&[Who::Anonymous], 404)
             .allow(&[Who::Farmer, Who::OtherFarmer, Who::Helper, Who::OtherHelper, Who::RevokedHelper, Who::Operator], 404),
+        row("GET", "/api/v1/me/notifications", "/api/v1/me/notifications".into()).allow(&USERS, 200),
+        row("POST", "/api/v1/me/notifications/read", "/api/v1/me/notifications/read".into()).allow(&USERS, 204),
+        // Signed by the SMS gateway, not by a session: every caller without the signature is refused.
+        row("POST", "/api/v1/sms/inbound", "/api/v1/sms/inbound".into())
+            .body(|world| json!({"id": "matrix", "from": world.farmer_phone, "text": "1"}))
+            .allow(&EVERYONE, 401),
         // Last: it ends the sessions the rows above use.
         row("POST", "/api/v1/auth/logout", "/api/v1/auth/logout".into()).allow(&USERS, 204),
     ]

@@ -329,8 +329,10 @@ async fn kill_restart_under_load(backend: &str, data_dir: &Path, database_url: &
                 .filter(order_lines::listing_id.eq(listing_id))
                 .select((order_lines::order_id, order_lines::shipment_id, order_lines::quantity))
                 .load(c))?;
-            let mail_rows: Vec<(String, String)> =
-                nongsan::with_conn!(conn, |c| outbox::table.select((outbox::recipient, outbox::status)).load(c))?;
+            let mail_rows: Vec<(String, String)> = nongsan::with_conn!(conn, |c| outbox::table
+                .filter(outbox::channel.eq("email"))
+                .select((outbox::recipient, outbox::status))
+                .load(c))?;
             let remaining: i64 =
                 nongsan::with_conn!(conn, |c| listings::table.find(listing_id).select(listings::quantity).first(c))?;
             Ok((order_rows, shipment_rows, line_rows, mail_rows, remaining))

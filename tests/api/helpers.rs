@@ -48,6 +48,7 @@ pub struct TestApp {
     pub settings: Settings,
     pub db: Db,
     pub mailer: Mailer,
+    pub phones: nongsan::sms::Phones,
     /// The app's clock: a test moves it forward to see deadlines pass.
     pub clock: Clock,
     pub reference: std::sync::Arc<Reference>,
@@ -99,7 +100,16 @@ pub fn settings_for(data_dir: &std::path::Path, database_url: String, redis_url:
     settings.workers = Some(2);
     // The test receivers of webhook calls listen on http://127.0.0.1.
     settings.allow_local_webhooks = true;
+    settings.sms_inbound_secret = Some(SMS_INBOUND_SECRET.into());
     settings
+}
+
+/// The key the test SMS gateway signs the replies it forwards with.
+pub const SMS_INBOUND_SECRET: &str = "sms-inbound-test-secret";
+
+/// A phone as typed (`091 234 5678`) in E.164 (`+84912345678`), as messages are addressed.
+pub fn e164(phone: &str) -> String {
+    format!("+84{}", &phone.replace(' ', "")[1..])
 }
 
 impl TestApp {
@@ -140,14 +150,31 @@ impl TestApp {
         if settings.smtp_url.is_none() {
             state.mailer = Mailer::in_memory(&settings).expect("mailer");
         }
-        let (mailer, db, clock, reference) =
-            (state.mailer.clone(), state.db.clone(), state.clock.clone(), state.reference.clone());
+        let (mailer, phones, db, clock, reference) = (
+            state.mailer.clone(),
+            state.phones.clone(),
+            state.db.clone(),
+            state.clock.clone(),
+            state.reference.clone(),
+        );
         let app = Application::build(state).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-        TestApp { address, client, settings, db, mailer, clock, reference, handle, _data_dir: data_dir, database }
+        TestApp {
+            address,
+            client,
+            settings,
+            db,
+            mailer,
+            phones,
+            clock,
+            reference,
+            handle,
+            _data_dir: data_dir,
+            database,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -189,9 +216,36 @@ impl TestApp {
         request.json(body).send().await.expect("request sent")
     }
 
-    /// Runs the outbox sender once, as the background loop does: how many messages went out.
+    /// Points the app's texts at other gateways (the sender reads these settings; the server needs none of
+    /// them), as `SMS_URL`, `ZNS_URL`… would at start; instances started after this share them.
+    pub fn with_phones(mut self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        adjust(&mut self.settings);
+        self.phones = nongsan::sms::Phones::from_settings(&self.settings).expect("phone gateways");
+        self
+    }
+
+    /// Forwards a text reply as the SMS gateway does, signed with `secret`.
+    pub async fn sms_reply(&self, secret: &str, id: &str, from: &str, text: &str) -> reqwest::Response {
+        let body = json!({"id": id, "from": from, "text": text}).to_string();
+        let signature = format!("sha256={}", hex::encode(nongsan::outbox::hmac_sha256(secret, body.as_bytes())));
+        let request = self.request("POST", "/api/v1/sms/inbound", None).header("X-Nongsan-Signature", signature);
+        request.header("Content-Type", "application/json").body(body).send().await.expect("request sent")
+    }
+
+    /// Runs the outbox sender once on every lane, as the background loops do: how many messages went out
+    /// (a text handed from Zalo to SMS counts on both lanes).
     pub async fn run_outbox(&self) -> Result<usize, nongsan::error::AppError> {
-        nongsan::outbox::deliver_due(&self.db, &self.mailer, &self.clock).await
+        let mut done = 0;
+        for channel in nongsan::domain::status::Channel::ALL {
+            done += self.run_lane(*channel).await?;
+        }
+        Ok(done)
+    }
+
+    /// Runs the sender of one channel once: how many of its messages went out.
+    pub async fn run_lane(&self, channel: nongsan::domain::status::Channel) -> Result<usize, nongsan::error::AppError> {
+        let senders = nongsan::outbox::Senders { mailer: self.mailer.clone(), phones: self.phones.clone() };
+        nongsan::outbox::deliver_due(&self.db, &senders, &self.clock, channel).await
     }
 
     /// Asserts the status and returns the JSON body.

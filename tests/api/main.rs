@@ -1,6 +1,7 @@
 //! One integration-test binary (one link, shared helpers) that drives the real HTTP service.
 
 mod browser;
+mod gateway;
 mod helpers;
 
 mod accounts;
@@ -12,6 +13,7 @@ mod errors;
 mod fulfilment;
 mod fuzz;
 mod listings;
+mod messages;
 mod money;
 mod operations;
 mod orders;

@@ -140,7 +140,7 @@ async fn two_instances_share_orders_events_outbox_and_listings_exactly_once() {
         tokio::spawn(async move {
             let mut sent = 0;
             for _ in 0..20 {
-                sent += app.run_outbox().await.expect("outbox");
+                sent += app.run_lane(nongsan::domain::status::Channel::Email).await.expect("outbox");
             }
             sent
         })

@@ -92,6 +92,8 @@ fn what(w: &Farmer, action: AuditAction) -> &'static str {
         AuditAction::ViewShipments => w.did_view_shipments,
         AuditAction::AcceptShipment => w.did_accept_shipment,
         AuditAction::RejectShipment => w.did_reject_shipment,
+        AuditAction::AcceptShipmentBySms => w.did_accept_shipment_by_sms,
+        AuditAction::RejectShipmentBySms => w.did_reject_shipment_by_sms,
         AuditAction::ViewCod => w.did_view_cod,
     }
 }

@@ -120,6 +120,8 @@ words!(Farmer {
     did_view_shipments: "Xem đơn hàng của bạn" / "Looked at your orders",
     did_accept_shipment: "Nhận một đơn" / "Accepted an order",
     did_reject_shipment: "Không nhận một đơn" / "Declined an order",
+    did_accept_shipment_by_sms: "Nhận một đơn qua tin nhắn SMS" / "Accepted an order by SMS",
+    did_reject_shipment_by_sms: "Không nhận một đơn qua tin nhắn SMS" / "Declined an order by SMS",
     did_view_cod: "Xem tiền hàng của bạn" / "Looked at your money",
     logged_out_title: "Đã đăng xuất" / "Logged out",
     logged_out_text: "Máy này đã quên tài khoản của bạn." / "This phone has forgotten your account.",

@@ -1,0 +1,193 @@
+//! What a farmer's text reply does, and the reminders before an answer's deadline. A reply goes through
+//! the same rules as the app's accept and reject buttons (`orders::rules`), in one transaction with the
+//! record of its gateway id, so a replayed reply changes nothing.
+
+use chrono::{Duration, NaiveDateTime};
+
+use super::store::{self, Waiting};
+use crate::audit;
+use crate::db::Conn;
+use crate::domain::status::{AuditAction, ReplyOutcome};
+use crate::error::{AppError, Lang};
+use crate::mail::templates::Template;
+use crate::orders::answering::Answer;
+use crate::orders::codes::normalise_order_code;
+use crate::orders::rules::{self as orders, deadline_text, items_summary};
+use crate::orders::store as order_store;
+use crate::outbox::{self, Person};
+use crate::sms::unaccented;
+
+/// How long before its deadline a farmer is reminded of a shipment still waiting.
+pub const REMIND_BEFORE: Duration = Duration::hours(4);
+/// The reason the buyer reads when a farmer rejects by text without giving one.
+const NO_REASON: &str = "người bán không nhận đơn";
+/// Orders named in a "which order?" answer (a text is short).
+const LISTED: usize = 4;
+
+/// What a reply asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    Accept { code: Option<String> },
+    Reject { code: Option<String>, reason: Option<String> },
+    Other,
+}
+
+/// Reads `1`, `C`, `Có`, `OK` (accept) and `2`, `K`, `Không` (reject, a reason may follow), each optionally
+/// followed by the order code; case and diacritics do not matter.
+pub fn parse_reply(text: &str) -> Reply {
+    let text = text.trim();
+    let (word, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    let accept = match unaccented(word).to_lowercase().as_str() {
+        "1" | "c" | "co" | "ok" => true,
+        "2" | "k" | "khong" => false,
+        _ => return Reply::Other,
+    };
+    let rest = rest.trim();
+    let (first, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let (code, rest) = match normalise_order_code(first) {
+        Some(code) => (Some(code), after.trim()),
+        None => (None, rest),
+    };
+    if accept {
+        Reply::Accept { code }
+    } else {
+        let reason = (!rest.is_empty()).then(|| rest.to_owned());
+        Reply::Reject { code, reason }
+    }
+}
+
+/// A reply the gateway received: its id, the sender's phone in E.164 (`None` if it is not a Vietnamese
+/// mobile) and the text.
+pub struct Inbound<'a> {
+    pub gateway_id: &'a str,
+    pub from: Option<&'a str>,
+    pub raw_from: &'a str,
+    pub text: &'a str,
+}
+
+/// Handles a reply once per gateway id, in the caller's transaction.
+pub fn handle_reply(conn: &mut Conn<'_>, inbound: &Inbound<'_>, now: NaiveDateTime) -> Result<ReplyOutcome, AppError> {
+    if !store::record_inbound(conn, inbound.gateway_id, inbound.raw_from, now)? {
+        return Ok(ReplyOutcome::Duplicate);
+    }
+    let farmer = match inbound.from {
+        Some(phone) => store::farmer_by_phone(conn, phone)?.map(|id| (id, phone)),
+        None => None,
+    };
+    let outcome = match farmer {
+        Some((farmer_id, phone)) => answer(conn, farmer_id, phone, &parse_reply(inbound.text), now)?,
+        None => ReplyOutcome::UnknownSender,
+    };
+    store::set_outcome(conn, inbound.gateway_id, outcome)?;
+    Ok(outcome)
+}
+
+/// Texts the farmer back.
+fn tell(
+    conn: &mut Conn<'_>,
+    phone: &str,
+    template: Template,
+    values: &[(&str, &str)],
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    // Answers in the text conversation only: they are not news for the app's list.
+    let to = Person { user_id: None, email: None, phone: Some(phone) };
+    outbox::notify(conn, to, template, Lang::Vi, values, now)
+}
+
+fn answer(
+    conn: &mut Conn<'_>,
+    farmer_id: i64,
+    phone: &str,
+    reply: &Reply,
+    now: NaiveDateTime,
+) -> Result<ReplyOutcome, AppError> {
+    let (code, accept, reason) = match reply {
+        Reply::Accept { code } => (code, true, None),
+        Reply::Reject { code, reason } => (code, false, reason.as_deref()),
+        Reply::Other => {
+            tell(conn, phone, Template::ReplyHelp, &[], now)?;
+            return Ok(ReplyOutcome::Help);
+        }
+    };
+    let waiting = store::waiting_shipments(conn, farmer_id)?;
+    let chosen = match code {
+        Some(code) => waiting.iter().find(|w| &w.order_code == code),
+        None if waiting.len() == 1 => waiting.first(),
+        None => None,
+    };
+    let Some(chosen) = chosen else {
+        let Some(first) = waiting.first() else {
+            tell(conn, phone, Template::ReplyNothingWaiting, &[], now)?;
+            return Ok(ReplyOutcome::NothingWaiting);
+        };
+        let orders: Vec<&str> = waiting.iter().take(LISTED).map(|w| w.order_code.as_str()).collect();
+        let values = [("orders", orders.join(", ")), ("code", first.order_code.clone())];
+        let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        tell(conn, phone, Template::ReplyChooseOrder, &values, now)?;
+        return Ok(ReplyOutcome::AskedWhichOrder);
+    };
+    let (given, action, told, outcome) = if accept {
+        let given = orders::accept_shipment(conn, chosen.shipment_id, now)?;
+        (given, AuditAction::AcceptShipmentBySms, Template::ReplyAccepted, ReplyOutcome::Accepted)
+    } else {
+        // The app's rule for a reason (one line, at most 300 characters); a text without one gets a plain one.
+        let reason = match reason.map(Answer::reject) {
+            Some(Ok(Answer::Reject(reason))) => reason,
+            _ => NO_REASON.to_owned(),
+        };
+        let given = orders::reject_shipment(conn, chosen.shipment_id, &reason, now)?;
+        (given, AuditAction::RejectShipmentBySms, Template::ReplyRejected, ReplyOutcome::Rejected)
+    };
+    if !given {
+        // Answered in the app a moment ago, or expired.
+        tell(conn, phone, Template::ReplyNothingWaiting, &[], now)?;
+        return Ok(ReplyOutcome::NothingWaiting);
+    }
+    let entity_id = Some(chosen.shipment_id.to_string());
+    audit::record(conn, &audit::Entry { actor_id: farmer_id, farmer_id, action, entity_id }, now)?;
+    tell(conn, phone, told, &[("code", &chosen.order_code)], now)?;
+    Ok(outcome)
+}
+
+/// Reminds each farmer once of a shipment whose deadline is under `REMIND_BEFORE` away; the reminder waits
+/// out the quiet hours. Several instances running this remind each shipment once.
+pub fn remind_due(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<usize, AppError> {
+    let mut reminded = 0;
+    for waiting in store::unreminded(conn, now, now + REMIND_BEFORE)? {
+        if store::mark_reminded(conn, waiting.shipment_id, now)? {
+            remind(conn, &waiting, now)?;
+            reminded += 1;
+        }
+    }
+    Ok(reminded)
+}
+
+fn remind(conn: &mut Conn<'_>, waiting: &Waiting, now: NaiveDateTime) -> Result<(), AppError> {
+    let lines = order_store::shipment_items(conn, waiting.shipment_id)?;
+    let lines: Vec<(&str, &str, i64)> = lines.iter().map(|(t, u, q)| (t.as_str(), u.as_str(), *q)).collect();
+    let (items, deadline) = (items_summary(&lines), deadline_text(waiting.respond_by));
+    let values = [("code", waiting.order_code.as_str()), ("items", &items), ("deadline", &deadline)];
+    let farmer = order_store::farmer_contact(conn, waiting.farmer_id)?;
+    outbox::notify(conn, farmer.person(), Template::ShipmentReminder, Lang::Vi, &values, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_accept_or_reject_with_an_optional_code_and_reason() {
+        for yes in ["1", "C", "có", "Có", "OK", "ok ", " 1"] {
+            assert_eq!(parse_reply(yes), Reply::Accept { code: None }, "{yes}");
+        }
+        assert_eq!(parse_reply("1 NS-M4N-C9G-2R9"), Reply::Accept { code: normalise_order_code("NS-M4N-C9G-2R9") });
+        assert_eq!(parse_reply("2 hết hàng"), Reply::Reject { code: None, reason: Some("hết hàng".into()) });
+        assert_eq!(parse_reply("Không"), Reply::Reject { code: None, reason: None });
+        let code = normalise_order_code("NS-M4N-C9G-2R9");
+        assert_eq!(parse_reply("K ns-m4n-c9g-2r9  mưa to"), Reply::Reject { code, reason: Some("mưa to".into()) });
+        for other in ["", "xin chào", "3", "12"] {
+            assert_eq!(parse_reply(other), Reply::Other, "{other}");
+        }
+    }
+}
