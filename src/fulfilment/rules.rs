@@ -14,7 +14,7 @@ use crate::db::Conn;
 use crate::domain::money::format_vnd;
 use crate::domain::quantity::Unit;
 use crate::domain::status::{DiscrepancyStatus, JobStatus, PaymentMethod};
-use crate::error::{AppError, Kind, Text};
+use crate::error::{AppError, Kind, Lang, Text};
 use crate::mail::templates::{Template, lang_of};
 use crate::{outbox, progress};
 
@@ -362,7 +362,25 @@ fn advance(
         progress::refund_if_paid(conn, job.shipment_id, now)?;
     }
     progress::refresh(conn, job.order_id, now)?;
+    if let Some(collected) = cod_collected.filter(|_| event.status == JobStatus::Delivered) {
+        tell_farmer_collected(conn, job, collected, now)?;
+    }
     tell_buyer(conn, job, event.status, now)
+}
+
+/// Tells the farmer the carrier collected the cash for their delivered parcel.
+fn tell_farmer_collected(
+    conn: &mut Conn<'_>,
+    job: &JobRow,
+    collected: i64,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let (farmer_id, email, phone) = store::farmer_of(conn, job.shipment_id)?;
+    let buyer = store::buyer_of(conn, job.order_id)?;
+    let amount = format_vnd(collected);
+    let values = [("code", buyer.order_code.as_str()), ("amount", amount.as_str())];
+    let to = outbox::Person { user_id: Some(farmer_id), email: email.as_deref(), phone: phone.as_deref() };
+    outbox::notify(conn, to, Template::PaymentCollected, Lang::Vi, &values, now)
 }
 
 /// Emails the buyer (through the outbox) at the moments they wait for.

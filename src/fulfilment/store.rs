@@ -394,6 +394,15 @@ pub struct Buyer {
     pub lang: String,
 }
 
+/// How the farmer of a shipment is reached: (id, email, phone).
+pub fn farmer_of(conn: &mut Conn<'_>, shipment_id: i64) -> Result<(i64, Option<String>, Option<String>), AppError> {
+    Ok(with_conn!(conn, |c| shipments::table
+        .inner_join(users::table.on(users::id.eq(shipments::farmer_id)))
+        .filter(shipments::id.eq(shipment_id))
+        .select((users::id, users::email, users::phone))
+        .first(c))?)
+}
+
 pub fn buyer_of(conn: &mut Conn<'_>, order_id: i64) -> Result<Buyer, AppError> {
     Ok(with_conn!(conn, |c| orders::table
         .find(order_id)

@@ -19,6 +19,7 @@ pub enum Template {
     OrderCancelled,
     FarmerOrderCancelled,
     PaymentReceived,
+    PaymentCollected,
     WelcomeBuyer,
     PinReset,
     ParcelPickedUp,
@@ -34,7 +35,7 @@ pub enum Template {
 }
 
 impl Template {
-    pub const ALL: [Template; 22] = [
+    pub const ALL: [Template; 23] = [
         Template::OrderPlaced,
         Template::NewOrder,
         Template::ShipmentReminder,
@@ -46,6 +47,7 @@ impl Template {
         Template::OrderCancelled,
         Template::FarmerOrderCancelled,
         Template::PaymentReceived,
+        Template::PaymentCollected,
         Template::WelcomeBuyer,
         Template::PinReset,
         Template::ParcelPickedUp,
@@ -74,6 +76,7 @@ impl Template {
             Template::OrderCancelled => "order_cancelled",
             Template::FarmerOrderCancelled => "farmer_order_cancelled",
             Template::PaymentReceived => "payment_received",
+            Template::PaymentCollected => "payment_collected",
             Template::WelcomeBuyer => "welcome_buyer",
             Template::PinReset => "pin_reset",
             Template::ParcelPickedUp => "parcel_picked_up",
@@ -127,6 +130,7 @@ impl Template {
             Template::OrderCancelled => both!("order_cancelled"),
             Template::FarmerOrderCancelled => both!("farmer_order_cancelled"),
             Template::PaymentReceived => both!("payment_received"),
+            Template::PaymentCollected => both!("payment_collected"),
             Template::WelcomeBuyer => Sources { email: read!("email", "welcome_buyer"), text: None },
             Template::PinReset => both!("pin_reset"),
             Template::ParcelPickedUp => both!("parcel_picked_up"),
@@ -196,6 +200,7 @@ mod tests {
         ("deadline", "08:00 24/11"),
         ("payment", ""),
         ("orders", "NS-7KQ-4M9-XHC, NS-M4N-C9G-2R9"),
+        ("amount", "125.000đ"),
     ];
 
     #[test]
@@ -238,6 +243,7 @@ mod tests {
             ("money", "Bạn đã thanh toán nên sẽ được hoàn lại 1.250.000đ."),
             ("helper_name", "Cán bộ Minh"),
             ("time", "08:00 23/11/2026"),
+            ("amount", "1.250.000đ"),
             ("orders", "NS-7KQ-4M9-XHC, NS-M4N-C9G-2R9, NS-4M9-XHC-7KQ, NS-C9G-2R9-M4N"),
         ];
         for template in Template::ALL {

@@ -93,6 +93,10 @@ on_both_backends! {
         let (their_id, their_cod, their_value, _) = job_of(&theirs[0]);
         deliver(&app, &other_key, &theirs[0], their_cod).await;
         let collected_total: i64 = collected.iter().sum();
+        // The farmer is told of each cash collection (in the app here; by text and email where they have them).
+        let told = get(&app, "/api/v1/me/notifications", &farmer.token).await;
+        let collections = told["items"].as_array().expect("items").iter().filter(|n| n["kind"] == "payment_collected").count();
+        assert_eq!(collections, 4, "{told}");
 
         let view_path = format!("/api/v1/partner/cod?{}", around_today());
         let before = get(&app, &view_path, &key).await;
