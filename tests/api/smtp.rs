@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use nongsan::db::schema::{audit_log, outbox, users};
+use nongsan::domain::status::Channel;
 use serde_json::json;
 
 use crate::helpers::{
@@ -122,7 +123,7 @@ async fn emails_wait_while_smtp_is_down_and_arrive_once_when_it_is_back() {
         let placed = app.place_order(None, &random_suffix(), &body).await;
         assert_eq!(placed.status(), 201, "orders succeed while SMTP is down");
     }
-    assert_eq!(app.run_outbox().await.expect("outbox"), 0, "nothing can be sent yet");
+    assert_eq!(app.run_lane(Channel::Email).await.expect("outbox"), 0, "no email can be sent yet");
 
     let _server = start_smtp(&python, port, &maildir);
     let arrived = deliver_all(&app, &maildir, 3).await;
@@ -170,7 +171,7 @@ async fn welcome_and_pin_reset_notices_are_written_with_their_change_and_survive
         .await
         .expect("audit line");
     assert_eq!(queued_at(&app, &farmer_email).await, vec![audited], "notice queued with the reset");
-    assert_eq!(app.run_outbox().await.expect("outbox"), 0, "nothing can be sent yet");
+    assert_eq!(app.run_lane(Channel::Email).await.expect("outbox"), 0, "no email can be sent yet");
 
     let _server = start_smtp(&python, port, &maildir);
     let arrived = deliver_all(&app, &maildir, 2).await;
