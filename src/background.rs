@@ -15,7 +15,11 @@ pub fn spawn_all(state: &AppState) {
         metrics.run_upkeep();
         std::future::ready(Ok(()))
     });
-    let senders = outbox::Senders { mailer: state.mailer.clone(), phones: state.phones.clone() };
+    let senders = outbox::Senders {
+        mailer: state.mailer.clone(),
+        phones: state.phones.clone(),
+        local_webhooks: state.settings.allow_local_webhooks,
+    };
     outbox::spawn_senders(&state.db, &senders, &state.clock);
 
     let (db, clock, unpaid_hours) = (state.db.clone(), state.clock.clone(), state.settings.unpaid_hours);

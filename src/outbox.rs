@@ -18,6 +18,7 @@ use crate::clock::{self, Clock};
 use crate::db::schema::{notifications, outbox, partner_webhooks};
 use crate::db::{Conn, Db};
 use crate::domain::status::{Channel, OutboxStatus, sql_literal};
+use crate::egress;
 use crate::error::{AppError, Lang};
 use crate::mail::templates::Template;
 use crate::mail::{Email, Mailer};
@@ -298,6 +299,8 @@ fn finish(conn: &mut Conn<'_>, row: &Claimed, attempt: &Attempt, now: NaiveDateT
 pub struct Senders {
     pub mailer: Mailer,
     pub phones: Phones,
+    /// Webhook calls may go to `http` and loopback hosts (`NONGSAN_ALLOW_LOCAL_WEBHOOKS`: tests, development).
+    pub local_webhooks: bool,
 }
 
 /// Delivers what is due on one channel (a lane: a slow SMS gateway never holds up email, nor the other way
@@ -316,7 +319,7 @@ pub async fn deliver_due(db: &Db, senders: &Senders, clock: &Clock, channel: Cha
             break;
         }
         let attempt = match row.channel {
-            Channel::Webhook => post_webhook(db, &row, clock).await,
+            Channel::Webhook => post_webhook(db, &row, clock, senders.local_webhooks).await,
             Channel::Email => send_email(&senders.mailer, &row).await,
             Channel::Zns => send_zns(&senders.phones, &row).await,
             Channel::Sms => send_sms(&senders.phones, &row).await,
@@ -428,14 +431,14 @@ pub fn hmac_sha256(secret: &str, message: &[u8]) -> Vec<u8> {
 }
 
 /// POSTs one queued call to the partner's webhook.
-async fn post_webhook(db: &Db, row: &Claimed, clock: &Clock) -> Attempt {
-    match try_post_webhook(db, row, clock).await {
+async fn post_webhook(db: &Db, row: &Claimed, clock: &Clock, local_webhooks: bool) -> Attempt {
+    match try_post_webhook(db, row, clock, local_webhooks).await {
         Ok(attempt) => attempt,
         Err(error) => Attempt::Retry(format!("{error:#}")),
     }
 }
 
-async fn try_post_webhook(db: &Db, row: &Claimed, clock: &Clock) -> anyhow::Result<Attempt> {
+async fn try_post_webhook(db: &Db, row: &Claimed, clock: &Clock, local_webhooks: bool) -> anyhow::Result<Attempt> {
     let Ok(partner_id) = row.recipient.parse::<i64>() else {
         return Ok(Attempt::Done { note: Some("bad recipient"), segments: None });
     };
@@ -450,10 +453,19 @@ async fn try_post_webhook(db: &Db, row: &Claimed, clock: &Clock) -> anyhow::Resu
     let Some((url, secret)) = webhook else {
         return Ok(Attempt::Done { note: Some("no webhook registered"), segments: None });
     };
-    let client = HTTP.as_ref().map_err(|error| anyhow::anyhow!("no HTTP client: {error}"))?;
+    // Checked again before each call (the name may resolve elsewhere than when it was registered: DNS
+    // rebinding), and the call goes to the addresses checked, not to a second lookup.
+    let refused = |refused: egress::Refused| anyhow::anyhow!("{}", refused.message.get(Lang::En));
+    let target = egress::check_form(&url, local_webhooks).map_err(refused)?;
+    let addresses = egress::resolve(&target, local_webhooks).await.map_err(refused)?;
+    let client = reqwest::Client::builder()
+        .timeout(WEBHOOK_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve_to_addrs(target.host_str().unwrap_or_default(), &addresses)
+        .build()?;
     let timestamp = clock.now().and_utc().timestamp();
     let response = client
-        .post(url)
+        .post(target)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(EVENT_ID_HEADER, event_id(row))
         .header(TIMESTAMP_HEADER, timestamp.to_string())

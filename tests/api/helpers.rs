@@ -244,7 +244,11 @@ impl TestApp {
 
     /// Runs the sender of one channel once: how many of its messages went out.
     pub async fn run_lane(&self, channel: nongsan::domain::status::Channel) -> Result<usize, nongsan::error::AppError> {
-        let senders = nongsan::outbox::Senders { mailer: self.mailer.clone(), phones: self.phones.clone() };
+        let senders = nongsan::outbox::Senders {
+            mailer: self.mailer.clone(),
+            phones: self.phones.clone(),
+            local_webhooks: self.settings.allow_local_webhooks,
+        };
         nongsan::outbox::deliver_due(&self.db, &senders, &self.clock, channel).await
     }
 

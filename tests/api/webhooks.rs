@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use diesel::RunQueryDsl;
+use diesel::{ExpressionMethods, RunQueryDsl};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -320,4 +320,37 @@ async fn a_webhook_must_be_https_to_a_public_host() {
         assert_eq!(problem["errors"][0]["field"], "url", "{url}: {problem}");
         assert_eq!(problem["errors"][0]["code"], code, "{url}: {problem}");
     }
+}
+
+/// A webhook that no longer passes the check (registered while its name pointed elsewhere, or before the
+/// check existed) gets no call: the URL and its addresses are checked again before each one.
+#[tokio::test]
+async fn a_webhook_that_no_longer_passes_the_check_gets_no_call() {
+    let app = TestApp::sqlite_with(|settings| settings.allow_local_webhooks = false).await;
+    let receiver = Receiver::start(200).await;
+    let operator = app.operator_token().await;
+    let (partner_id, _, _) = app.partner(&operator, &[PROVINCE_DAK_LAK]).await;
+    let (url, now) = (receiver.url.clone(), app.clock.now());
+    app.db
+        .write(move |conn| {
+            use nongsan::db::schema::partner_webhooks;
+            let row = (
+                partner_webhooks::partner_id.eq(partner_id),
+                partner_webhooks::url.eq(url),
+                partner_webhooks::secret.eq(SECRET),
+                partner_webhooks::updated_at.eq(now),
+            );
+            nongsan::with_conn!(conn, |c| diesel::insert_into(partner_webhooks::table).values(row).execute(c))?;
+            Ok(())
+        })
+        .await
+        .expect("a webhook written as registered before");
+
+    app.open_jobs(1).await;
+    deliver(&app).await;
+    assert!(receiver.calls().is_empty(), "no call reaches the local address");
+    let rows = webhook_rows(&app).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].status, "pending", "kept for a later check: {rows:?}");
+    assert!(rows[0].last_error.as_deref().is_some_and(|error| error.contains("https://")), "{rows:?}");
 }
