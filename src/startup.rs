@@ -14,7 +14,8 @@ use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use crate::error::{Problem, ProblemField};
 use crate::health::OpenApiJson;
 use crate::http::{
-    HtmlErrors, RouteTable, bad_path_parameter, gzip_responses, render_problems, request_context, unmatched,
+    HtmlErrors, RouteTable, bad_path_parameter, gzip_responses, personal_no_store, render_problems, request_context,
+    unmatched,
 };
 use crate::state::AppState;
 use crate::{
@@ -153,6 +154,7 @@ impl Application {
                 .configure(pages::routes)
                 .default_service(web::to(unmatched))
                 .wrap(from_fn(render_problems))
+                .wrap(from_fn(personal_no_store))
                 .wrap(from_fn(gzip_responses))
                 .wrap(from_fn(request_context))
         });

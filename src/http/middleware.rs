@@ -1,5 +1,6 @@
-//! The two middlewares every request passes: request context (id, tracing span, metrics, access log) on
-//! the outside, and the problem renderer on the inside, which gives every 4xx/5xx one shape.
+//! The middlewares every request passes: request context (id, tracing span, metrics, access log) on the
+//! outside, gzip, `no-store` on personal answers, and the problem renderer on the inside, which gives every
+//! 4xx/5xx one shape.
 
 use std::io::Write;
 use std::time::Instant;
@@ -164,6 +165,35 @@ pub fn gzip(bytes: &[u8]) -> std::io::Result<Bytes> {
     let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 3 + 64), Compression::fast());
     encoder.write_all(bytes)?;
     Ok(Bytes::from(encoder.finish()?))
+}
+
+/// Whether the request speaks for a person: it carries a credential (a bearer token, the web app's cookies)
+/// or names a phone (a guest's order look-up).
+fn speaks_for_someone(req: &ServiceRequest) -> bool {
+    req.headers().contains_key(header::AUTHORIZATION)
+        || req.headers().contains_key(header::COOKIE)
+        || req.query_string().split('&').any(|pair| pair.starts_with("phone="))
+}
+
+/// Personal answers are never stored by an HTTP cache (a shared phone's browser, a proxy on the way):
+/// `Cache-Control: no-store` on every answer to a request that speaks for someone, except answers that say
+/// they are the same for everyone (`public`). The web app's service worker keeps a farmer's own pages by
+/// itself and forgets them at log-out.
+pub async fn personal_no_store(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let personal = speaks_for_someone(&req);
+    let mut res = next.call(req).await?;
+    let public = res
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.split(',').any(|directive| directive.trim() == "public"));
+    if personal && !public {
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
 }
 
 pub async fn gzip_responses(

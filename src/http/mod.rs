@@ -18,7 +18,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use extract::{ApiJson, ApiQuery, parse_json};
-pub use middleware::{HtmlErrors, RequestId, accepts_gzip, gzip, gzip_responses, render_problems, request_context};
+pub use middleware::{
+    HtmlErrors, RequestId, accepts_gzip, gzip, gzip_responses, personal_no_store, render_problems, request_context,
+};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageQuery};
 pub use unmatched::{RouteTable, bad_path_parameter, unmatched};
 

@@ -6,7 +6,7 @@ use nongsan::listings::demo::seed_demo;
 use nongsan::state::AppState;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, WARD_DA_LAT, assert_problem};
+use crate::helpers::{TestApp, WARD_DA_LAT, assert_problem, guest_order, phone_param};
 use crate::on_both_backends;
 
 /// Every `$ref` in the document, to check each one resolves.
@@ -106,4 +106,29 @@ async fn the_demo_is_not_seeded_over_real_accounts_unless_forced() {
     assert!(refused.to_string().contains("1 accounts that are not demo farmers"), "{refused}");
     let forced = seed_demo(&state, 20, true).await.expect("--force seeds anyway");
     assert_eq!(forced.listings, 10, "the ten missing");
+}
+
+/// What is said to one person is never kept by an HTTP cache: their profile, a guest's order looked up by
+/// phone, a page of the web app with its cookies. What is the same for everyone stays cacheable.
+#[tokio::test]
+async fn personal_answers_are_not_stored_by_http_caches() {
+    let app = TestApp::sqlite().await;
+    let no_store = |response: &reqwest::Response| response.headers()["cache-control"] == "no-store";
+    let farmer = app.farmer(WARD_DA_LAT).await;
+    let me = app.request("GET", "/api/v1/me", Some(&farmer.token)).send().await.expect("sent");
+    assert!(no_store(&me), "{:?}", me.headers());
+
+    let listing = app.listing(&farmer.token, "Xoài cát Hòa Lộc", "45k/kg", "200 kg").await;
+    let placed = app.place_order(None, "no-store", &guest_order(&listing["id"], 1, "0912 345 678")).await;
+    let order = TestApp::expect_json(placed, 201).await;
+    let code = order["code"].as_str().expect("code");
+    let view = app.get(&format!("/api/v1/orders/{code}?phone={}", phone_param("0912 345 678"))).await;
+    assert_eq!(view.status(), 200);
+    assert!(no_store(&view), "{:?}", view.headers());
+    let page = app.request("GET", "/farmer", None).header("Cookie", "ns_lang=vi").send().await.expect("sent");
+    assert!(no_store(&page), "{:?}", page.headers());
+
+    let catalogue = app.request("GET", "/api/v1/listings", Some(&farmer.token)).send().await.expect("sent");
+    let caching = catalogue.headers()["cache-control"].to_str().expect("text").to_owned();
+    assert!(caching.starts_with("public"), "the catalogue is the same for everyone: {caching}");
 }
