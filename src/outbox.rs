@@ -380,9 +380,9 @@ fn text_of(row: &Claimed) -> Option<(String, Value)> {
 
 async fn send_zns(phones: &Phones, row: &Claimed) -> Attempt {
     let Some((_, data)) = text_of(row) else { return Attempt::Done { note: Some("unreadable text"), segments: None } };
-    let client = match HTTP.as_ref() {
+    let client = match gateway_client() {
         Ok(client) => client,
-        Err(error) => return Attempt::Retry(format!("no HTTP client: {error}")),
+        Err(retry) => return retry,
     };
     match phones.send_zns(client, &row.message_id(), &row.recipient, &row.kind, &data).await {
         ZnsOutcome::Sent => Attempt::Done { note: None, segments: None },
@@ -393,9 +393,9 @@ async fn send_zns(phones: &Phones, row: &Claimed) -> Attempt {
 
 async fn send_sms(phones: &Phones, row: &Claimed) -> Attempt {
     let Some((text, _)) = text_of(row) else { return Attempt::Done { note: Some("unreadable text"), segments: None } };
-    let client = match HTTP.as_ref() {
+    let client = match gateway_client() {
         Ok(client) => client,
-        Err(error) => return Attempt::Retry(format!("no HTTP client: {error}")),
+        Err(retry) => return retry,
     };
     let sms = phones.prepare(&text);
     match phones.send_sms(client, &row.message_id(), &row.recipient, &sms).await {
@@ -404,15 +404,21 @@ async fn send_sms(phones: &Phones, row: &Claimed) -> Attempt {
     }
 }
 
-/// One client for every call (it keeps connections to partners and gateways open between calls). Redirects
-/// are not followed: a signed call goes only to the URL the partner registered.
-static HTTP: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
-    reqwest::Client::builder()
-        .timeout(WEBHOOK_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|error| format!("{:#}", anyhow::Error::from(error)))
-});
+/// How every outgoing call is made. Redirects are not followed: a call goes only to the URL configured or
+/// registered (and checked).
+fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().timeout(WEBHOOK_TIMEOUT).redirect(reqwest::redirect::Policy::none())
+}
+
+/// One client for the gateways' calls (it keeps their connections open between calls). A webhook call gets a
+/// client of its own, pinned to the addresses just checked.
+static HTTP: LazyLock<Result<reqwest::Client, String>> =
+    LazyLock::new(|| client_builder().build().map_err(|error| format!("{:#}", anyhow::Error::from(error))));
+
+/// The gateways' client; a message that finds none is tried again later.
+fn gateway_client() -> Result<&'static reqwest::Client, Attempt> {
+    HTTP.as_ref().map_err(|error| Attempt::Retry(format!("no HTTP client: {error}")))
+}
 
 /// `sha256=<hex HMAC-SHA256(secret, "{timestamp}.{body}")>`. The timestamp is signed with the body so that a
 /// captured call cannot be passed off as a fresh one; receivers recompute this and reject old timestamps.
@@ -458,11 +464,7 @@ async fn try_post_webhook(db: &Db, row: &Claimed, clock: &Clock, local_webhooks:
     let refused = |refused: egress::Refused| anyhow::anyhow!("{}", refused.message.get(Lang::En));
     let target = egress::check_form(&url, local_webhooks).map_err(refused)?;
     let addresses = egress::resolve(&target, local_webhooks).await.map_err(refused)?;
-    let client = reqwest::Client::builder()
-        .timeout(WEBHOOK_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve_to_addrs(target.host_str().unwrap_or_default(), &addresses)
-        .build()?;
+    let client = client_builder().resolve_to_addrs(target.host_str().unwrap_or_default(), &addresses).build()?;
     let timestamp = clock.now().and_utc().timestamp();
     let response = client
         .post(target)

@@ -18,7 +18,6 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::AnyUser;
-use crate::domain::phone::Phone;
 use crate::domain::status::ReplyOutcome;
 use crate::domain::text::optional_text;
 use crate::error::{AppError, Kind, Problem, Text};
@@ -164,13 +163,11 @@ pub async fn inbound_sms(
         .ok_or_else(|| {
             AppError::invalid_field("id", "required", Text::new("Thiếu mã tin nhắn.", "The message id is required."))
         })?;
-    let from = Phone::parse(&sms.from).ok().map(|phone| phone.as_str().to_owned());
     let now = state.clock.now();
     let outcome = state
         .db
         .write(move |conn| {
-            let inbound =
-                Inbound { gateway_id: &gateway_id, from: from.as_deref(), raw_from: &sms.from, text: &sms.text };
+            let inbound = Inbound { gateway_id: &gateway_id, from: &sms.from, text: &sms.text };
             rules::handle_reply(conn, &inbound, now)
         })
         .await?;

@@ -7,6 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use super::store::{self, Waiting};
 use crate::audit;
 use crate::db::Conn;
+use crate::domain::phone::Phone;
 use crate::domain::status::{AuditAction, ReplyOutcome};
 use crate::error::{AppError, Lang};
 use crate::mail::templates::Template;
@@ -56,22 +57,22 @@ pub fn parse_reply(text: &str) -> Reply {
     }
 }
 
-/// A reply the gateway received: its id, the sender's phone in E.164 (`None` if it is not a Vietnamese
-/// mobile) and the text.
+/// A reply the gateway received: its id, the sender's phone as the gateway gives it, and the text.
 pub struct Inbound<'a> {
     pub gateway_id: &'a str,
-    pub from: Option<&'a str>,
-    pub raw_from: &'a str,
+    pub from: &'a str,
     pub text: &'a str,
 }
 
 /// Handles a reply once per gateway id, in the caller's transaction.
 pub fn handle_reply(conn: &mut Conn<'_>, inbound: &Inbound<'_>, now: NaiveDateTime) -> Result<ReplyOutcome, AppError> {
-    if !store::record_inbound(conn, inbound.gateway_id, inbound.raw_from, now)? {
+    if !store::record_inbound(conn, inbound.gateway_id, inbound.from, now)? {
         return Ok(ReplyOutcome::Duplicate);
     }
-    let farmer = match inbound.from {
-        Some(phone) => store::farmer_by_phone(conn, phone)?.map(|id| (id, phone)),
+    // A number that is not a Vietnamese mobile is nobody's.
+    let phone = Phone::parse(inbound.from).ok();
+    let farmer = match &phone {
+        Some(phone) => store::farmer_by_phone(conn, phone.as_str())?.map(|id| (id, phone.as_str())),
         None => None,
     };
     let outcome = match farmer {
