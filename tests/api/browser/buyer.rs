@@ -21,7 +21,7 @@ async fn mango_farm(app: &TestApp) -> (Farmer, Value) {
 }
 
 /// The classes of the timeline step that says `label` on the order page.
-async fn step_class(browser: &Browser, label: &str) -> String {
+pub(super) async fn step_class(browser: &Browser, label: &str) -> String {
     let classes = browser
         .script(
             "const step = Array.from(document.querySelectorAll('ol.timeline li'))

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use image::ImageEncoder;
 use serde_json::{Value, json};
 
+use super::buyer::step_class;
 use super::page::{Browser, Options};
 use super::proxy::Proxy;
 use crate::helpers::{Farmer, TestApp, WARD_DA_LAT, guest_order};
@@ -112,6 +113,11 @@ async fn a_farmer_signs_up_lists_from_a_photo_in_four_inputs_and_accepts_an_orde
     assert!(browser.text("main").await.contains("Đã nhận đơn"), "it says the order is accepted");
     let seen = app.guest_view(&order["code"], "0912 345 678").await;
     assert_eq!(seen["shipments"][0]["status"], "accepted", "{seen}");
+    // The buyer looks the order up by its phone and sees the farmer's answer on the timeline.
+    browser.open(&format!("/orders/{}", order["code"].as_str().expect("code"))).await;
+    browser.type_into("#phone", "0912 345 678").await;
+    browser.tap("Xem đơn").await;
+    assert!(step_class(&browser, "Người bán đã nhận").await.is_empty(), "the buyer sees the accepted step done");
 
     browser.tap_on("nav.bar a[href='/farmer/money']").await;
     assert!(browser.text("main").await.contains("Tiền hàng"));
