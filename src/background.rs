@@ -1,5 +1,6 @@
 //! The background work of one instance, in one place: the outbox sender, the expiry of unanswered and
-//! unpaid orders, the reminders of orders about to lapse, and the sweeper of lapsed carrier leases. Every step claims its rows in the database, so
+//! unpaid orders, the reminders of orders about to lapse, the daily digest of what helpers did for a farmer,
+//! and the sweeper of lapsed carrier leases. Every step claims its rows in the database, so
 //! several instances running them at once never do the same work twice.
 
 use std::future::Future;
@@ -35,12 +36,16 @@ pub fn spawn_all(state: &AppState) {
     });
 
     let (db, clock) = (state.db.clone(), state.clock.clone());
-    every(Duration::from_secs(60), "reminders", move || {
+    every(Duration::from_secs(60), "reminders and digests", move || {
         let (db, now) = (db.clone(), clock.now());
         async move {
             let reminded = db.write(move |conn| messages::rules::remind_due(conn, now)).await?;
             if reminded > 0 {
                 tracing::info!(reminded, "farmers reminded of orders waiting for an answer");
+            }
+            let digested = db.write(move |conn| messages::rules::send_digests(conn, now)).await?;
+            if digested > 0 {
+                tracing::info!(digested, "farmers told what helpers did for them today");
             }
             Ok(())
         }

@@ -34,6 +34,20 @@ pub fn after_quiet_hours(at: NaiveDateTime) -> NaiveDateTime {
     }
 }
 
+/// The hour (Vietnam time) at which each day's digest of what helpers did closes: the end of the working day,
+/// before the quiet hours.
+const DIGEST_HOUR: u32 = 18;
+
+/// The latest close of a daily digest at or before `at` (18:00 Vietnam time, today or yesterday); in UTC.
+pub fn digest_cutoff(at: NaiveDateTime) -> NaiveDateTime {
+    let local = in_vietnam(at);
+    let close = |date: chrono::NaiveDate| {
+        date.and_hms_opt(DIGEST_HOUR, 0, 0).map_or(at, |c| c - Duration::hours(VIETNAM_UTC_OFFSET_HOURS))
+    };
+    let today = close(local.date());
+    if today <= at { today } else { local.date().pred_opt().map_or(at, close) }
+}
+
 /// UTC wall-clock time, shifted by an offset that only tests change. Cheap to clone; clones share the offset.
 #[derive(Clone, Debug, Default)]
 pub struct Clock {

@@ -11,11 +11,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 use hmac::{Hmac, Mac};
+use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
+use utoipa::ToSchema;
 
 use crate::clock::{self, Clock};
-use crate::db::schema::{notifications, outbox, partner_webhooks};
+use crate::db::schema::{notifications, outbox, partner_webhooks, partners, users};
 use crate::db::{Conn, Db};
 use crate::domain::status::{Channel, OutboxStatus, sql_literal};
 use crate::egress;
@@ -43,6 +45,9 @@ pub const EVENT_ID_HEADER: &str = "X-Nongsan-Event-Id";
 pub const TIMESTAMP_HEADER: &str = "X-Nongsan-Timestamp";
 /// `sha256=<hex>`: see [`sign`].
 pub const SIGNATURE_HEADER: &str = "X-Nongsan-Signature";
+/// Attempts at one partner call before it is given up and flagged `failed`: with the backoff, a partner
+/// endpoint failing for about 13 hours. Emails and texts are ours to deliver and keep being retried.
+pub const WEBHOOK_ATTEMPTS: i32 = 100;
 /// A slow partner endpoint must not hold up the sender loop (and the email behind it) for long.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -76,16 +81,38 @@ fn enqueue(conn: &mut Conn<'_>, message: &Queued<'_>, now: NaiveDateTime) -> Res
 /// Who a message is for, by the ways they can be reached.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Person<'a> {
-    /// Their account, if they have one: the message is also listed in the app (`/me/notifications`).
+    /// Their account, if they have one: the message is also listed in the app (`/me/notifications`), and
+    /// their [`Preferences`] apply.
     pub user_id: Option<i64>,
     pub email: Option<&'a str>,
     /// In E.164 (`+84…`), as accounts and orders keep it.
     pub phone: Option<&'a str>,
 }
 
+/// How a person with an account wants to be told (`PATCH /me`). The in-app list is always kept, and a
+/// notice that protects the account (a PIN reset) ignores these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Queryable, Serialize, ToSchema)]
+pub struct Preferences {
+    /// Emails, when the account has an address.
+    pub email: bool,
+    /// Texts to the phone at all.
+    pub texts: bool,
+    /// Texts by Zalo when the phone has it (else SMS); `false` sends plain SMS.
+    pub zalo: bool,
+}
+
+impl Preferences {
+    pub const EVERY_CHANNEL: Preferences = Preferences { email: true, texts: true, zalo: true };
+}
+
+pub fn preferences_of(conn: &mut Conn<'_>, user_id: i64) -> Result<Preferences, AppError> {
+    let query = users::table.find(user_id).select((users::email_messages, users::text_messages, users::zalo_messages));
+    Ok(with_conn!(conn, |c| query.first(c))?)
+}
+
 /// Queues the message `template` says to a person, in the transaction of the change it reports: an email if
-/// they have an address, a text to their phone (Zalo, else SMS) if they have one, and a line in the app's
-/// list if they have an account.
+/// they have an address, a text to their phone (Zalo, else SMS) if they have one, each as they prefer, and a
+/// line in the app's list if they have an account.
 pub fn notify(
     conn: &mut Conn<'_>,
     to: Person<'_>,
@@ -94,7 +121,11 @@ pub fn notify(
     values: &[(&str, &str)],
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    if let Some(email) = to.email.and_then(|to| template.render(lang, to, values)) {
+    let wants = match to.user_id {
+        Some(user_id) if !template.protects_the_account() => preferences_of(conn, user_id)?,
+        _ => Preferences::EVERY_CHANNEL,
+    };
+    if let Some(email) = to.email.filter(|_| wants.email).and_then(|to| template.render(lang, to, values)) {
         let message = Queued {
             channel: Channel::Email,
             kind: template.kind(),
@@ -115,16 +146,19 @@ pub fn notify(
         );
         with_conn!(conn, |c| diesel::insert_into(notifications::table).values(row).execute(c))?;
     }
-    match to.phone {
-        Some(phone) => enqueue_text(conn, phone, template, &text, values, now),
+    let lane = if wants.zalo { Channel::Zns } else { Channel::Sms };
+    match to.phone.filter(|_| wants.texts) {
+        Some(phone) => enqueue_text(conn, phone, lane, template, &text, values, now),
         None => Ok(()),
     }
 }
 
-/// A text queued for ZNS with its SMS alongside: the Zalo lane sends it, or hands it to the SMS lane.
+/// A text queued with its SMS alongside: on the Zalo lane, which sends it or hands it to the SMS lane, or
+/// straight on the SMS lane.
 fn enqueue_text(
     conn: &mut Conn<'_>,
     phone: &str,
+    lane: Channel,
     template: Template,
     text: &str,
     values: &[(&str, &str)],
@@ -145,7 +179,7 @@ fn enqueue_text(
     let body = json!({"text": text, "data": data}).to_string();
     let due = if template.waits_for_daytime() { clock::after_quiet_hours(now) } else { now };
     let kind = template.kind();
-    let message = Queued { channel: Channel::Zns, kind, recipient: phone, subject: kind, body: &body, due };
+    let message = Queued { channel: lane, kind, recipient: phone, subject: kind, body: &body, due };
     enqueue(conn, &message, now)
 }
 
@@ -246,6 +280,8 @@ enum Attempt {
     Retry(String),
     /// Zalo cannot carry it: the same row (same message id) goes to the SMS lane, due at once.
     ToSms(String),
+    /// A partner call that failed [`WEBHOOK_ATTEMPTS`] times: no more tries, flagged `failed`.
+    GaveUp(String),
 }
 
 impl Attempt {
@@ -255,6 +291,7 @@ impl Attempt {
             Attempt::Done { note: Some(_), .. } => "dropped",
             Attempt::Retry(_) => "retry",
             Attempt::ToSms(_) => "to_sms",
+            Attempt::GaveUp(_) => OutboxStatus::Failed.as_str(),
         }
     }
 }
@@ -280,6 +317,9 @@ fn finish(conn: &mut Conn<'_>, row: &Claimed, attempt: &Attempt, now: NaiveDateT
                 unlocked,
                 outbox::last_error.eq(error),
             ))
+            .execute(c))?,
+        Attempt::GaveUp(error) => with_conn!(conn, |c| diesel::update(target)
+            .set((outbox::status.eq(OutboxStatus::Failed), unlocked, outbox::last_error.eq(error)))
             .execute(c))?,
         Attempt::ToSms(reason) => with_conn!(conn, |c| diesel::update(target)
             .set((
@@ -346,6 +386,10 @@ pub async fn deliver_due(db: &Db, senders: &Senders, clock: &Clock, channel: Cha
             Attempt::Retry(error) => {
                 let (id, attempts, channel) = (row.id, row.attempts, row.channel.as_str());
                 tracing::warn!(id, attempts, channel, error, "not delivered yet; will retry")
+            }
+            Attempt::GaveUp(error) => {
+                let (id, partner) = (row.id, row.recipient.as_str());
+                tracing::error!(id, partner, error, "partner call failed {WEBHOOK_ATTEMPTS} times; given up")
             }
         }
         let now = clock.now();
@@ -436,10 +480,11 @@ pub fn hmac_sha256(secret: &str, message: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-/// POSTs one queued call to the partner's webhook.
+/// POSTs one queued call to the partner's webhook; a call that keeps failing is given up.
 async fn post_webhook(db: &Db, row: &Claimed, clock: &Clock, local_webhooks: bool) -> Attempt {
     match try_post_webhook(db, row, clock, local_webhooks).await {
         Ok(attempt) => attempt,
+        Err(error) if row.attempts >= WEBHOOK_ATTEMPTS => Attempt::GaveUp(format!("{error:#}")),
         Err(error) => Attempt::Retry(format!("{error:#}")),
     }
 }
@@ -449,15 +494,19 @@ async fn try_post_webhook(db: &Db, row: &Claimed, clock: &Clock, local_webhooks:
         return Ok(Attempt::Done { note: Some("bad recipient"), segments: None });
     };
     // Looked up now, not when queued: the partner may have changed its URL or secret, or stopped pushes.
-    let webhook: Option<(String, String)> = db
+    let webhook: Option<(String, String, Option<NaiveDateTime>)> = db
         .read(move |conn| {
-            let target =
-                partner_webhooks::table.find(partner_id).select((partner_webhooks::url, partner_webhooks::secret));
+            let target = partner_webhooks::table
+                .inner_join(partners::table)
+                .filter(partners::id.eq(partner_id))
+                .select((partner_webhooks::url, partner_webhooks::secret, partners::suspended_at));
             Ok(with_conn!(conn, |c| target.first(c).optional())?)
         })
         .await?;
-    let Some((url, secret)) = webhook else {
-        return Ok(Attempt::Done { note: Some("no webhook registered"), segments: None });
+    let (url, secret) = match webhook {
+        None => return Ok(Attempt::Done { note: Some("no webhook registered"), segments: None }),
+        Some((_, _, Some(_))) => return Ok(Attempt::Done { note: Some("partner suspended"), segments: None }),
+        Some((url, secret, None)) => (url, secret),
     };
     // Checked again before each call (the name may resolve elsewhere than when it was registered: DNS
     // rebinding), and the call goes to the addresses checked, not to a second lookup.

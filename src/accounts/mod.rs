@@ -16,6 +16,7 @@ use crate::domain::account::{Password, Pin, parse_email, parse_name};
 use crate::domain::status::{AuditAction, AuditEntity};
 use crate::error::{AppError, Lang, Problem, Text};
 use crate::http::{ApiJson, ApiQuery, Page, PageQuery};
+use crate::outbox::Preferences;
 use crate::reference::WardRef;
 use crate::state::AppState;
 use crate::validate;
@@ -56,6 +57,8 @@ pub struct Profile {
     pub team: Option<TeamRef>,
     /// Farmers: new orders are accepted without a tap.
     pub auto_accept: Option<bool>,
+    /// How they want to be told (the in-app list is always kept).
+    pub messages: Preferences,
     pub created_at: DateTime<Utc>,
 }
 
@@ -132,6 +135,15 @@ pub struct ProfileUpdate {
     pub ward_code: Option<i32>,
     /// Farmers: accept every new order automatically.
     pub auto_accept: Option<bool>,
+    /// Turn emails, texts, or Zalo (texts then come as SMS) on or off; fields left out stay as they are.
+    pub messages: Option<PreferencesUpdate>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PreferencesUpdate {
+    pub email: Option<bool>,
+    pub texts: Option<bool>,
+    pub zalo: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -327,7 +339,7 @@ async fn get_me(state: web::Data<AppState>, me: Me) -> Result<web::Json<Profile>
     Ok(web::Json(profile))
 }
 
-/// Changes name, email or home commune; a helper may do it for a farmer (audited).
+/// Changes name, email, home commune or how the person is told; a helper may do it for a farmer (audited).
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
@@ -352,7 +364,17 @@ async fn update_me(
     let ward = body.ward_code.map(|code| state.reference.places.known_ward(code).map(|_| code)).transpose();
     let (name, email, ward_code) = validate!(name, email, ward);
     let (reference, now) = (state.reference.clone(), state.clock.now());
-    let change = store::ProfileChange { name, email, ward_code, auto_accept: body.auto_accept, updated_at: now };
+    let messages = body.messages.unwrap_or(PreferencesUpdate { email: None, texts: None, zalo: None });
+    let change = store::ProfileChange {
+        name,
+        email,
+        ward_code,
+        auto_accept: body.auto_accept,
+        email_messages: messages.email,
+        text_messages: messages.texts,
+        zalo_messages: messages.zalo,
+        updated_at: now,
+    };
     let profile = state
         .db
         .write(move |conn| {

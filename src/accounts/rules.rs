@@ -127,6 +127,22 @@ pub async fn revoke_helper(db: &Db, farmer_id: i64, helper_id: i64, now: NaiveDa
     if revoked { Ok(()) } else { Err(AppError::not_found()) }
 }
 
+/// A person chooses how they are told (the app's settings; the API's `PATCH /me` sets any of the three).
+pub async fn choose_how_told(
+    db: &Db,
+    user_id: i64,
+    told: outbox::Preferences,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let change = store::ProfileChange {
+        email_messages: Some(told.email),
+        text_messages: Some(told.texts),
+        zalo_messages: Some(told.zalo),
+        ..store::ProfileChange::nothing(now)
+    };
+    db.write(move |conn| store::update_profile(conn, user_id, &change)).await
+}
+
 /// What a buyer, helper or operator gives to open an account that logs in with a password.
 pub struct PasswordAccount<'a> {
     pub role: Role,
@@ -316,6 +332,7 @@ pub fn load_profile(conn: &mut Conn<'_>, places: &Places, user_id: i64) -> Resul
         ward: record.ward_code.and_then(|code| places.ward_ref(code)),
         team: record.team_id.zip(record.team_name).map(|(id, name)| TeamRef { id, name }),
         auto_accept: (record.role == Role::Farmer).then_some(record.auto_accept),
+        messages: record.messages,
         created_at: record.created_at.and_utc(),
     })
 }

@@ -8,6 +8,7 @@ use crate::db::Conn;
 use crate::db::schema::{helper_revocations, sessions, teams, users};
 use crate::domain::status::Role;
 use crate::error::{AppError, Kind, Text};
+use crate::outbox::Preferences;
 use crate::with_conn;
 
 #[derive(Insertable)]
@@ -148,6 +149,7 @@ pub struct ProfileRecord {
     pub team_id: Option<i64>,
     pub team_name: Option<String>,
     pub auto_accept: bool,
+    pub messages: Preferences,
     pub created_at: NaiveDateTime,
 }
 
@@ -165,6 +167,7 @@ pub fn profile(conn: &mut Conn<'_>, user_id: i64) -> Result<ProfileRecord, AppEr
             users::team_id,
             teams::name.nullable(),
             users::auto_accept,
+            (users::email_messages, users::text_messages, users::zalo_messages),
             users::created_at,
         ))
         .first(c))?)
@@ -177,7 +180,26 @@ pub struct ProfileChange {
     pub email: Option<String>,
     pub ward_code: Option<i32>,
     pub auto_accept: Option<bool>,
+    pub email_messages: Option<bool>,
+    pub text_messages: Option<bool>,
+    pub zalo_messages: Option<bool>,
     pub updated_at: NaiveDateTime,
+}
+
+impl ProfileChange {
+    /// A change of nothing but the time: fill in what changes.
+    pub fn nothing(updated_at: NaiveDateTime) -> Self {
+        ProfileChange {
+            name: None,
+            email: None,
+            ward_code: None,
+            auto_accept: None,
+            email_messages: None,
+            text_messages: None,
+            zalo_messages: None,
+            updated_at,
+        }
+    }
 }
 
 pub fn update_profile(conn: &mut Conn<'_>, user_id: i64, change: &ProfileChange) -> Result<(), AppError> {

@@ -1,23 +1,33 @@
-//! Operator endpoints: community teams and their helpers, partners and their API keys. Operators
-//! themselves are created from the command line (`nongsan admin create-operator`).
+//! Operator endpoints: community teams and their helpers, partners and their API keys, suspending and
+//! reinstating a bad actor, and the operators' own audit log. Operators themselves are created from the
+//! command line (`nongsan admin create-operator`).
 
 pub mod rules;
+pub mod store;
 
-use actix_web::{HttpResponse, delete, post, web};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::accounts::Profile;
 use crate::auth::Operator;
+use crate::domain::status::{OperatorAction, Suspendable};
 use crate::error::{AppError, Problem};
-use crate::http::ApiJson;
+use crate::http::{ApiJson, ApiQuery, Page};
 use crate::partners;
 use crate::state::AppState;
-use rules::{ApiKeyCreated, PartnerCreated, Team};
+use rules::{ApiKeyCreated, OperatorAct, PartnerCreated, Suspension, Team};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(create_team).service(create_helper).service(create_partner).service(create_key).service(revoke_key);
+    cfg.service(create_team)
+        .service(create_helper)
+        .service(create_partner)
+        .service(create_key)
+        .service(revoke_key)
+        .service(suspend)
+        .service(reinstate)
+        .service(operator_audit);
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -163,4 +173,108 @@ async fn revoke_key(
     let now = state.clock.now();
     let revoked = state.db.write(move |conn| partners::store::revoke_key(conn, partner_id, key_id, now)).await?;
     if revoked { Ok(HttpResponse::NoContent().finish()) } else { Err(AppError::not_found()) }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SuspensionRequest {
+    /// Why, for the operators' audit log: required to suspend, optional to reinstate.
+    pub reason: Option<String>,
+}
+
+/// Suspends a helper, a team (all its helpers), a partner (its keys get 403, its webhook gets no call) or a
+/// farmer (they get 403, their listings leave the catalogue); audited. Suspending again changes nothing.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(
+        ("subject" = Suspendable, Path, description = "`helper`, `team`, `partner` or `farmer`"),
+        ("id" = i64, Path, description = "Its id"),
+    ),
+    request_body = SuspensionRequest,
+    responses(
+        (status = 200, description = "Suspended", body = Suspension),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Operators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such helper, team, partner or farmer (or no such kind)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason, or one too long", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/admin/suspensions/{subject}/{id}")]
+async fn suspend(
+    state: web::Data<AppState>,
+    Operator(operator): Operator,
+    path: web::Path<(Suspendable, i64)>,
+    ApiJson(body): ApiJson<SuspensionRequest>,
+) -> Result<web::Json<Suspension>, AppError> {
+    let (subject, id) = path.into_inner();
+    let reason = body.reason.as_deref();
+    Ok(web::Json(rules::set_suspension(&state, operator.id, subject, id, OperatorAction::Suspend, reason).await?))
+}
+
+/// Reinstates what was suspended (a farmer's listings paused by the suspension come back); audited.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(
+        ("subject" = Suspendable, Path, description = "`helper`, `team`, `partner` or `farmer`"),
+        ("id" = i64, Path, description = "Its id"),
+    ),
+    responses(
+        (status = 200, description = "Reinstated", body = Suspension),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Operators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such helper, team, partner or farmer (or no such kind)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/admin/suspensions/{subject}/{id}")]
+async fn reinstate(
+    state: web::Data<AppState>,
+    Operator(operator): Operator,
+    path: web::Path<(Suspendable, i64)>,
+) -> Result<web::Json<Suspension>, AppError> {
+    let (subject, id) = path.into_inner();
+    Ok(web::Json(rules::set_suspension(&state, operator.id, subject, id, OperatorAction::Reinstate, None).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OperatorAuditQuery {
+    /// Only the acts about this kind of subject (with `subject_id`).
+    pub subject: Option<Suspendable>,
+    pub subject_id: Option<i64>,
+    /// At most this many (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OperatorAuditPage {
+    pub items: Vec<OperatorAct>,
+    pub next_cursor: Option<String>,
+}
+
+/// What operators did (suspensions and reinstatements), newest first.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(OperatorAuditQuery),
+    responses(
+        (status = 200, description = "One page of the operators' audit log", body = OperatorAuditPage),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Operators only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/audit")]
+async fn operator_audit(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    ApiQuery(query): ApiQuery<OperatorAuditQuery>,
+) -> Result<web::Json<OperatorAuditPage>, AppError> {
+    let page = Page::from_query(query.limit, query.cursor.as_deref())?;
+    let about = query.subject.zip(query.subject_id);
+    let (items, next_cursor) = page.finish(rules::acts(&state, about, page).await?);
+    Ok(web::Json(OperatorAuditPage { items, next_cursor }))
 }

@@ -1,5 +1,5 @@
-//! What an operator sets up, for the API and the web app alike: community teams and their helpers,
-//! partners and their API keys; and the lists to pick them from.
+//! What an operator does, for the API and the web app alike: set up community teams and their helpers,
+//! partners and their API keys (and the lists to pick them from); suspend and reinstate a bad actor, audited.
 
 use actix_web::web;
 use chrono::{DateTime, Utc};
@@ -11,10 +11,15 @@ use crate::accounts::rules::{PasswordAccount, load_profile, open_password_accoun
 use crate::auth::Role;
 use crate::auth::secrets::new_api_key;
 use crate::domain::account::parse_name;
+use crate::domain::status::{OperatorAction, Suspendable};
+use crate::domain::text::optional_text;
 use crate::error::{AppError, FieldError, Text};
+use crate::http::Page;
 use crate::state::AppState;
 use crate::validate;
-use crate::{helpers, partners};
+use crate::{helpers, listings, partners};
+
+use super::store;
 
 #[derive(Serialize, ToSchema)]
 pub struct Team {
@@ -149,4 +154,98 @@ pub async fn teams_and_partners(
     state: &web::Data<AppState>,
 ) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>), AppError> {
     state.db.read(|conn| Ok((helpers::store::team_names(conn)?, partners::store::partner_names(conn)?))).await
+}
+
+/// Whether someone is suspended now, as an operator reads it.
+#[derive(Serialize, ToSchema)]
+pub struct Suspension {
+    pub subject: Suspendable,
+    pub id: i64,
+    /// When the suspension began; `null` once reinstated.
+    pub suspended_at: Option<DateTime<Utc>>,
+}
+
+/// Longest reason an operator writes.
+const REASON_MAX: usize = 500;
+
+/// Suspends (`reason` required) or reinstates a helper, team, partner or farmer, recorded in the operators'
+/// audit log in the same transaction; doing it again changes nothing but is recorded too. From the next
+/// request on, a suspended caller gets 403 (`auth`), a suspended partner's webhook gets no call, and a
+/// suspended farmer's listings leave the catalogue until reinstated. 404 when there is no such subject.
+pub async fn set_suspension(
+    state: &web::Data<AppState>,
+    operator_id: i64,
+    subject: Suspendable,
+    id: i64,
+    action: OperatorAction,
+    reason: Option<&str>,
+) -> Result<Suspension, AppError> {
+    let reason = optional_text("reason", reason, REASON_MAX).map_err(|e| AppError::validation(vec![e]))?;
+    if action == OperatorAction::Suspend && reason.is_none() {
+        return Err(AppError::invalid_field(
+            "reason",
+            "reason_required",
+            Text::new("Hãy ghi lý do tạm ngừng.", "Say why you suspend them."),
+        ));
+    }
+    let now = state.clock.now();
+    let suspension = state
+        .db
+        .write(move |conn| {
+            let was = store::suspended_at(conn, subject, id)?.ok_or_else(AppError::not_found)?;
+            let suspended_at = match action {
+                OperatorAction::Suspend => Some(was.unwrap_or(now)),
+                OperatorAction::Reinstate => None,
+            };
+            store::set_suspended_at(conn, subject, id, suspended_at)?;
+            if subject == Suspendable::Farmer {
+                match action {
+                    OperatorAction::Suspend => listings::store::pause_for_suspension(conn, id, now)?,
+                    OperatorAction::Reinstate => listings::store::resume_after_suspension(conn, id, now)?,
+                };
+            }
+            let reason = reason.as_deref().unwrap_or_default();
+            store::record(conn, &store::Act { operator_id, action, subject, subject_id: id, reason }, now)?;
+            Ok(Suspension { subject, id, suspended_at: suspended_at.map(|at| at.and_utc()) })
+        })
+        .await?;
+    if subject == Suspendable::Farmer {
+        listings::catalogue::invalidate(&state.cache).await;
+    }
+    Ok(suspension)
+}
+
+/// One act in the operators' audit log.
+#[derive(Serialize, ToSchema)]
+pub struct OperatorAct {
+    pub id: i64,
+    pub operator_id: i64,
+    pub operator_name: String,
+    pub action: OperatorAction,
+    pub subject: Suspendable,
+    pub subject_id: i64,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The operators' audit log, newest first, optionally about one subject.
+pub async fn acts(
+    state: &web::Data<AppState>,
+    about: Option<(Suspendable, i64)>,
+    page: Page,
+) -> Result<Vec<OperatorAct>, AppError> {
+    let rows = state.db.read(move |conn| store::acts(conn, about, page.fetch_limit(), page.offset)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, operator_id, name, action, subject, subject_id, reason, at)| OperatorAct {
+            id,
+            operator_id,
+            operator_name: name,
+            action,
+            subject,
+            subject_id,
+            reason,
+            at: at.and_utc(),
+        })
+        .collect())
 }

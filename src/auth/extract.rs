@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use super::secrets::{API_KEY_PREFIX, token_hash};
 use super::store::{self, HelperAccess};
-use crate::domain::status::Role;
+use crate::domain::status::{Role, Suspendable};
 use crate::error::{AppError, Kind, Text};
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -68,12 +68,54 @@ fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| AppError::internal(anyhow::anyhow!("no AppState")))
 }
 
-/// The person a session token belongs to while the session lives. API bearer tokens and the web app's
-/// session cookie are the same tokens in the same store.
+/// 403 for a caller an operator suspended, with a code of its own for a person, a team and a partner.
+fn suspended(who: Suspendable) -> AppError {
+    let (code, detail) = match who {
+        Suspendable::Helper | Suspendable::Farmer => (
+            "account_suspended",
+            Text::new(
+                "Tài khoản của bạn đang bị tạm ngừng. Hãy liên hệ bộ phận vận hành.",
+                "Your account is suspended. Please contact the operators.",
+            ),
+        ),
+        Suspendable::Team => (
+            "team_suspended",
+            Text::new(
+                "Nhóm hỗ trợ của bạn đang bị tạm ngừng. Hãy liên hệ bộ phận vận hành.",
+                "Your team is suspended. Please contact the operators.",
+            ),
+        ),
+        Suspendable::Partner => (
+            "partner_suspended",
+            Text::new(
+                "Đối tác này đang bị tạm ngừng. Hãy liên hệ bộ phận vận hành.",
+                "This partner is suspended. Please contact the operators.",
+            ),
+        ),
+    };
+    forbidden(code, detail)
+}
+
+/// The person a session token belongs to while the session lives (403 while they or their team are
+/// suspended). API bearer tokens and the web app's session cookie are the same tokens in the same store.
 pub async fn session_user(state: &AppState, token: &str) -> Result<Option<SessionUser>, AppError> {
     let (hash, now) = (token_hash(token), state.clock.now());
-    let session = state.db.read(move |conn| store::live_session(conn, &hash, now)).await?;
-    Ok(session.map(|(id, role, name, team_id, session_id)| SessionUser { id, role, name, team_id, session_id }))
+    let Some(session) = state.db.read(move |conn| store::live_session(conn, &hash, now)).await? else {
+        return Ok(None);
+    };
+    if session.suspended.is_some() {
+        return Err(suspended(Suspendable::Helper));
+    }
+    if session.team_suspended.is_some() {
+        return Err(suspended(Suspendable::Team));
+    }
+    Ok(Some(SessionUser {
+        id: session.user_id,
+        role: session.role,
+        name: session.name,
+        team_id: session.team_id,
+        session_id: session.session_id,
+    }))
 }
 
 /// Resolves the bearer token of a request; 401 when there is none or it is not (or no longer) valid.
@@ -100,6 +142,9 @@ fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<Principal, App
         };
         if token.starts_with(API_KEY_PREFIX) {
             let key = state.db.read(move |conn| store::live_api_key(conn, &hash)).await?.ok_or_else(invalid)?;
+            if key.2.is_some() {
+                return Err(suspended(Suspendable::Partner));
+            }
             return Ok(Principal::Partner(PartnerKey { partner_id: key.0, key_id: key.1 }));
         }
         Ok(Principal::User(session_user(&state, &token).await?.ok_or_else(invalid)?))

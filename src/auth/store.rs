@@ -5,31 +5,49 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 
 use crate::db::Conn;
-use crate::db::schema::{api_keys, helper_revocations, sessions, team_wards, users};
+use crate::db::schema::{api_keys, helper_revocations, partners, sessions, team_wards, teams, users};
 use crate::domain::status::Role;
 use crate::error::AppError;
 use crate::with_conn;
 
-/// (user id, role, name, team id, session id) of a live session.
-pub type SessionRow = (i64, Role, String, Option<i64>, i64);
+/// A live session: who, and whether an operator suspended them or their team.
+#[derive(Queryable)]
+pub struct SessionRow {
+    pub user_id: i64,
+    pub role: Role,
+    pub name: String,
+    pub team_id: Option<i64>,
+    pub session_id: i64,
+    pub suspended: Option<NaiveDateTime>,
+    pub team_suspended: Option<NaiveDateTime>,
+}
 
 pub fn live_session(conn: &mut Conn<'_>, hash: &str, now: NaiveDateTime) -> Result<Option<SessionRow>, AppError> {
     Ok(with_conn!(conn, |c| sessions::table
-        .inner_join(users::table)
+        .inner_join(users::table.left_join(teams::table))
         .filter(sessions::token_hash.eq(hash))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
-        .select((users::id, users::role, users::name, users::team_id, sessions::id))
+        .select((
+            users::id,
+            users::role,
+            users::name,
+            users::team_id,
+            sessions::id,
+            users::suspended_at,
+            teams::suspended_at.nullable(),
+        ))
         .first(c)
         .optional())?)
 }
 
-/// (partner id, key id) of a live API key.
-pub fn live_api_key(conn: &mut Conn<'_>, hash: &str) -> Result<Option<(i64, i64)>, AppError> {
+/// (partner id, key id, when the partner was suspended) of a live API key.
+pub fn live_api_key(conn: &mut Conn<'_>, hash: &str) -> Result<Option<(i64, i64, Option<NaiveDateTime>)>, AppError> {
     Ok(with_conn!(conn, |c| api_keys::table
+        .inner_join(partners::table)
         .filter(api_keys::key_hash.eq(hash))
         .filter(api_keys::revoked_at.is_null())
-        .select((api_keys::partner_id, api_keys::id))
+        .select((api_keys::partner_id, api_keys::id, partners::suspended_at))
         .first(c)
         .optional())?)
 }

@@ -47,10 +47,35 @@ diesel::table! {
 diesel::joinable!(wards -> provinces (province_code));
 
 diesel::table! {
+    job_holds (id) {
+        id -> BigInt,
+        job_id -> BigInt,
+        partner_id -> BigInt,
+        lease_id -> Text,
+        claimed_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        ending -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    operator_audit (id) {
+        id -> BigInt,
+        operator_id -> BigInt,
+        action -> Text,
+        subject -> Text,
+        subject_id -> BigInt,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     teams (id) {
         id -> BigInt,
         name -> Text,
         created_at -> Timestamp,
+        suspended_at -> Nullable<Timestamp>,
     }
 }
 
@@ -77,6 +102,11 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         auto_accept -> Bool,
+        email_messages -> Bool,
+        text_messages -> Bool,
+        zalo_messages -> Bool,
+        digest_through -> Nullable<Timestamp>,
+        suspended_at -> Nullable<Timestamp>,
     }
 }
 
@@ -116,6 +146,7 @@ diesel::table! {
         id -> BigInt,
         name -> Text,
         created_at -> Timestamp,
+        suspended_at -> Nullable<Timestamp>,
     }
 }
 
@@ -173,6 +204,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        paused_by_suspension -> Bool,
     }
 }
 
@@ -410,6 +442,9 @@ diesel::joinable!(job_events -> fulfilment_jobs (job_id));
 diesel::joinable!(cod_remittances -> partners (partner_id));
 diesel::joinable!(partner_webhooks -> partners (partner_id));
 diesel::joinable!(notifications -> users (user_id));
+diesel::joinable!(operator_audit -> users (operator_id));
+diesel::joinable!(job_holds -> fulfilment_jobs (job_id));
+diesel::joinable!(job_holds -> partners (partner_id));
 diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(refunds -> shipments (shipment_id));
 diesel::joinable!(cod_discrepancies -> fulfilment_jobs (job_id));
@@ -417,6 +452,8 @@ diesel::joinable!(cod_discrepancies -> partners (partner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     notifications,
+    operator_audit,
+    job_holds,
     sms_inbound,
     provinces,
     wards,

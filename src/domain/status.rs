@@ -189,6 +189,8 @@ text_enum! {
     pub enum OutboxStatus {
         Pending = "pending",
         Sent = "sent",
+        /// A partner call that kept failing: no more attempts, left for an operator to see.
+        Failed = "failed",
     }
 }
 
@@ -247,6 +249,34 @@ text_enum! {
 }
 
 text_enum! {
+    /// How a partner's hold on a job ended without a pickup.
+    pub enum HoldEnding {
+        /// The partner gave it back.
+        Released = "released",
+        /// The lease ran out.
+        Lapsed = "lapsed",
+    }
+}
+
+text_enum! {
+    /// Whom an operator can suspend.
+    pub enum Suspendable {
+        Helper = "helper",
+        Team = "team",
+        Partner = "partner",
+        Farmer = "farmer",
+    }
+}
+
+text_enum! {
+    /// What an operator did, in the operators' audit log.
+    pub enum OperatorAction {
+        Suspend = "suspend",
+        Reinstate = "reinstate",
+    }
+}
+
+text_enum! {
     /// What an audited action touched.
     pub enum AuditEntity {
         Farmer = "farmer",
@@ -257,6 +287,18 @@ text_enum! {
 }
 
 impl AuditAction {
+    /// What a helper changed for a farmer, which the farmer hears of in the daily digest; their looks at the
+    /// farmer's pages (and a photo, which comes with its listing) are only in the farmer's audit list.
+    pub const CHANGES: [AuditAction; 7] = [
+        AuditAction::Enroll,
+        AuditAction::UpdateProfile,
+        AuditAction::PinReset,
+        AuditAction::CreateListing,
+        AuditAction::UpdateListing,
+        AuditAction::AcceptShipment,
+        AuditAction::RejectShipment,
+    ];
+
     /// The kind of thing the action is about; the audit row names its id when there is one.
     pub fn entity(self) -> AuditEntity {
         use AuditAction::*;
@@ -327,6 +369,9 @@ mod tests {
         round_trips(ReplyOutcome::ALL, ReplyOutcome::as_str, ReplyOutcome::parse);
         round_trips(AuditAction::ALL, AuditAction::as_str, AuditAction::parse);
         round_trips(AuditEntity::ALL, AuditEntity::as_str, AuditEntity::parse);
+        round_trips(HoldEnding::ALL, HoldEnding::as_str, HoldEnding::parse);
+        round_trips(Suspendable::ALL, Suspendable::as_str, Suspendable::parse);
+        round_trips(OperatorAction::ALL, OperatorAction::as_str, OperatorAction::parse);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::rules::{self, Event, LEASE_SECONDS, Outcome};
 use super::store::{self, JobFilter};
-use super::view::{ClaimedJobs, Job, JobList, job_views};
+use super::view::{ClaimedJobs, Holder, Job, JobList, job_views};
 use crate::auth::Partner;
 use crate::db::Conn;
 use crate::domain::status::JobStatus;
@@ -69,7 +69,7 @@ pub async fn list_jobs(
         None => JobStatus::Available,
         Some(text) => parse_status("status", text, |_| true).map_err(|error| AppError::validation(vec![error]))?,
     };
-    let reference = state.reference.clone();
+    let (reference, now) = (state.reference.clone(), state.clock.now());
     let jobs = state
         .db
         .read(move |conn| {
@@ -92,7 +92,7 @@ pub async fn list_jobs(
             if let JobFilter::Held(..) = filter {
                 rows.retain(|job| provinces.contains(&job.pickup_province_code));
             }
-            job_views(conn, &reference.places, rows, Some(key.partner_id))
+            job_views(conn, &reference.places, rows, Some(Holder { partner_id: key.partner_id, now }))
         })
         .await?;
     let (jobs, next_cursor) = page.finish(jobs);
@@ -157,9 +157,10 @@ pub async fn claim_jobs(
         .write(move |conn| {
             let provinces = crate::partners::store::served_provinces(conn, key.partner_id)?;
             let jobs = rules::claim(conn, key.partner_id, &provinces, limit, lease_seconds, now)?;
-            job_views(conn, &reference.places, jobs, Some(key.partner_id))
+            job_views(conn, &reference.places, jobs, Some(Holder { partner_id: key.partner_id, now }))
         })
         .await?;
+    metrics::counter!("job_claims_total").increment(u64::try_from(jobs.len()).unwrap_or_default());
     Ok(web::Json(ClaimedJobs { jobs }))
 }
 
@@ -182,13 +183,13 @@ pub async fn get_job(
     Partner(key): Partner,
     id: web::Path<i64>,
 ) -> Result<web::Json<Job>, AppError> {
-    let (id, reference) = (id.into_inner(), state.reference.clone());
+    let (id, reference, now) = (id.into_inner(), state.reference.clone(), state.clock.now());
     let job = state
         .db
         .read(move |conn| {
             let provinces = crate::partners::store::served_provinces(conn, key.partner_id)?;
             let job = rules::visible_to(store::job(conn, id)?, key.partner_id, &provinces)?;
-            job_views(conn, &reference.places, vec![job], Some(key.partner_id))
+            job_views(conn, &reference.places, vec![job], Some(Holder { partner_id: key.partner_id, now }))
         })
         .await?;
     job.into_iter().next().map(web::Json).ok_or_else(AppError::not_found)
@@ -213,7 +214,7 @@ async fn with_lease(
     id: i64,
     operation: impl FnOnce(&mut Conn<'_>) -> Result<(), AppError> + Send + 'static,
 ) -> Result<web::Json<Job>, AppError> {
-    let reference = state.reference.clone();
+    let (reference, now) = (state.reference.clone(), state.clock.now());
     let job = state
         .db
         .write(move |conn| {
@@ -221,7 +222,7 @@ async fn with_lease(
             rules::visible_to(store::job_to_change(conn, id)?, partner_id, &provinces)?;
             operation(conn)?;
             let jobs = store::job(conn, id)?.into_iter().collect();
-            job_views(conn, &reference.places, jobs, Some(partner_id))
+            job_views(conn, &reference.places, jobs, Some(Holder { partner_id, now }))
         })
         .await?;
     job.into_iter().next().map(web::Json).ok_or_else(AppError::not_found)
@@ -248,8 +249,12 @@ pub async fn release_job(
     id: web::Path<i64>,
     ApiJson(body): ApiJson<ReleaseRequest>,
 ) -> Result<web::Json<Job>, AppError> {
-    let (id, now) = (id.into_inner(), state.clock.now());
-    with_lease(&state, key.partner_id, id, move |conn| rules::release(conn, id, &body.lease_id, now)).await
+    let (id, now, max_attempts) = (id.into_inner(), state.clock.now(), state.settings.max_claim_attempts);
+    let job =
+        with_lease(&state, key.partner_id, id, move |conn| rules::release(conn, id, &body.lease_id, now, max_attempts))
+            .await?;
+    metrics::counter!("job_releases_total").increment(1);
+    Ok(job)
 }
 
 /// Extends a claim's lease, e.g. when the van is late; the lease must still be live.
@@ -359,7 +364,7 @@ pub async fn report_event(
     let (event_id, status, occurred_at, tracking_code, carrier_status, note, shortfall_reason) =
         crate::validate!(event_id, status, occurred_at, tracking_code, carrier_status, note, shortfall_reason);
     let (id, partner_id, max_attempts) = (id.into_inner(), key.partner_id, state.settings.max_claim_attempts);
-    let reference = state.reference.clone();
+    let (reference, now) = (state.reference.clone(), state.clock.now());
     let answer = state
         .db
         .write(move |conn| {
@@ -378,7 +383,7 @@ pub async fn report_event(
             };
             let outcome = rules::record_event(conn, &job, partner_id, &event, max_attempts, now)?;
             let jobs = store::job(conn, id)?.into_iter().collect();
-            let job = job_views(conn, &reference.places, jobs, Some(partner_id))?
+            let job = job_views(conn, &reference.places, jobs, Some(Holder { partner_id, now }))?
                 .into_iter()
                 .next()
                 .ok_or_else(AppError::not_found)?;

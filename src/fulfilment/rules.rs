@@ -160,8 +160,15 @@ pub fn extend(
     }
 }
 
-pub fn release(conn: &mut Conn<'_>, id: i64, lease_id: &str, now: NaiveDateTime) -> Result<(), AppError> {
-    if store::release(conn, id, lease_id, now)? { Ok(()) } else { Err(lease_refused()) }
+/// A partner gives a job back: a claim that came to nothing, traced and counted (see `store::release`).
+pub fn release(
+    conn: &mut Conn<'_>,
+    id: i64,
+    lease_id: &str,
+    now: NaiveDateTime,
+    max_attempts: i32,
+) -> Result<(), AppError> {
+    if store::release(conn, id, lease_id, now, max_attempts)? { Ok(()) } else { Err(lease_refused()) }
 }
 
 /// A partner's report on a job, checked.
@@ -477,7 +484,21 @@ mod tests {
             cod_collected_vnd: None,
             delivered_at: None,
             created_at: at,
+            updated_at: at,
         }
+    }
+
+    #[test]
+    fn a_holder_sees_contacts_until_fourteen_days_after_the_job_ended() {
+        use crate::fulfilment::view::Holder;
+        let mut delivered = job(JobStatus::Delivered, Some(7), 66);
+        let ended = delivered.updated_at;
+        let holder = |days: i64| Holder { partner_id: 7, now: ended + chrono::Duration::days(days) };
+        assert!(holder(14).sees_details_of(&delivered));
+        assert!(!holder(15).sees_details_of(&delivered));
+        assert!(!Holder { partner_id: 8, now: ended }.sees_details_of(&delivered), "not the holder");
+        delivered.status = JobStatus::InTransit;
+        assert!(holder(400).sees_details_of(&delivered), "an open job keeps its details");
     }
 
     #[test]

@@ -5,9 +5,9 @@ use diesel::prelude::*;
 
 use crate::db::Conn;
 use crate::db::schema::{
-    cod_discrepancies, fulfilment_jobs, job_events, order_lines, orders, partners, shipments, users, wards,
+    cod_discrepancies, fulfilment_jobs, job_events, job_holds, order_lines, orders, partners, shipments, users, wards,
 };
-use crate::domain::status::{DiscrepancyStatus, JobStatus, ShipmentStatus};
+use crate::domain::status::{DiscrepancyStatus, HoldEnding, JobStatus, ShipmentStatus};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -35,6 +35,8 @@ pub struct JobRow {
     pub cod_collected_vnd: Option<i64>,
     pub delivered_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// When the job last changed (for a final status: when it ended).
+    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Insertable)]
@@ -169,6 +171,18 @@ pub fn claim(
             .get_results(c))?;
     // RETURNING comes back in no set order.
     claimed.sort_by_key(|job| job.id);
+    let holds: Vec<_> = claimed
+        .iter()
+        .map(|job| {
+            (
+                job_holds::job_id.eq(job.id),
+                job_holds::partner_id.eq(partner_id),
+                job_holds::lease_id.eq(lease_id),
+                job_holds::claimed_at.eq(now),
+            )
+        })
+        .collect();
+    with_conn!(conn, |c| diesel::insert_into(job_holds::table).values(&holds).execute(c))?;
     Ok(claimed)
 }
 
@@ -186,16 +200,48 @@ pub fn extend_lease(
     Ok(changed == 1)
 }
 
-/// Gives a claimed job back to the pool, if `lease_id` is its live lease.
-pub fn release(conn: &mut Conn<'_>, id: i64, lease_id: &str, now: NaiveDateTime) -> Result<bool, AppError> {
-    let changed = with_conn!(conn, |c| diesel::update(live_lease(id, lease_id, now))
-        .set((
+/// What a job becomes when a claim came to nothing (given back or left to lapse): back in the pool, the
+/// attempt counted, and flagged for an operator once `max_attempts` claims came to nothing.
+macro_rules! back_to_pool {
+    ($max_attempts:expr, $now:expr) => {
+        (
             fulfilment_jobs::status.eq(JobStatus::Available),
             fulfilment_jobs::partner_id.eq(None::<i64>),
             fulfilment_jobs::lease_id.eq(None::<String>),
             fulfilment_jobs::lease_expires_at.eq(None::<NaiveDateTime>),
-            fulfilment_jobs::updated_at.eq(now),
-        ))
+            fulfilment_jobs::attempts.eq(fulfilment_jobs::attempts + 1),
+            fulfilment_jobs::needs_operator
+                .eq(fulfilment_jobs::needs_operator.or(fulfilment_jobs::attempts.ge($max_attempts - 1))),
+            fulfilment_jobs::updated_at.eq($now),
+        )
+    };
+}
+
+/// Ends the traces of the open holds whose lease is among `leases` (a subquery of the jobs concerned).
+macro_rules! end_holds {
+    ($conn:expr, $leases:expr, $ending:expr, $now:expr) => {
+        with_conn!($conn, |c| diesel::update(
+            job_holds::table
+                .filter(job_holds::ended_at.is_null())
+                .filter(job_holds::lease_id.nullable().eq_any($leases))
+        )
+        .set((job_holds::ended_at.eq($now), job_holds::ending.eq($ending)))
+        .execute(c))
+    };
+}
+
+/// Gives a claimed job back to the pool, if `lease_id` is its live lease; `false` otherwise. It counts as a
+/// claim that came to nothing, and its hold's trace ends `released`.
+pub fn release(
+    conn: &mut Conn<'_>,
+    id: i64,
+    lease_id: &str,
+    now: NaiveDateTime,
+    max_attempts: i32,
+) -> Result<bool, AppError> {
+    end_holds!(conn, live_lease(id, lease_id, now).select(fulfilment_jobs::lease_id), HoldEnding::Released, now)?;
+    let changed = with_conn!(conn, |c| diesel::update(live_lease(id, lease_id, now))
+        .set(back_to_pool!(max_attempts, now))
         .execute(c))?;
     Ok(changed == 1)
 }
@@ -220,25 +266,16 @@ fn live_lease(id: i64, lease_id: &str, now: NaiveDateTime) -> LiveLease<'_> {
 }
 
 /// Returns to the pool every job whose lease ran out by `now`, counting the attempt and flagging the job for
-/// an operator once `max_attempts` claims have run out. One conditional statement: instances sweeping at
-/// once each return a job at most once.
+/// an operator once `max_attempts` claims have run out; the holds' traces end `lapsed`. Conditional
+/// statements: instances sweeping at once each return a job at most once.
 pub fn sweep_expired_leases(conn: &mut Conn<'_>, now: NaiveDateTime, max_attempts: i32) -> Result<usize, AppError> {
-    Ok(with_conn!(conn, |c| diesel::update(
+    let lapsed = || {
         fulfilment_jobs::table
             .filter(fulfilment_jobs::status.eq(JobStatus::Claimed))
             .filter(fulfilment_jobs::lease_expires_at.le(now))
-    )
-    .set((
-        fulfilment_jobs::status.eq(JobStatus::Available),
-        fulfilment_jobs::partner_id.eq(None::<i64>),
-        fulfilment_jobs::lease_id.eq(None::<String>),
-        fulfilment_jobs::lease_expires_at.eq(None::<NaiveDateTime>),
-        fulfilment_jobs::attempts.eq(fulfilment_jobs::attempts + 1),
-        fulfilment_jobs::needs_operator
-            .eq(fulfilment_jobs::needs_operator.or(fulfilment_jobs::attempts.ge(max_attempts - 1))),
-        fulfilment_jobs::updated_at.eq(now),
-    ))
-    .execute(c))?)
+    };
+    end_holds!(conn, lapsed().select(fulfilment_jobs::lease_id), HoldEnding::Lapsed, now)?;
+    Ok(with_conn!(conn, |c| diesel::update(lapsed()).set(back_to_pool!(max_attempts, now)).execute(c))?)
 }
 
 /// The changes one applied event makes to its job.

@@ -1,9 +1,9 @@
 //! A job as a partner sees it: places and weights for everyone who may claim it; names, phones, streets and
-//! contents only for the partner holding it.
+//! contents only for the partner holding it, and no longer than [`DETAILS_KEPT`] after the job ended.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -57,7 +57,8 @@ pub struct Job {
     pub attempts: i32,
     pub tracking_code: Option<String>,
     pub cod_collected_vnd: Option<i64>,
-    /// Names, phones, streets and contents: only once this partner has claimed the job.
+    /// Names, phones, streets and contents: only once this partner has claimed the job, until 14 days after
+    /// it ended.
     pub details: Option<JobDetails>,
     /// The live lease, while the job is claimed by this partner.
     pub lease: Option<Lease>,
@@ -75,15 +76,33 @@ pub struct ClaimedJobs {
     pub jobs: Vec<Job>,
 }
 
-/// Builds the views of some jobs; `holder` sees the details of the jobs it holds.
+/// How long after a job ended (delivered, returned, lost, …) its holder still sees names, phones and streets:
+/// long enough for a complaint or a return, not a contact list to keep.
+pub const DETAILS_KEPT: Duration = Duration::days(14);
+
+/// The partner looking at jobs, at the time it looks.
+#[derive(Clone, Copy, Debug)]
+pub struct Holder {
+    pub partner_id: i64,
+    pub now: NaiveDateTime,
+}
+
+impl Holder {
+    /// Whether this partner sees the job's personal details now.
+    pub fn sees_details_of(&self, job: &JobRow) -> bool {
+        job.partner_id == Some(self.partner_id) && !(job.status.is_final() && job.updated_at + DETAILS_KEPT < self.now)
+    }
+}
+
+/// Builds the views of some jobs; `holder` sees the details of the jobs it holds (see [`Holder`]).
 pub fn job_views(
     conn: &mut Conn<'_>,
     places: &Places,
     jobs: Vec<JobRow>,
-    holder: Option<i64>,
+    holder: Option<Holder>,
 ) -> Result<Vec<Job>, AppError> {
     let held: Vec<i64> =
-        jobs.iter().filter(|job| holder.is_some() && job.partner_id == holder).map(|job| job.id).collect();
+        jobs.iter().filter(|job| holder.is_some_and(|h| h.sees_details_of(job))).map(|job| job.id).collect();
     let contacts: HashMap<i64, store::ContactRow> =
         store::contacts(conn, &held)?.into_iter().map(|row| (row.0, row)).collect();
     let stop =

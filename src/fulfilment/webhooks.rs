@@ -16,7 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::store::JobRow;
 use crate::auth::Partner;
 use crate::db::Conn;
-use crate::db::schema::{partner_provinces, partner_webhooks};
+use crate::db::schema::{partner_provinces, partner_webhooks, partners};
 use crate::egress;
 use crate::error::{AppError, FieldError, Problem, Text};
 use crate::http::ApiJson;
@@ -28,11 +28,13 @@ pub const JOB_AVAILABLE: &str = "job.available";
 pub const JOB_CANCELLED: &str = "job.cancelled";
 
 /// Queues one call per partner with a webhook that serves the job's pickup province, telling it `kind`
-/// happened to the job.
+/// happened to the job; a suspended partner is told nothing.
 pub fn enqueue(conn: &mut Conn<'_>, job: &JobRow, kind: &str, now: NaiveDateTime) -> Result<(), AppError> {
     let partners: Vec<i64> = with_conn!(conn, |c| partner_provinces::table
         .inner_join(partner_webhooks::table.on(partner_webhooks::partner_id.eq(partner_provinces::partner_id)))
+        .inner_join(partners::table)
         .filter(partner_provinces::province_code.eq(job.pickup_province_code))
+        .filter(partners::suspended_at.is_null())
         .select(partner_provinces::partner_id)
         .load(c))?;
     if partners.is_empty() {

@@ -227,6 +227,35 @@ pub fn update_listing(
     Ok(())
 }
 
+/// Takes a suspended farmer's live listings out of the catalogue: paused, and marked so that reinstating the
+/// farmer resumes exactly these (not the ones the farmer paused).
+pub fn pause_for_suspension(conn: &mut Conn<'_>, farmer_id: i64, now: NaiveDateTime) -> Result<usize, AppError> {
+    let live =
+        listings::table.filter(listings::farmer_id.eq(farmer_id)).filter(listings::status.eq(ListingStatus::Active));
+    Ok(with_conn!(conn, |c| diesel::update(live)
+        .set((
+            listings::status.eq(ListingStatus::Paused),
+            listings::paused_by_suspension.eq(true),
+            listings::version.eq(listings::version + 1),
+            listings::updated_at.eq(now),
+        ))
+        .execute(c))?)
+}
+
+/// Puts back in the catalogue what [`pause_for_suspension`] took out.
+pub fn resume_after_suspension(conn: &mut Conn<'_>, farmer_id: i64, now: NaiveDateTime) -> Result<usize, AppError> {
+    let paused =
+        listings::table.filter(listings::farmer_id.eq(farmer_id)).filter(listings::paused_by_suspension.eq(true));
+    Ok(with_conn!(conn, |c| diesel::update(paused)
+        .set((
+            listings::status.eq(ListingStatus::Active),
+            listings::paused_by_suspension.eq(false),
+            listings::version.eq(listings::version + 1),
+            listings::updated_at.eq(now),
+        ))
+        .execute(c))?)
+}
+
 /// A farmer as buyers see them: (id, name, ward code, ward name, province code, province name).
 pub type PublicFarmer = (i64, String, i32, String, i32, String);
 

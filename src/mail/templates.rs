@@ -22,6 +22,8 @@ pub enum Template {
     PaymentCollected,
     WelcomeBuyer,
     PinReset,
+    /// What helpers changed for a farmer in a day.
+    HelperDigest,
     ParcelPickedUp,
     ParcelOutForDelivery,
     ParcelDelivered,
@@ -35,7 +37,7 @@ pub enum Template {
 }
 
 impl Template {
-    pub const ALL: [Template; 23] = [
+    pub const ALL: [Template; 24] = [
         Template::OrderPlaced,
         Template::NewOrder,
         Template::ShipmentReminder,
@@ -50,6 +52,7 @@ impl Template {
         Template::PaymentCollected,
         Template::WelcomeBuyer,
         Template::PinReset,
+        Template::HelperDigest,
         Template::ParcelPickedUp,
         Template::ParcelOutForDelivery,
         Template::ParcelDelivered,
@@ -79,6 +82,7 @@ impl Template {
             Template::PaymentCollected => "payment_collected",
             Template::WelcomeBuyer => "welcome_buyer",
             Template::PinReset => "pin_reset",
+            Template::HelperDigest => "helper_digest",
             Template::ParcelPickedUp => "parcel_picked_up",
             Template::ParcelOutForDelivery => "parcel_out_for_delivery",
             Template::ParcelDelivered => "parcel_delivered",
@@ -91,9 +95,16 @@ impl Template {
         }
     }
 
-    /// Reminders wait out the night; everything else tells of something that just happened and goes at once.
+    /// Sent however the person chose to be told: they must hear that someone changed how their account is
+    /// entered.
+    pub fn protects_the_account(self) -> bool {
+        matches!(self, Template::PinReset)
+    }
+
+    /// Reminders and digests wait out the night; everything else tells of something that just happened and
+    /// goes at once.
     pub fn waits_for_daytime(self) -> bool {
-        matches!(self, Template::ShipmentReminder)
+        matches!(self, Template::ShipmentReminder | Template::HelperDigest)
     }
 
     /// The message's texts in `lang`: its email (`Subject: …` first) and its one-line text to phones (SMS,
@@ -133,6 +144,7 @@ impl Template {
             Template::PaymentCollected => both!("payment_collected"),
             Template::WelcomeBuyer => Sources { email: read!("email", "welcome_buyer"), text: None },
             Template::PinReset => both!("pin_reset"),
+            Template::HelperDigest => both!("helper_digest"),
             Template::ParcelPickedUp => both!("parcel_picked_up"),
             Template::ParcelOutForDelivery => both!("parcel_out_for_delivery"),
             Template::ParcelDelivered => both!("parcel_delivered"),

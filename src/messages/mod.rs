@@ -31,9 +31,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(inbound_sms).service(my_notifications).service(read_notifications);
 }
 
-/// How many notifications the list shows (the newest).
-const LISTED: i64 = 50;
-
 /// One thing the service told the person (also by email or text when they have one).
 #[derive(Serialize, ToSchema)]
 pub struct Notification {
@@ -68,7 +65,7 @@ pub async fn my_notifications(
     state: web::Data<AppState>,
     AnyUser(user): AnyUser,
 ) -> Result<web::Json<NotificationList>, AppError> {
-    let (rows, unread) = state.db.read(move |conn| store::notifications(conn, user.id, LISTED)).await?;
+    let (rows, unread) = state.db.read(move |conn| store::notifications(conn, user.id, rules::INBOX_SHOWN)).await?;
     let items = rows
         .into_iter()
         .map(|row| Notification {

@@ -1,12 +1,17 @@
-//! What a farmer's text reply does, and the reminders before an answer's deadline. A reply goes through
-//! the same rules as the app's accept and reject buttons (`orders::rules`), in one transaction with the
-//! record of its gateway id, so a replayed reply changes nothing.
+//! What a farmer's text reply does, the reminders before an answer's deadline, and the daily digest of what
+//! helpers did for a farmer. A reply goes through the same rules as the app's accept and reject buttons
+//! (`orders::rules`), in one transaction with the record of its gateway id, so a replayed reply changes
+//! nothing.
+
+use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::store::{self, Waiting};
+use super::store::{self, NotificationRow, Waiting};
+use crate::accounts::store as accounts;
 use crate::audit;
-use crate::db::Conn;
+use crate::clock;
+use crate::db::{Conn, Db};
 use crate::domain::phone::Phone;
 use crate::domain::status::{AuditAction, ReplyOutcome};
 use crate::error::{AppError, Lang};
@@ -22,6 +27,8 @@ use crate::sms::unaccented;
 pub const REMIND_BEFORE: Duration = Duration::hours(4);
 /// The reason the buyer reads when a farmer rejects by text without giving one.
 const NO_REASON: &str = "người bán không nhận đơn";
+/// How many notifications a person's list shows (the newest).
+pub const INBOX_SHOWN: i64 = 50;
 /// Orders named in a "which order?" answer (a text is short).
 const LISTED: usize = 4;
 
@@ -171,6 +178,44 @@ fn remind(conn: &mut Conn<'_>, waiting: &Waiting, now: NaiveDateTime) -> Result<
     let values = [("code", waiting.order_code.as_str()), ("items", &items), ("deadline", &deadline)];
     let farmer = order_store::farmer_contact(conn, waiting.farmer_id)?;
     outbox::notify(conn, farmer.person(), Template::ShipmentReminder, Lang::Vi, &values, now)
+}
+
+/// Tells each farmer once a day, in one message, what helpers changed for them in the day up to the latest
+/// digest close (18:00 Vietnam time), rather than a text per action; it waits out the quiet hours. Each
+/// farmer's digest is claimed with a conditional update, so several instances send it once.
+pub fn send_digests(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<usize, AppError> {
+    let until = clock::digest_cutoff(now);
+    let mut by_farmer: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (farmer_id, helper_id) in store::helper_changes(conn, until - Duration::days(1), until)? {
+        by_farmer.entry(farmer_id).or_default().push(helper_id);
+    }
+    let mut sent = 0;
+    for (farmer_id, mut helpers) in by_farmer {
+        if !store::claim_digest(conn, farmer_id, until)? {
+            continue;
+        }
+        let count = helpers.len().to_string();
+        helpers.sort_unstable();
+        helpers.dedup();
+        let names = store::names_of(conn, &helpers)?.join(", ");
+        let day = clock::in_vietnam(until).format("%d/%m").to_string();
+        let farmer = accounts::profile(conn, farmer_id)?;
+        let values = [("name", farmer.name.as_str()), ("count", &count), ("helpers", &names), ("day", &day)];
+        let to = Person { user_id: Some(farmer_id), email: farmer.email.as_deref(), phone: farmer.phone.as_deref() };
+        outbox::notify(conn, to, Template::HelperDigest, Lang::Vi, &values, now)?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// The newest notifications of a person, as they open their list: the unread ones are then read.
+pub async fn open_inbox(db: &Db, user_id: i64, now: NaiveDateTime) -> Result<Vec<NotificationRow>, AppError> {
+    db.write(move |conn| {
+        let (rows, _) = store::notifications(conn, user_id, INBOX_SHOWN)?;
+        store::mark_read(conn, user_id, now)?;
+        Ok(rows)
+    })
+    .await
 }
 
 #[cfg(test)]

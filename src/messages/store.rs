@@ -1,12 +1,12 @@
 //! Queries of the messages capability: replies received, farmers by phone, shipments waiting for an answer,
-//! the in-app list.
+//! the helpers' changes for the daily digest, the in-app list.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::Conn;
-use crate::db::schema::{notifications, orders, shipments, sms_inbound, users};
-use crate::domain::status::{ReplyOutcome, Role, ShipmentStatus};
+use crate::db::schema::{audit_log, notifications, orders, shipments, sms_inbound, users};
+use crate::domain::status::{AuditAction, ReplyOutcome, Role, ShipmentStatus};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -85,6 +85,39 @@ pub fn mark_reminded(conn: &mut Conn<'_>, shipment_id: i64, now: NaiveDateTime) 
     Ok(with_conn!(conn, |c| diesel::update(target).set(shipments::reminded_at.eq(now)).execute(c))? == 1)
 }
 
+/// `(farmer, helper)` for each change a helper made for a farmer in `(from, until]` (looks at their pages are
+/// in the farmer's audit list, not in the digest), for farmers whose digest up to `until` is not yet sent.
+pub fn helper_changes(
+    conn: &mut Conn<'_>,
+    from: NaiveDateTime,
+    until: NaiveDateTime,
+) -> Result<Vec<(i64, i64)>, AppError> {
+    let undigested =
+        users::table.filter(users::digest_through.is_null().or(users::digest_through.lt(until))).select(users::id);
+    Ok(with_conn!(conn, |c| audit_log::table
+        .filter(audit_log::created_at.gt(from))
+        .filter(audit_log::created_at.le(until))
+        .filter(audit_log::actor_id.ne(audit_log::farmer_id))
+        .filter(audit_log::action.eq_any(AuditAction::CHANGES))
+        .filter(audit_log::farmer_id.eq_any(undigested))
+        .order(audit_log::id)
+        .select((audit_log::farmer_id, audit_log::actor_id))
+        .load(c))?)
+}
+
+/// Claims a farmer's digest up to `until`; `false` when another instance sent it first.
+pub fn claim_digest(conn: &mut Conn<'_>, farmer_id: i64, until: NaiveDateTime) -> Result<bool, AppError> {
+    let target =
+        users::table.find(farmer_id).filter(users::digest_through.is_null().or(users::digest_through.lt(until)));
+    Ok(with_conn!(conn, |c| diesel::update(target).set(users::digest_through.eq(until)).execute(c))? == 1)
+}
+
+/// The names of some people, in the order of their ids.
+pub fn names_of(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<String>, AppError> {
+    let query = users::table.filter(users::id.eq_any(ids)).order(users::id).select(users::name);
+    Ok(with_conn!(conn, |c| query.load(c))?)
+}
+
 /// One line of a person's in-app list.
 #[derive(Queryable)]
 pub struct NotificationRow {
@@ -109,10 +142,14 @@ pub fn notifications(conn: &mut Conn<'_>, user_id: i64, limit: i64) -> Result<(V
         ))
         .limit(limit)
         .load(c))?;
+    Ok((items, unread(conn, user_id)?))
+}
+
+/// How many of a person's notifications are unread.
+pub fn unread(conn: &mut Conn<'_>, user_id: i64) -> Result<i64, AppError> {
     let unread =
         notifications::table.filter(notifications::user_id.eq(user_id)).filter(notifications::read_at.is_null());
-    let unread = with_conn!(conn, |c| unread.count().get_result(c))?;
-    Ok((items, unread))
+    Ok(with_conn!(conn, |c| unread.count().get_result(c))?)
 }
 
 /// Marks every unread notification of a person read.

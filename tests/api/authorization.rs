@@ -49,6 +49,8 @@ pub struct World {
     pub team_id: i64,
     pub partner_id: i64,
     pub spare_key_id: i64,
+    /// A partner nobody else uses, for an operator to suspend.
+    pub spare_partner_id: i64,
     pub job_id: i64,
     pub refund_id: i64,
     pub discrepancy_id: i64,
@@ -87,6 +89,7 @@ pub async fn build_world(app: &TestApp) -> World {
         .to_owned();
     let (partner_id, _, key) = app.partner(&operator, &[66]).await;
     let (spare_key_id, _) = app.new_key(&operator, partner_id).await;
+    let (spare_partner_id, _, _) = app.partner(&operator, &[1]).await;
     let discrepancy_id = cod_discrepancy(app, &key, &operator).await;
     app.open_jobs(1).await;
     let open =
@@ -130,6 +133,7 @@ pub async fn build_world(app: &TestApp) -> World {
         team_id,
         partner_id,
         spare_key_id,
+        spare_partner_id,
         job_id,
         refund_id,
         discrepancy_id,
@@ -319,6 +323,12 @@ fn matrix(world: &World) -> Vec<Row> {
             format!("/api/v1/admin/partners/{}/keys/{}", world.partner_id, world.spare_key_id),
         )
         .allow(&[Who::Operator], 204),
+        row("PUT", "/api/v1/admin/suspensions/{subject}/{id}", format!("/api/v1/admin/suspensions/partner/{}", world.spare_partner_id))
+            .body(|_| json!({"reason": "Thử quyền"}))
+            .allow(&[Who::Operator], 200),
+        row("DELETE", "/api/v1/admin/suspensions/{subject}/{id}", format!("/api/v1/admin/suspensions/partner/{}", world.spare_partner_id))
+            .allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/audit", "/api/v1/admin/audit".into()).allow(&[Who::Operator], 200),
         row("GET", "/api/v1/partner/me", "/api/v1/partner/me".into()).allow(&[Who::Partner], 200),
         row("PUT", "/api/v1/partner/webhook", "/api/v1/partner/webhook".into())
             .body(|_| json!({"url": "http://127.0.0.1:9/nongsan", "secret": "whsec-matrix-0123456789"}))

@@ -26,6 +26,8 @@ mod reliability;
 mod schema;
 mod smtp;
 mod structure;
+mod suspensions;
+mod told;
 mod web_buyer;
 mod web_farmer;
 mod web_people;

@@ -40,6 +40,20 @@ async fn with_sms_gateway(app: TestApp) -> (TestApp, Gateway) {
     (app.with_phones(|settings| settings.sms_url = Some(url)), sms)
 }
 
+/// The app with a Zalo stand-in (templates for `new_order` and `order_placed`) and an SMS stand-in:
+/// (app, zns, sms).
+pub async fn with_zalo_and_sms(app: TestApp) -> (TestApp, Gateway, Gateway) {
+    let (zns, sms) = (Gateway::start().await, Gateway::start().await);
+    let (zns_url, sms_url) = (zns.url.clone(), sms.url.clone());
+    let app = app.with_phones(|settings| {
+        settings.sms_url = Some(sms_url);
+        settings.zns_url = Some(zns_url);
+        settings.zns_access_token = Some("zalo-token".into());
+        settings.zns_templates = Some("new_order=201001,order_placed=201002".into());
+    });
+    (app, zns, sms)
+}
+
 async fn shipment_of(app: &TestApp, placed: &Placed) -> Value {
     app.guest_view(&placed.order["code"], &placed.buyer).await["shipments"][0].clone()
 }
@@ -71,14 +85,7 @@ on_both_backends! {
     }
 
     without_zalo_the_message_arrives_by_sms_instead_once(app) {
-        let (zns, sms) = (Gateway::start().await, Gateway::start().await);
-        let (zns_url, sms_url) = (zns.url.clone(), sms.url.clone());
-        let app = app.with_phones(|settings| {
-            settings.sms_url = Some(sms_url);
-            settings.zns_url = Some(zns_url);
-            settings.zns_access_token = Some("zalo-token".into());
-            settings.zns_templates = Some("new_order=201001,order_placed=201002".into());
-        });
+        let (app, zns, sms) = with_zalo_and_sms(app).await;
         zns.answer(200, json!({"error": -118, "message": "Zalo account not existed"}));
         let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
         let order = order_from(&app, &farmer, 1).await;

@@ -187,6 +187,11 @@ fn matrix(world: &World) -> Vec<PageRow> {
         page("GET", "/farmer/money", "/farmer/money".into()).farmer_page(200, 200, 200),
         // Who acted for the farmer is the farmer's own business (the API's FarmerSelf).
         page("GET", "/farmer/helpers", "/farmer/helpers".into()).farmer_page(200, 200, 403),
+        // So are their messages and how they are told.
+        page("GET", "/farmer/messages", "/farmer/messages".into()).farmer_page(200, 200, 403),
+        page("POST", "/farmer/messages/how", "/farmer/messages/how".into())
+            .form(|_| vec![("texts", "1".into()), ("zalo", "1".into()), ("email", "1".into())])
+            .farmer_form(303, 303, 403),
         page("POST", "/farmer/login", "/farmer/login".into())
             .form(|w| vec![("phone", w.farmer_phone.clone()), ("pin", "482915".into())])
             .public(303),

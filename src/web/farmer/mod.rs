@@ -1,11 +1,12 @@
 //! The farmer's pages: log in or sign up with phone and PIN (`account`), what needs an answer first and the
 //! answers to orders (`orders`), listing from a photo and three fields or one sentence (`new_listing`), their
-//! listings (`listings`), their money and who acted for them (`oversight`). Every page works on the farmer's
-//! seat (`super::seat`): the farmer, or a helper acting for them, who uses the very same pages and is audited
-//! exactly as the API audits them.
+//! listings (`listings`), their money and who acted for them (`oversight`), what they were told and how
+//! (`messages`). Every page works on the farmer's seat (`super::seat`): the farmer, or a helper acting for
+//! them, who uses the very same pages and is audited exactly as the API audits them.
 
 pub mod account;
 pub mod listings;
+pub mod messages;
 pub mod new_listing;
 pub mod orders;
 pub mod oversight;
@@ -55,6 +56,19 @@ pub async fn seat_or_door(
     Ok(Err(door))
 }
 
+/// The farmer's own seat, for what is theirs alone (who acts for them, their messages): a helper acting for
+/// them is refused (the API's `FarmerSelf`).
+pub async fn own_seat(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    visitor: &Visitor,
+) -> Result<Result<Seat, HttpResponse>, AppError> {
+    match seat_or_door(state, req, visitor).await? {
+        Ok(seat) if seat.acting.on_behalf() => Err(crate::auth::wrong_role()),
+        other => Ok(other),
+    }
+}
+
 /// A form's idempotency key: the one it carries (400 when too long), else none (the write is then not keyed,
 /// as in the API without the header).
 fn form_key(posted: &str) -> Result<Option<String>, AppError> {
@@ -66,5 +80,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(orders::routes)
         .configure(new_listing::routes)
         .configure(listings::routes)
+        .configure(messages::routes)
         .configure(oversight::routes);
 }

@@ -64,6 +64,8 @@ struct Home {
     waiting: Vec<Parcel>,
     recent: Vec<Parcel>,
     reasons: Vec<Choice>,
+    /// The farmer's unread messages (none shown to a helper acting for them).
+    unread: i64,
 }
 
 /// When an answer is due, as a farmer reads it: "Trả lời trước 14:30 ngày mai (còn 23 giờ)".
@@ -206,7 +208,13 @@ async fn home_page(
             _ => None,
         },
     };
-    let home = Home { frame: seat.frame(visitor, req), w, notice, waiting, recent, reasons: reasons(w) };
+    let farmer_id = seat.farmer_id();
+    let unread = if seat.acting.on_behalf() {
+        0
+    } else {
+        state.db.read(move |conn| crate::messages::store::unread(conn, farmer_id)).await?
+    };
+    let home = Home { frame: seat.frame(visitor, req), w, notice, waiting, recent, reasons: reasons(w), unread };
     page_with_status(visitor, &home, status)
 }
 

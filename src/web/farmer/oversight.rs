@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
-use super::seat_or_door;
+use super::{own_seat, seat_or_door};
 use crate::accounts::rules::{audit_of, revoke_helper};
 use crate::domain::money::format_vnd;
 use crate::domain::status::AuditAction;
@@ -13,7 +13,6 @@ use crate::error::AppError;
 use crate::fulfilment::cod;
 use crate::http::Page;
 use crate::state::AppState;
-use crate::web::seat::Seat;
 use crate::web::visitor::{Form, Visitor};
 use crate::web::words::farmer::Farmer;
 use crate::web::{Frame, page, see_other};
@@ -95,18 +94,6 @@ fn what(w: &Farmer, action: AuditAction) -> &'static str {
         AuditAction::AcceptShipmentBySms => w.did_accept_shipment_by_sms,
         AuditAction::RejectShipmentBySms => w.did_reject_shipment_by_sms,
         AuditAction::ViewCod => w.did_view_cod,
-    }
-}
-
-/// The farmer's own seat: a helper may not see or change who acts for the farmer (the API's `FarmerSelf`).
-async fn own_seat(
-    state: &web::Data<AppState>,
-    req: &HttpRequest,
-    visitor: &Visitor,
-) -> Result<Result<Seat, HttpResponse>, AppError> {
-    match seat_or_door(state, req, visitor).await? {
-        Ok(seat) if seat.acting.on_behalf() => Err(crate::auth::wrong_role()),
-        other => Ok(other),
     }
 }
 

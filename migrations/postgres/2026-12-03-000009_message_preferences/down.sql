@@ -1,0 +1,4 @@
+ALTER TABLE users DROP COLUMN digest_through;
+ALTER TABLE users DROP COLUMN zalo_messages;
+ALTER TABLE users DROP COLUMN text_messages;
+ALTER TABLE users DROP COLUMN email_messages;
