@@ -213,6 +213,9 @@ mod tests {
         ("payment", ""),
         ("orders", "NS-7KQ-4M9-XHC, NS-M4N-C9G-2R9"),
         ("amount", "125.000đ"),
+        ("day", "23/11"),
+        ("helpers", "Minh"),
+        ("count", "3"),
     ];
 
     #[test]

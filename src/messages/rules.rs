@@ -158,11 +158,18 @@ fn answer(
     Ok(outcome)
 }
 
+/// The deadlines a reminder is due for at `now`: those under `REMIND_BEFORE` away and, in the hour before the
+/// quiet hours, every one until the morning too: held overnight, their reminders would come too late.
+fn remind_until(now: NaiveDateTime) -> NaiveDateTime {
+    let soon = now + Duration::hours(1);
+    (now + REMIND_BEFORE).max(clock::after_quiet_hours(soon))
+}
+
 /// Reminds each farmer once of a shipment whose deadline is under `REMIND_BEFORE` away; the reminder waits
 /// out the quiet hours. Several instances running this remind each shipment once.
 pub fn remind_due(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<usize, AppError> {
     let mut reminded = 0;
-    for waiting in store::unreminded(conn, now, now + REMIND_BEFORE)? {
+    for waiting in store::unreminded(conn, now, remind_until(now))? {
         if store::mark_reminded(conn, waiting.shipment_id, now)? {
             remind(conn, &waiting, now)?;
             reminded += 1;
@@ -221,6 +228,20 @@ pub async fn open_inbox(db: &Db, user_id: i64, now: NaiveDateTime) -> Result<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deadlines_before_the_morning_are_reminded_in_the_evening_not_after_the_night() {
+        let vietnam = |h: u32, m: u32| {
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 3).and_then(|d| d.and_hms_opt(h, m, 0)).expect("time")
+                - Duration::hours(7)
+        };
+        // Midday: four hours ahead.
+        assert_eq!(remind_until(vietnam(12, 0)), vietnam(16, 0));
+        // 20:10, the last hour before the quiet hours: everything due before 07:00 tomorrow as well.
+        assert_eq!(remind_until(vietnam(20, 10)), vietnam(7, 0) + Duration::days(1));
+        // 19:00: not yet.
+        assert_eq!(remind_until(vietnam(19, 0)), vietnam(23, 0));
+    }
 
     #[test]
     fn replies_accept_or_reject_with_an_optional_code_and_reason() {
