@@ -126,6 +126,18 @@ async fn a_farmer_signs_up_lists_from_a_photo_in_four_inputs_and_accepts_an_orde
     assert!(browser.text("main").await.contains("Chưa có ai làm thay bạn."), "nobody acted for this farmer");
     browser.axe().await;
     browser.assert_no_console_errors().await;
+
+    // What the service told the farmer is one tap from the home, and so is turning texts off.
+    browser.tap_on("nav.bar a[href='/farmer']").await;
+    browser.tap("Tin nhắn của tôi").await;
+    let told = browser.text("main").await;
+    assert!(told.contains(order["code"].as_str().expect("code")), "the new order's message is listed: {told}");
+    browser.look("farmer-messages").await;
+    browser.tap_on("input[name=texts]").await;
+    browser.tap("Lưu").await;
+    assert!(browser.text("main").await.contains("Đã lưu cách báo tin cho bạn."));
+    let me = app.request("GET", "/api/v1/me", Some(&token)).send().await.expect("sent");
+    assert_eq!(TestApp::expect_json(me, 200).await["messages"]["texts"], false);
 }
 
 /// Waits until the page is controlled by the service worker (it registers on the first page).
