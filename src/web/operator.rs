@@ -1,5 +1,5 @@
 //! The operator's page: log in, then the forms the API has (create a team, a helper, a partner, a partner's
-//! key). Each form posts to its own path and the page comes back saying what was made, or what was wrong
+//! key; suspend or reinstate someone). Each form posts to its own path and the page comes back saying what was made, or what was wrong
 //! beside the field; a new key is shown once. The rules are the API's (`admin::rules`).
 
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use super::visitor::{Form, Visitor};
 use super::words::people::People;
 use super::{Frame, PersonOrPage, or_show, page_with_status};
 use crate::admin::rules::{self, NewHelper};
-use crate::domain::status::Role;
+use crate::domain::status::{OperatorAction, Role, Suspendable};
 use crate::error::AppError;
 use crate::reference::PlaceRef;
 use crate::state::AppState;
@@ -27,6 +27,7 @@ enum Section {
     Helper,
     Partner,
     Key,
+    Suspension,
 }
 
 #[derive(Template)]
@@ -211,8 +212,47 @@ async fn create_key(
     operator_page(&state, &visitor, &req, Some(Section::Key), outcome).await
 }
 
+#[derive(Deserialize)]
+struct SuspensionForm {
+    subject: Suspendable,
+    /// Typed: anything but a number reads as no such id (404 beside the form).
+    id: String,
+    reason: String,
+    action: OperatorAction,
+}
+
+#[post("/operator/suspensions")]
+async fn suspension(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    Form(form): Form<SuspensionForm>,
+) -> Result<HttpResponse, AppError> {
+    or_show!(operator_or_page(&visitor, &req));
+    let Some(operator) = visitor.user.as_ref() else { return Err(crate::auth::wrong_role()) };
+    let w = People::of(visitor.lang);
+    let id = form.id.trim().parse().unwrap_or(0);
+    let reason = Some(form.reason.as_str());
+    let outcome = rules::set_suspension(&state, operator.id, form.subject, id, form.action, reason).await.map(|done| {
+        let said = if done.suspended_at.is_some() { w.suspended_now } else { w.reinstated_now };
+        let kind = match form.subject {
+            Suspendable::Helper => w.kind_helper,
+            Suspendable::Team => w.kind_team,
+            Suspendable::Partner => w.kind_partner,
+            Suspendable::Farmer => w.kind_farmer,
+        };
+        (Some(format!("{said} {} ({} {})", kind.to_lowercase(), w.code, done.id)), None)
+    });
+    operator_page(&state, &visitor, &req, Some(Section::Suspension), outcome).await
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(home).service(create_team).service(create_helper).service(create_partner).service(create_key);
+    cfg.service(home)
+        .service(create_team)
+        .service(create_helper)
+        .service(create_partner)
+        .service(create_key)
+        .service(suspension);
 }
 
 #[cfg(test)]

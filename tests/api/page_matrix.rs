@@ -180,6 +180,16 @@ fn matrix(world: &World) -> Vec<PageRow> {
         page("POST", "/operator/keys", "/operator/keys".into())
             .form(|w| vec![("partner_id", w.partner_id.to_string())])
             .allow(&[Who::Operator], 201),
+        page("POST", "/operator/suspensions", "/operator/suspensions".into())
+            .form(|w| {
+                vec![
+                    ("subject", "partner".into()),
+                    ("id", w.spare_partner_id.to_string()),
+                    ("reason", String::new()),
+                    ("action", "reinstate".into()),
+                ]
+            })
+            .allow(&[Who::Operator], 201),
         page("GET", "/farmer", "/farmer".into()).farmer_page(200, 200, 200),
         page("GET", "/farmer/signup", "/farmer/signup".into()).statuses([200, 303, 303, 303, 404, 403, 403, 200, 403]),
         page("GET", "/farmer/listings/new", "/farmer/listings/new".into()).farmer_page(200, 200, 200),

@@ -13,6 +13,7 @@ use crate::helpers::{
     PROVINCE_DAK_LAK, TestApp, WARD_BUON_MA_THUOT, assert_problem, fresh_phone, guest_order, random_suffix,
 };
 use crate::on_both_backends;
+use crate::pages::PageVisitor;
 use nongsan::db::schema::{fulfilment_jobs, job_holds, outbox};
 use nongsan::domain::status::{Channel, HoldEnding, OutboxStatus};
 
@@ -108,6 +109,29 @@ on_both_backends! {
         let about = format!("/api/v1/admin/audit?subject=partner&subject_id={partner_id}");
         let about = TestApp::expect_json(status_of(&app, &about, &operator).await, 200).await;
         assert_eq!(about["items"].as_array().map(Vec::len), Some(2), "{about}");
+    }
+
+    an_operator_suspends_and_reinstates_from_the_page_and_a_missing_reason_is_said_beside_its_field(app) {
+        let operator = app.operator_token().await;
+        let (partner_id, _, key) = app.partner(&operator, &[PROVINCE_DAK_LAK]).await;
+        let mut browser = PageVisitor::new(&app);
+        browser.cookies.insert("ns_session".into(), operator);
+        browser.get("/operator").await.assert_shows("Tạm ngừng hoặc cho hoạt động lại");
+        let id = partner_id.to_string();
+        let fields = |reason: &'static str, action: &'static str| {
+            [("subject", "partner"), ("id", id.as_str()), ("reason", reason), ("action", action)]
+        };
+        let refused = browser.post("/operator/suspensions", &fields("", "suspend")).await;
+        assert_eq!(refused.status, 422);
+        refused.assert_shows("id=\"stop-reason-e\"");
+        assert_eq!(status_of(&app, "/api/v1/partner/jobs", &key).await.status(), 200);
+        let done = browser.post("/operator/suspensions", &fields("Giao hàng giả", "suspend")).await;
+        assert_eq!(done.status, 201);
+        done.assert_shows(&format!("Đã tạm ngừng đối tác (mã {partner_id})"));
+        assert_problem(status_of(&app, "/api/v1/partner/jobs", &key).await, 403, "partner_suspended").await;
+        let back = browser.post("/operator/suspensions", &fields("", "reinstate")).await;
+        back.assert_shows(&format!("Đã cho hoạt động lại đối tác (mã {partner_id})"));
+        assert_eq!(status_of(&app, "/api/v1/partner/jobs", &key).await.status(), 200);
     }
 
     a_suspended_partners_webhook_gets_no_call(app) {

@@ -70,4 +70,18 @@ words!(People {
     key_once: "Khóa API mới, chỉ hiện một lần này. Hãy gửi ngay cho đối tác qua kênh an toàn:"
         / "The new API key, shown this once only. Send it to the partner now, over a safe channel:",
     code: "mã" / "id",
+    stop_title: "Tạm ngừng hoặc cho hoạt động lại" / "Suspend or reinstate",
+    stop_lead: "Người hoặc đối tác bị tạm ngừng không dùng được Nông Sản; hàng của nông dân bị tạm ngừng không hiện cho người mua."
+        / "Whoever is suspended cannot use Nong San; a suspended farmer's produce is hidden from buyers.",
+    who_kind: "Loại" / "Kind",
+    kind_helper: "Cán bộ hỗ trợ" / "Helper",
+    kind_team: "Nhóm hỗ trợ" / "Team",
+    kind_partner: "Đối tác" / "Partner",
+    kind_farmer: "Nông dân" / "Farmer",
+    which_id: "Mã số" / "Id",
+    reason: "Lý do (bắt buộc khi tạm ngừng)" / "Reason (needed to suspend)",
+    suspend: "Tạm ngừng" / "Suspend",
+    reinstate: "Cho hoạt động lại" / "Reinstate",
+    suspended_now: "Đã tạm ngừng" / "Suspended:",
+    reinstated_now: "Đã cho hoạt động lại" / "Reinstated:",
 });
