@@ -5,8 +5,8 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 
 use crate::db::Conn;
-use crate::db::schema::{api_keys, helper_revocations, sessions, team_wards, users};
-use crate::domain::status::Role;
+use crate::db::schema::{api_keys, consent_purposes, consents, helper_revocations, sessions, team_wards, users};
+use crate::domain::status::{ConsentPurpose, Role};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -37,7 +37,10 @@ pub fn live_api_key(conn: &mut Conn<'_>, hash: &str) -> Result<Option<(i64, i64)
 /// Whether a helper may act for a farmer.
 #[derive(Debug, PartialEq, Eq)]
 pub enum HelperAccess {
-    Allowed,
+    /// For the purposes of the farmer's live consents to the helper's team (never empty).
+    Allowed(Vec<ConsentPurpose>),
+    /// In the team's communes, but the farmer has no live consent for the helper's team.
+    NoConsent,
     /// The farmer withdrew this helper's right.
     Revoked,
     /// No such farmer in the communes of the helper's team (which one it is stays private).
@@ -65,5 +68,21 @@ pub fn helper_access(
     let revoked: bool =
         with_conn!(conn, |c| diesel::select(exists(helper_revocations::table.find((farmer_id, helper_id))))
             .get_result(c))?;
-    Ok(if revoked { HelperAccess::Revoked } else { HelperAccess::Allowed })
+    if revoked {
+        return Ok(HelperAccess::Revoked);
+    }
+    let purposes = live_purposes(conn, farmer_id, team_id)?;
+    Ok(if purposes.is_empty() { HelperAccess::NoConsent } else { HelperAccess::Allowed(purposes) })
+}
+
+/// The purposes of a farmer's live consents to a team.
+fn live_purposes(conn: &mut Conn<'_>, farmer_id: i64, team_id: i64) -> Result<Vec<ConsentPurpose>, AppError> {
+    Ok(with_conn!(conn, |c| consent_purposes::table
+        .inner_join(consents::table)
+        .filter(consents::farmer_id.eq(farmer_id))
+        .filter(consents::team_id.eq(team_id))
+        .filter(consents::revoked_at.is_null())
+        .select(consent_purposes::purpose)
+        .distinct()
+        .load(c))?)
 }

@@ -256,6 +256,31 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// What a farmer lets a community team do for them (`consents`); reading the farmer's own pages needs a
+    /// live consent of any purpose.
+    pub enum ConsentPurpose {
+        /// List and edit produce, upload its photos, change the name and commune buyers see.
+        ListProduce = "list_produce",
+        /// Accept or reject orders, and turn automatic acceptance on or off.
+        AnswerOrders = "answer_orders",
+        /// Set a new PIN the farmer types, after an in-person check.
+        ResetPin = "reset_pin",
+    }
+}
+
+text_enum! {
+    /// How a farmer gave a consent.
+    pub enum ConsentGivenBy {
+        /// In their own app (`POST /me/consents`).
+        Farmer = "farmer",
+        /// In person, typing their PIN on the helper's phone.
+        InPerson = "in_person",
+        /// When a helper enrolled them, on the helper's phone.
+        Enrolment = "enrolment",
+    }
+}
+
 impl AuditAction {
     /// The kind of thing the action is about; the audit row names its id when there is one.
     pub fn entity(self) -> AuditEntity {
@@ -327,6 +352,8 @@ mod tests {
         round_trips(ReplyOutcome::ALL, ReplyOutcome::as_str, ReplyOutcome::parse);
         round_trips(AuditAction::ALL, AuditAction::as_str, AuditAction::parse);
         round_trips(AuditEntity::ALL, AuditEntity::as_str, AuditEntity::parse);
+        round_trips(ConsentPurpose::ALL, ConsentPurpose::as_str, ConsentPurpose::parse);
+        round_trips(ConsentGivenBy::ALL, ConsentGivenBy::as_str, ConsentGivenBy::parse);
     }
 
     #[test]
