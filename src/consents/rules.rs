@@ -72,7 +72,8 @@ pub fn consents_of(conn: &mut Conn<'_>, farmer_id: i64) -> Result<Vec<Consent>, 
         .map(|(id, team_id, team_name, version, given_by, helper_id, helper_name, given_at, revoked_at)| Consent {
             id,
             team: Named { id: team_id, name: team_name },
-            purposes: purposes.iter().filter(|(of, _)| *of == id).map(|(_, p)| *p).collect(),
+            // In their usual order, whatever order the database keeps them in.
+            purposes: ConsentPurpose::ALL.iter().copied().filter(|p| purposes.contains(&(id, *p))).collect(),
             consent_version: version,
             given_by,
             helper: helper_id.zip(helper_name).map(|(id, name)| Named { id, name }),

@@ -98,7 +98,6 @@ pub fn purposes_of(conn: &mut Conn<'_>, farmer_id: i64) -> Result<Vec<(i64, Cons
     Ok(with_conn!(conn, |c| consent_purposes::table
         .inner_join(consents::table)
         .filter(consents::farmer_id.eq(farmer_id))
-        .order((consent_purposes::consent_id, consent_purposes::purpose))
         .select((consent_purposes::consent_id, consent_purposes::purpose))
         .load(c))?)
 }
