@@ -223,7 +223,11 @@ impl ActingFarmer {
     /// Whether the actor may do what needs `purpose`: the farmer always, a helper only when the farmer's
     /// consent covers it (else 403 `consent_required`).
     pub fn may(&self, purpose: ConsentPurpose) -> Result<(), AppError> {
-        if !self.on_behalf() || self.purposes.contains(&purpose) { Ok(()) } else { Err(consent_required(Some(purpose))) }
+        if !self.on_behalf() || self.purposes.contains(&purpose) {
+            Ok(())
+        } else {
+            Err(consent_required(Some(purpose)))
+        }
     }
 }
 

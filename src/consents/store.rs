@@ -60,17 +60,8 @@ pub fn revoke(conn: &mut Conn<'_>, farmer_id: i64, id: i64, now: NaiveDateTime) 
 }
 
 /// (id, team id, team name, version, given by, helper id, helper name, given at, revoked at) of a consent.
-pub type ConsentRow = (
-    i64,
-    i64,
-    String,
-    String,
-    ConsentGivenBy,
-    Option<i64>,
-    Option<String>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-);
+pub type ConsentRow =
+    (i64, i64, String, String, ConsentGivenBy, Option<i64>, Option<String>, NaiveDateTime, Option<NaiveDateTime>);
 
 /// Every consent a farmer gave, newest first.
 pub fn of_farmer(conn: &mut Conn<'_>, farmer_id: i64) -> Result<Vec<ConsentRow>, AppError> {

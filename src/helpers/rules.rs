@@ -205,7 +205,8 @@ pub async fn consent_in_person(
             Text::new("Mã PIN không đúng. Hãy để nông dân nhập lại.", "Wrong PIN. Let the farmer type it again."),
         ));
     }
-    let giving = Giving { farmer_id, team_id, purposes, given_by: ConsentGivenBy::InPerson, helper_id: Some(helper_id) };
+    let giving =
+        Giving { farmer_id, team_id, purposes, given_by: ConsentGivenBy::InPerson, helper_id: Some(helper_id) };
     let now = state.clock.now();
     state.db.write(move |conn| consents::give(conn, &giving, now)).await
 }

@@ -56,7 +56,16 @@ pub fn team_farmers(
         .filter(team_wards::team_id.eq(team_id))
         .filter(users::role.eq(Role::Farmer))
         .order(users::id)
-        .select((users::id, users::name, users::phone, users::ward_code, wards::name, users::enrolled_by, revoked, consenting))
+        .select((
+            users::id,
+            users::name,
+            users::phone,
+            users::ward_code,
+            wards::name,
+            users::enrolled_by,
+            revoked,
+            consenting
+        ))
         .limit(limit)
         .offset(offset)
         .load(c))?)

@@ -9,7 +9,14 @@ use crate::on_both_backends;
 use crate::pages::{PageVisitor, text_of};
 
 /// A helper's request acting for `farmer_id`.
-async fn acting(app: &TestApp, method: &str, path: &str, helper: &str, farmer_id: i64, body: Option<Value>) -> reqwest::Response {
+async fn acting(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    helper: &str,
+    farmer_id: i64,
+    body: Option<Value>,
+) -> reqwest::Response {
     let mut request = app.request(method, path, Some(helper)).header("X-On-Behalf-Of", farmer_id.to_string());
     if let Some(body) = body {
         request = request.json(&body);

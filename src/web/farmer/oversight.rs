@@ -159,8 +159,10 @@ async fn helpers(state: web::Data<AppState>, req: HttpRequest, visitor: Visitor)
             }),
         }
     }
-    let lines =
-        items.into_iter().map(|item| Done { what: what(w, item.action), who: item.actor.name, when: when(item.at) }).collect();
+    let lines = items
+        .into_iter()
+        .map(|item| Done { what: what(w, item.action), who: item.actor.name, when: when(item.at) })
+        .collect();
     let farmer_id = seat.farmer_id();
     let consents = state
         .db
