@@ -17,6 +17,7 @@ pub mod background;
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod consents;
 pub mod db;
 pub mod domain;
 pub mod egress;

@@ -19,7 +19,7 @@ use crate::http::{
 };
 use crate::state::AppState;
 use crate::{
-    accounts, admin, fulfilment, health, helpers, listings, messages, orders, partners, reference, telemetry,
+    accounts, admin, consents, fulfilment, health, helpers, listings, messages, orders, partners, reference, telemetry,
     web as pages,
 };
 
@@ -59,6 +59,7 @@ where
         scope::scope("/api/v1")
             .configure(reference::routes)
             .configure(accounts::routes)
+            .configure(consents::routes)
             .configure(helpers::routes)
             .configure(listings::routes)
             .configure(orders::routes)

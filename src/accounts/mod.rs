@@ -322,7 +322,7 @@ async fn logout(state: web::Data<AppState>, AnyUser(user): AnyUser) -> Result<Ht
     responses(
         (status = 200, description = "The account", body = Profile),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed (partner key, revoked helper)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (partner key, revoked helper, no consent)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -339,7 +339,9 @@ async fn get_me(state: web::Data<AppState>, me: Me) -> Result<web::Json<Profile>
     Ok(web::Json(profile))
 }
 
-/// Changes name, email, home commune or how the person is told; a helper may do it for a farmer (audited).
+/// Changes name, email, home commune or how the person is told; a helper may do it for a farmer (audited) while
+/// the farmer's consent covers listing produce (name, commune) or answering orders (`auto_accept`), never the
+/// farmer's email.
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
@@ -348,7 +350,7 @@ async fn get_me(state: web::Data<AppState>, me: Me) -> Result<web::Json<Profile>
     responses(
         (status = 200, description = "The updated account", body = Profile),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (partner key, revoked helper, no consent, a helper changing the email)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
@@ -380,6 +382,7 @@ async fn update_me(
         .write(move |conn| {
             let user_id = match &me {
                 Me::Farmer(acting) => {
+                    rules::may_change_profile(acting, &change)?;
                     audit::record_acting(conn, acting, AuditAction::UpdateProfile, None, now)?;
                     acting.farmer_id
                 }

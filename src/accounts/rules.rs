@@ -5,13 +5,16 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use super::store::{self, NewUser};
 use super::{Actor, AuditItem, Profile, TeamRef};
 use crate::audit;
+use crate::auth::ActingFarmer;
 use crate::auth::rate_limit::{PER_ACCOUNT, PER_ADDRESS};
 use crate::auth::secrets::{hash_secret, new_session_token, verify_secret};
+use crate::consents;
+use crate::consents::rules::CONSENT_VERSION;
 use crate::db::{Conn, Db};
 use crate::domain::account::{Password, Pin, parse_email, parse_name};
 use crate::domain::phone::Phone;
-use crate::domain::status::{AuditAction, Role};
-use crate::error::{AppError, Lang, Text};
+use crate::domain::status::{AuditAction, ConsentPurpose, Role};
+use crate::error::{AppError, Kind, Lang, Text};
 use crate::http::Page;
 use crate::mail::templates::Template;
 use crate::outbox;
@@ -21,8 +24,6 @@ use crate::validate;
 
 /// How long a login lasts: farmers on shared or cheap phones should not have to log in every week.
 pub const SESSION_LIFETIME: Duration = Duration::days(30);
-/// The consent text a farmer agrees to when a helper enrolls them; stored with each enrolment.
-pub const CONSENT_VERSION: &str = "2025-07-helper-consent-v1";
 
 /// What the login limit counts a farmer's PIN attempts under.
 pub fn pin_login_subject(phone: &str) -> String {
@@ -121,9 +122,18 @@ pub async fn audit_of(db: &Db, farmer_id: i64, page: Page) -> Result<Vec<AuditIt
         .collect())
 }
 
-/// The farmer withdraws a helper's right to act for them (again: no change); 404 when there is no such helper.
+/// The farmer withdraws a helper's right to act for them (again: no change), and their live consent to the
+/// helper's team with it; 404 when there is no such helper.
 pub async fn revoke_helper(db: &Db, farmer_id: i64, helper_id: i64, now: NaiveDateTime) -> Result<(), AppError> {
-    let revoked = db.write(move |conn| store::revoke_helper(conn, farmer_id, helper_id, now)).await?;
+    let revoked = db
+        .write(move |conn| {
+            let revoked = store::revoke_helper(conn, farmer_id, helper_id, now)?;
+            if revoked {
+                consents::rules::withdraw_from_team_of(conn, farmer_id, helper_id, now)?;
+            }
+            Ok(revoked)
+        })
+        .await?;
     if revoked { Ok(()) } else { Err(AppError::not_found()) }
 }
 
@@ -184,7 +194,7 @@ pub async fn open_password_account(
     let (role, ward_code, team_id, welcome) = (account.role, account.ward_code, account.team_id, account.welcome);
     db.write(move |conn| {
         if let Some(team_id) = team_id
-            && !store::team_exists(conn, team_id)?
+            && !consents::store::team_exists(conn, team_id)?
         {
             return Err(AppError::not_found());
         }
@@ -228,7 +238,7 @@ fn wrong_credentials(pin: bool) -> AppError {
     } else {
         ("Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong login or password.")
     };
-    AppError::new(crate::error::Kind::Unauthorized, "invalid_credentials", Text::new(vi, en))
+    AppError::new(Kind::Unauthorized, "invalid_credentials", Text::new(vi, en))
 }
 
 /// Checks a secret against the accounts a login names, under the per-account and per-address limits.
@@ -297,10 +307,7 @@ pub async fn change_secret(
     pin: bool,
 ) -> Result<(String, DateTime<Utc>), AppError> {
     // A stolen session must not become a way to guess the PIN: the current one gets the login's limit.
-    let subject = format!("change-secret:{user_id}");
-    PER_ACCOUNT.take(&state.cache, &subject).await?;
-    let stored = state.db.read(move |conn| store::secret_hash(conn, user_id)).await?;
-    if !verify_secret(current, Some(stored)).await? {
+    if !check_secret(state, &format!("change-secret:{user_id}"), user_id, current).await? {
         let field = if pin { "current_pin" } else { "current_password" };
         return Err(AppError::invalid_field(
             field,
@@ -308,17 +315,51 @@ pub async fn change_secret(
             Text::new("Mã PIN / mật khẩu hiện tại không đúng.", "The current PIN / password is wrong."),
         ));
     }
-    PER_ACCOUNT.reset(&state.cache, &subject).await;
     let hash = hash_secret(new).await?;
     let now = state.clock.now();
     state.db.write(move |conn| set_secret(conn, user_id, &hash, now)).await?;
     open_session(&state.db, user_id, now).await
 }
 
+/// Checks a person's secret under the per-account limit of logins, counted as `subject`: 429 once locked,
+/// `false` for a wrong secret (the attempt stays counted), `true` for the right one (the count starts over).
+pub async fn check_secret(state: &AppState, subject: &str, user_id: i64, secret: String) -> Result<bool, AppError> {
+    PER_ACCOUNT.take(&state.cache, subject).await?;
+    let stored = state.db.read(move |conn| store::secret_hash(conn, user_id)).await?;
+    let right = verify_secret(secret, Some(stored)).await?;
+    if right {
+        PER_ACCOUNT.reset(&state.cache, subject).await;
+    }
+    Ok(right)
+}
+
 /// Stores a new PIN or password hash and ends every session of the person.
 pub fn set_secret(conn: &mut Conn<'_>, user_id: i64, hash: &str, now: NaiveDateTime) -> Result<(), AppError> {
     store::set_secret_hash(conn, user_id, hash, now)?;
     store::revoke_all_sessions(conn, user_id, now)
+}
+
+/// What a helper acting for a farmer may change of the profile: never the email (the farmer's way to hear of
+/// a PIN reset; 403), the name and commune buyers see with consent to list produce, `auto_accept` with consent
+/// to answer orders. The farmer changes their own freely.
+pub fn may_change_profile(acting: &ActingFarmer, change: &store::ProfileChange) -> Result<(), AppError> {
+    if acting.on_behalf() && change.email.is_some() {
+        return Err(AppError::new(
+            Kind::Forbidden,
+            "contact_is_the_farmers",
+            Text::new(
+                "Chỉ nông dân mới đổi được email và số điện thoại của mình.",
+                "Only the farmer can change their own email and phone number.",
+            ),
+        ));
+    }
+    if change.name.is_some() || change.ward_code.is_some() {
+        acting.may(ConsentPurpose::ListProduce)?;
+    }
+    if change.auto_accept.is_some() {
+        acting.may(ConsentPurpose::AnswerOrders)?;
+    }
+    Ok(())
 }
 
 pub fn load_profile(conn: &mut Conn<'_>, places: &Places, user_id: i64) -> Result<Profile, AppError> {

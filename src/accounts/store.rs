@@ -214,10 +214,6 @@ pub fn update_profile(conn: &mut Conn<'_>, user_id: i64, change: &ProfileChange)
     })
 }
 
-pub fn team_exists(conn: &mut Conn<'_>, team_id: i64) -> Result<bool, AppError> {
-    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(teams::table.find(team_id))).get_result(c))?)
-}
-
 /// Withdraws a helper's right to act for a farmer (idempotent). `false` when there is no such helper.
 pub fn revoke_helper(
     conn: &mut Conn<'_>,

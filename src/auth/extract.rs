@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use super::secrets::{API_KEY_PREFIX, token_hash};
 use super::store::{self, HelperAccess};
-use crate::domain::status::{Role, Suspendable};
+use crate::domain::status::{ConsentPurpose, Role, Suspendable};
 use crate::error::{AppError, Kind, Text};
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -246,17 +246,57 @@ impl FromRequest for Partner {
 }
 
 /// The farmer a farmer endpoint works for: the farmer themself, or a helper of their commune's team acting
-/// for them with `X-On-Behalf-Of: <farmer_id>` (which the handler must write to the audit log).
+/// for them with `X-On-Behalf-Of: <farmer_id>` (which the handler must write to the audit log) while the
+/// farmer has a live consent for that team.
 #[derive(Clone, Debug)]
 pub struct ActingFarmer {
     pub farmer_id: i64,
     pub actor: SessionUser,
+    /// A helper: what the farmer's live consents to the helper's team cover (empty for the farmer themself).
+    pub purposes: Vec<ConsentPurpose>,
 }
 
 impl ActingFarmer {
+    fn themself(actor: SessionUser) -> ActingFarmer {
+        ActingFarmer { farmer_id: actor.id, actor, purposes: Vec::new() }
+    }
+
     pub fn on_behalf(&self) -> bool {
         self.actor.id != self.farmer_id
     }
+
+    /// Whether the actor may do what needs `purpose`: the farmer always, a helper only when the farmer's
+    /// consent covers it (else 403 `consent_required`).
+    pub fn may(&self, purpose: ConsentPurpose) -> Result<(), AppError> {
+        if !self.on_behalf() || self.purposes.contains(&purpose) {
+            Ok(())
+        } else {
+            Err(consent_required(Some(purpose)))
+        }
+    }
+}
+
+/// 403 for a helper whose team the farmer has not (or no longer) agreed may act for them, for `purpose` or at all.
+pub fn consent_required(purpose: Option<ConsentPurpose>) -> AppError {
+    let (vi, en) = match purpose {
+        None => (
+            "Nông dân này chưa đồng ý cho nhóm của bạn làm thay. Hãy nhờ họ đồng ý trong ứng dụng, hoặc nhập mã PIN của họ trên máy bạn.",
+            "This farmer has not agreed that your team acts for them. Ask them to agree in their app, or to type their PIN on your phone.",
+        ),
+        Some(ConsentPurpose::ListProduce) => (
+            "Nông dân này chưa đồng ý cho nhóm của bạn đăng và sửa hàng thay họ.",
+            "This farmer has not agreed that your team lists or edits produce for them.",
+        ),
+        Some(ConsentPurpose::AnswerOrders) => (
+            "Nông dân này chưa đồng ý cho nhóm của bạn trả lời đơn hàng thay họ.",
+            "This farmer has not agreed that your team answers orders for them.",
+        ),
+        Some(ConsentPurpose::ResetPin) => (
+            "Nông dân này chưa đồng ý cho nhóm của bạn đặt lại mã PIN của họ.",
+            "This farmer has not agreed that your team resets their PIN.",
+        ),
+    };
+    forbidden("consent_required", Text::new(vi, en))
 }
 
 fn on_behalf_header(req: &HttpRequest) -> Option<Option<i64>> {
@@ -303,15 +343,15 @@ impl FromRequest for Me {
 }
 
 /// The farmer a person works for: themself (a farmer), or the farmer a helper names (`Some(id)`) when the
-/// farmer is in the helper's team and has not revoked them.
+/// farmer is in the helper's team, has a live consent for it and has not revoked the helper.
 pub async fn resolve_acting_farmer(
     actor: SessionUser,
     on_behalf_of: Option<Option<i64>>,
     state: web::Data<AppState>,
 ) -> Result<ActingFarmer, AppError> {
     match (actor.role, on_behalf_of) {
-        (Role::Farmer, None) => Ok(ActingFarmer { farmer_id: actor.id, actor }),
-        (Role::Farmer, Some(Some(id))) if id == actor.id => Ok(ActingFarmer { farmer_id: actor.id, actor }),
+        (Role::Farmer, None) => Ok(ActingFarmer::themself(actor)),
+        (Role::Farmer, Some(Some(id))) if id == actor.id => Ok(ActingFarmer::themself(actor)),
         (_, Some(None)) => Err(AppError::invalid_field(
             "X-On-Behalf-Of",
             "invalid_farmer_id",
@@ -320,8 +360,8 @@ pub async fn resolve_acting_farmer(
         (Role::Helper, Some(Some(farmer_id))) => {
             let (helper_id, team_id) = (actor.id, actor.team_id);
             let access = state.db.read(move |conn| store::helper_access(conn, helper_id, team_id, farmer_id)).await?;
-            require_access(access)?;
-            Ok(ActingFarmer { farmer_id, actor })
+            let purposes = require_access(access)?;
+            Ok(ActingFarmer { farmer_id, actor, purposes })
         }
         (Role::Helper, None) => Err(forbidden(
             "on_behalf_of_required",
@@ -334,16 +374,25 @@ pub async fn resolve_acting_farmer(
     }
 }
 
-/// Turns a helper's access to a farmer into the answer: 404 outside the team (whether the farmer exists
-/// elsewhere stays private), 403 once the farmer revoked the helper.
-pub fn require_access(access: HelperAccess) -> Result<(), AppError> {
+/// Turns a helper's access to a farmer into the purposes the helper may act for: 404 outside the team
+/// (whether the farmer exists elsewhere stays private), 403 without a live consent or once the farmer revoked
+/// the helper.
+pub fn require_access(access: HelperAccess) -> Result<Vec<ConsentPurpose>, AppError> {
     match access {
-        HelperAccess::Allowed => Ok(()),
+        HelperAccess::Allowed(purposes) => Ok(purposes),
+        HelperAccess::NoConsent => Err(consent_required(None)),
         HelperAccess::Revoked => Err(forbidden(
             "helper_revoked",
             Text::new(
                 "Nông dân này đã thu hồi quyền hỗ trợ của bạn.",
                 "This farmer has withdrawn your right to act for them.",
+            ),
+        )),
+        HelperAccess::FarmerSuspended => Err(forbidden(
+            "farmer_suspended",
+            Text::new(
+                "Tài khoản của nông dân này đang bị tạm ngừng; không ai làm thay được.",
+                "This farmer's account is suspended; nobody can act for them.",
             ),
         )),
         HelperAccess::NotInTeam => Err(AppError::new(

@@ -9,6 +9,6 @@ mod store;
 pub use crate::domain::status::Role;
 pub use extract::{
     ActingFarmer, AnyUser, FarmerSelf, Helper, MaybeUser, Me, Operator, Partner, PartnerKey, Principal, SessionUser,
-    require_access, resolve_acting_farmer, session_user, wrong_role,
+    consent_required, require_access, resolve_acting_farmer, session_user, wrong_role,
 };
 pub use store::{HelperAccess, helper_access};

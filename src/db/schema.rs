@@ -130,6 +130,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    consents (id) {
+        id -> BigInt,
+        farmer_id -> BigInt,
+        team_id -> BigInt,
+        consent_version -> Text,
+        given_by -> Text,
+        helper_id -> Nullable<BigInt>,
+        given_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    consent_purposes (consent_id, purpose) {
+        consent_id -> BigInt,
+        purpose -> Text,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> BigInt,
         actor_id -> BigInt,
@@ -422,6 +442,8 @@ diesel::joinable!(team_wards -> wards (ward_code));
 diesel::joinable!(users -> wards (ward_code));
 diesel::joinable!(users -> teams (team_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(consents -> teams (team_id));
+diesel::joinable!(consent_purposes -> consents (consent_id));
 diesel::joinable!(partner_provinces -> partners (partner_id));
 diesel::joinable!(partner_provinces -> provinces (province_code));
 diesel::joinable!(api_keys -> partners (partner_id));
@@ -482,4 +504,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     partner_webhooks,
     refunds,
     cod_discrepancies,
+    consents,
+    consent_purposes,
 );

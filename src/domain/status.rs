@@ -286,6 +286,31 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// What a farmer lets a community team do for them (`consents`); reading the farmer's own pages needs a
+    /// live consent of any purpose.
+    pub enum ConsentPurpose {
+        /// List and edit produce, upload its photos, change the name and commune buyers see.
+        ListProduce = "list_produce",
+        /// Accept or reject orders, and turn automatic acceptance on or off.
+        AnswerOrders = "answer_orders",
+        /// Set a new PIN the farmer types, after an in-person check.
+        ResetPin = "reset_pin",
+    }
+}
+
+text_enum! {
+    /// How a farmer gave a consent.
+    pub enum ConsentGivenBy {
+        /// In their own app (`POST /me/consents`).
+        Farmer = "farmer",
+        /// In person, typing their PIN on the helper's phone.
+        InPerson = "in_person",
+        /// When a helper enrolled them, on the helper's phone.
+        Enrolment = "enrolment",
+    }
+}
+
 impl AuditAction {
     /// What a helper changed for a farmer, which the farmer hears of in the daily digest; their looks at the
     /// farmer's pages (and a photo, which comes with its listing) are only in the farmer's audit list.
@@ -372,6 +397,8 @@ mod tests {
         round_trips(HoldEnding::ALL, HoldEnding::as_str, HoldEnding::parse);
         round_trips(Suspendable::ALL, Suspendable::as_str, Suspendable::parse);
         round_trips(OperatorAction::ALL, OperatorAction::as_str, OperatorAction::parse);
+        round_trips(ConsentPurpose::ALL, ConsentPurpose::as_str, ConsentPurpose::parse);
+        round_trips(ConsentGivenBy::ALL, ConsentGivenBy::as_str, ConsentGivenBy::parse);
     }
 
     #[test]

@@ -1,7 +1,7 @@
-//! Community helpers: enrol farmers of their team's communes (with the farmer's consent), list them, and
-//! reset a PIN after checking the farmer in person (the rules are in `rules`, shared with the web app).
-//! Acting for a farmer elsewhere goes through `X-On-Behalf-Of` (see `auth::ActingFarmer`), and everything is
-//! audited.
+//! Community helpers: enrol farmers of their team's communes (with the farmer's consent), list them, take a
+//! farmer's consent in person (the farmer types their PIN), and reset a PIN after checking the farmer in
+//! person (the rules are in `rules`, shared with the web app). Acting for a farmer elsewhere goes through
+//! `X-On-Behalf-Of` (see `auth::ActingFarmer`), only while the farmer consents, and everything is audited.
 
 pub mod rules;
 pub mod store;
@@ -12,15 +12,17 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::accounts::Profile;
-use crate::accounts::rules::CONSENT_VERSION;
 use crate::auth::Helper;
+use crate::consents::Consent;
+use crate::consents::rules::CONSENT_VERSION;
+use crate::domain::status::ConsentPurpose;
 use crate::error::{AppError, Problem};
 use crate::http::{ApiJson, ApiQuery, Page, PageQuery};
 use crate::state::AppState;
 use rules::{Enrolling, TeamFarmer};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(enroll_farmer).service(list_farmers).service(reset_pin);
+    cfg.service(enroll_farmer).service(list_farmers).service(consent_in_person).service(reset_pin);
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -31,14 +33,15 @@ pub struct EnrolmentRequest {
     pub ward_code: i32,
     /// Typed by the farmer on the helper's phone.
     pub pin: String,
-    /// The farmer agreed that this team may help them and act for them: must be `true`.
+    /// The farmer agreed that this team may help them and act for them, for every purpose (list produce,
+    /// answer orders, reset the PIN): must be `true`. Recorded as a consent the farmer can revoke.
     pub consent: bool,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct Enrolment {
     pub farmer: Profile,
-    /// Version of the consent text the farmer agreed to, stored with the account.
+    /// Version of the consent text the farmer agreed to, stored with the consent.
     pub consent_version: String,
 }
 
@@ -46,6 +49,14 @@ pub struct Enrolment {
 pub struct TeamFarmerPage {
     pub items: Vec<TeamFarmer>,
     pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct InPersonConsentRequest {
+    /// The farmer's PIN, typed by the farmer on the helper's phone.
+    pub pin: String,
+    /// What the team may do for the farmer: at least one.
+    pub purposes: Vec<ConsentPurpose>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -86,7 +97,10 @@ async fn enroll_farmer(
     Ok(HttpResponse::Created().json(Enrolment { farmer, consent_version: CONSENT_VERSION.to_owned() }))
 }
 
-/// The farmers of the helper's team's communes.
+/// The farmers of the helper's team's communes. Those with a live consent for the team come with their phone
+/// (`consenting: true`); the others only with their name and commune, `consenting: false` and no phone, so the
+/// helper can find them to ask for their consent in person. `can_act` is false for both those who do not
+/// consent and those who revoked this helper.
 #[utoipa::path(
     tag = "helpers",
     security(("bearer" = [])),
@@ -108,9 +122,37 @@ async fn list_farmers(
     Ok(web::Json(TeamFarmerPage { items, next_cursor }))
 }
 
-/// A helper sets a new PIN typed by the farmer, after checking the farmer in person; the farmer's sessions
-/// end, a lockout from wrong PINs is lifted, and the reset is audited and emailed (when the farmer has an
-/// email) in the same transaction.
+/// The farmer, in person, agrees on the helper's phone that the helper's team may act for them: they type
+/// their PIN (a wrong one counts against their PIN lockout, as at login) and the purposes are recorded as a
+/// consent the farmer can see and revoke; it replaces the farmer's live consent to the team.
+#[utoipa::path(
+    tag = "helpers",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The farmer's id")),
+    request_body = InPersonConsentRequest,
+    responses(
+        (status = 201, description = "Consent recorded", body = Consent),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Helpers only, not revoked by the farmer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such farmer in the team's communes", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong PIN, or no purpose", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong PINs for this farmer; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/helper/farmers/{id}/consents")]
+async fn consent_in_person(
+    state: web::Data<AppState>,
+    Helper(helper): Helper,
+    farmer_id: web::Path<i64>,
+    ApiJson(body): ApiJson<InPersonConsentRequest>,
+) -> Result<HttpResponse, AppError> {
+    let consent = rules::consent_in_person(&state, &helper, farmer_id.into_inner(), body.pin, body.purposes).await?;
+    Ok(HttpResponse::Created().json(consent))
+}
+
+/// A helper sets a new PIN typed by the farmer, after checking the farmer in person and while the farmer's
+/// consent covers PIN resets; the farmer's sessions end, a lockout from wrong PINs is lifted, and the reset is
+/// audited and told to the farmer (email, text, in-app) in the same transaction.
 #[utoipa::path(
     tag = "helpers",
     security(("bearer" = [])),
@@ -119,7 +161,7 @@ async fn list_farmers(
     responses(
         (status = 204, description = "PIN reset"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Helpers only, not revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Helpers only, not revoked, with the farmer's consent to PIN resets (`consent_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such farmer in the team's communes", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unacceptable PIN or no in-person check", body = Problem, content_type = "application/problem+json"),
     )

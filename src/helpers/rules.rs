@@ -1,5 +1,6 @@
 //! What a helper does, for the API and the web app alike: enrol a farmer (present, typing their own PIN,
-//! consenting), list the team's households, reset a PIN after an in-person check.
+//! consenting), list the team's households (phones only of those who consented), take a farmer's consent in
+//! person (the farmer types their PIN), reset a PIN after an in-person check (with the farmer's consent).
 
 use actix_web::web;
 use serde::Serialize;
@@ -12,11 +13,13 @@ use crate::accounts::store::profile;
 use crate::audit;
 use crate::auth::rate_limit::PER_ACCOUNT;
 use crate::auth::secrets::hash_secret;
-use crate::auth::{SessionUser, helper_access, require_access};
+use crate::auth::{HelperAccess, SessionUser, consent_required, helper_access, require_access};
 use crate::clock::in_vietnam;
+use crate::consents::Consent;
+use crate::consents::rules::{self as consents, Giving};
 use crate::domain::account::{Pin, parse_name};
 use crate::domain::phone::Phone;
-use crate::domain::status::AuditAction;
+use crate::domain::status::{AuditAction, ConsentGivenBy, ConsentPurpose};
 use crate::error::{AppError, Kind, Lang, Text};
 use crate::http::Page;
 use crate::mail::templates::Template;
@@ -36,17 +39,23 @@ pub struct Enrolling<'a> {
     pub consent: bool,
 }
 
-/// A household (a farmer) of the helper's team's communes.
+/// A household (a farmer) of the helper's team's communes. Of a farmer who has no live consent for the team
+/// (or revoked this helper), only the name and commune: no phone.
 #[derive(Serialize, ToSchema)]
 pub struct TeamFarmer {
     pub id: i64,
     pub name: String,
+    /// Only while the farmer consents to the team and has not revoked this helper.
     pub phone: Option<String>,
     pub ward_code: Option<i32>,
     pub ward_name: String,
     /// Whether this helper enrolled the farmer.
     pub enrolled_by_me: bool,
-    /// `false` once the farmer revoked this helper.
+    /// The farmer has a live consent for the helper's team.
+    pub consenting: bool,
+    /// The farmer withdrew this helper's right to act for them.
+    pub revoked_me: bool,
+    /// The helper may act for the farmer: `consenting`, and not `revoked_me`.
     pub can_act: bool,
 }
 
@@ -102,6 +111,15 @@ pub async fn enrol(
                 ));
             }
             let id = accounts::insert_farmer(conn, &reference.places, &signup, now)?;
+            // Agreeing at enrolment lets the helper's team do everything a consent covers.
+            let giving = Giving {
+                farmer_id: id,
+                team_id,
+                purposes: ConsentPurpose::ALL.to_vec(),
+                given_by: ConsentGivenBy::Enrolment,
+                helper_id: signup.enrolled_by,
+            };
+            consents::give(conn, &giving, now)?;
             load_profile(conn, &reference.places, id)
         })
         .await
@@ -122,14 +140,16 @@ pub async fn households(
     let (rows, next_cursor) = page.finish(rows);
     let households = rows
         .into_iter()
-        .map(|(id, name, phone, ward_code, ward_name, enrolled_by, revoked)| TeamFarmer {
+        .map(|(id, name, phone, ward_code, ward_name, enrolled_by, revoked, consenting)| TeamFarmer {
             id,
             name,
-            phone,
+            phone: phone.filter(|_| consenting && !revoked),
             ward_code,
             ward_name,
             enrolled_by_me: enrolled_by == Some(helper_id),
-            can_act: !revoked,
+            consenting,
+            revoked_me: revoked,
+            can_act: consenting && !revoked,
         })
         .collect();
     Ok((households, next_cursor))
@@ -142,16 +162,58 @@ pub async fn team_communes(state: &web::Data<AppState>, helper: &SessionUser) ->
     Ok(codes.into_iter().filter_map(|code| state.reference.places.ward_ref(code)).collect())
 }
 
-/// The farmer a helper may act for, by id: their name, or the API's 403 (revoked) / 404 (not in the team).
+/// The farmer a helper may act for, by id: their name, or the API's 403 (no consent, revoked) / 404 (not in
+/// the team).
 pub async fn household(state: &web::Data<AppState>, helper: &SessionUser, farmer_id: i64) -> Result<String, AppError> {
-    let (helper_id, team_id) = (helper.id, helper.team_id);
-    require_access(state.db.read(move |conn| helper_access(conn, helper_id, team_id, farmer_id)).await?)?;
+    access(state, helper, farmer_id).await?;
     Ok(state.db.read(move |conn| profile(conn, farmer_id)).await?.name)
 }
 
-/// Sets a new PIN typed by the farmer, after the helper checked them in person: the farmer's sessions end,
-/// a lockout from wrong PINs is lifted, and the reset is audited and emailed (when the farmer has an email)
-/// in the same transaction.
+/// What the farmer's live consent lets this helper do for them, or the API's 403 / 404.
+async fn access(
+    state: &web::Data<AppState>,
+    helper: &SessionUser,
+    farmer_id: i64,
+) -> Result<Vec<ConsentPurpose>, AppError> {
+    let (helper_id, team_id) = (helper.id, helper.team_id);
+    require_access(state.db.read(move |conn| helper_access(conn, helper_id, team_id, farmer_id)).await?)
+}
+
+/// The farmer, in person, types their PIN on the helper's phone to agree that the helper's team may act for
+/// them for `purposes`. A wrong PIN counts against the farmer's PIN lockout, as a wrong login does (422, then
+/// 429); a revoked helper gets 403 and a farmer outside the team's communes 404, as for acting.
+pub async fn consent_in_person(
+    state: &web::Data<AppState>,
+    helper: &SessionUser,
+    farmer_id: i64,
+    pin: String,
+    purposes: Vec<ConsentPurpose>,
+) -> Result<Consent, AppError> {
+    let team_id = team_of(helper)?;
+    let purposes = consents::purposes(&purposes)?;
+    let helper_id = helper.id;
+    // Consenting is the point: only a farmer outside the team's communes or who revoked this helper is refused.
+    let access = state.db.read(move |conn| helper_access(conn, helper_id, Some(team_id), farmer_id)).await?;
+    if access != HelperAccess::NoConsent {
+        require_access(access)?;
+    }
+    let phone = state.db.read(move |conn| profile(conn, farmer_id)).await?.phone.unwrap_or_default();
+    if !accounts::check_secret(state, &accounts::pin_login_subject(&phone), farmer_id, pin).await? {
+        return Err(AppError::invalid_field(
+            "pin",
+            "wrong_pin",
+            Text::new("Mã PIN không đúng. Hãy để nông dân nhập lại.", "Wrong PIN. Let the farmer type it again."),
+        ));
+    }
+    let giving =
+        Giving { farmer_id, team_id, purposes, given_by: ConsentGivenBy::InPerson, helper_id: Some(helper_id) };
+    let now = state.clock.now();
+    state.db.write(move |conn| consents::give(conn, &giving, now)).await
+}
+
+/// Sets a new PIN typed by the farmer, after the helper checked them in person and while the farmer's consent
+/// covers PIN resets (else 403 `consent_required`): the farmer's sessions end, a lockout from wrong PINs is
+/// lifted, and the reset is audited and told to the farmer (email, text, in-app) in the same transaction.
 pub async fn reset_pin(
     state: &web::Data<AppState>,
     helper: &SessionUser,
@@ -159,8 +221,10 @@ pub async fn reset_pin(
     new_pin: &str,
     identity_checked: bool,
 ) -> Result<(), AppError> {
-    let (helper_id, team_id, helper_name) = (helper.id, helper.team_id, helper.name.clone());
-    require_access(state.db.read(move |conn| helper_access(conn, helper_id, team_id, farmer_id)).await?)?;
+    let (helper_id, helper_name) = (helper.id, helper.name.clone());
+    if !access(state, helper, farmer_id).await?.contains(&ConsentPurpose::ResetPin) {
+        return Err(consent_required(Some(ConsentPurpose::ResetPin)));
+    }
     must_be_true(
         identity_checked,
         "identity_checked",

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::Conn;
-use crate::db::schema::{helper_revocations, team_wards, teams, users, wards};
+use crate::db::schema::{consents, helper_revocations, team_wards, teams, users, wards};
 use crate::domain::status::Role;
 use crate::error::AppError;
 use crate::with_conn;
@@ -28,8 +28,9 @@ pub fn team_covers(conn: &mut Conn<'_>, team_id: i64, ward_code: i32) -> Result<
         .get_result(c))?)
 }
 
-/// (id, name, phone, ward code, ward name, enrolled by, revoked this helper?) of farmers in the team's communes.
-pub type TeamFarmerRow = (i64, String, Option<String>, Option<i32>, String, Option<i64>, bool);
+/// (id, name, phone, ward code, ward name, enrolled by, revoked this helper?, live consent for the team?) of
+/// farmers in the team's communes.
+pub type TeamFarmerRow = (i64, String, Option<String>, Option<i32>, String, Option<i64>, bool, bool);
 
 pub fn team_farmers(
     conn: &mut Conn<'_>,
@@ -43,13 +44,28 @@ pub fn team_farmers(
             .filter(helper_revocations::farmer_id.eq(users::id))
             .filter(helper_revocations::helper_id.eq(helper_id)),
     );
+    let consenting = diesel::dsl::exists(
+        consents::table
+            .filter(consents::farmer_id.eq(users::id))
+            .filter(consents::team_id.eq(team_id))
+            .filter(consents::revoked_at.is_null()),
+    );
     Ok(with_conn!(conn, |c| users::table
         .inner_join(wards::table)
         .inner_join(team_wards::table.on(team_wards::ward_code.eq(wards::code)))
         .filter(team_wards::team_id.eq(team_id))
         .filter(users::role.eq(Role::Farmer))
         .order(users::id)
-        .select((users::id, users::name, users::phone, users::ward_code, wards::name, users::enrolled_by, revoked))
+        .select((
+            users::id,
+            users::name,
+            users::phone,
+            users::ward_code,
+            wards::name,
+            users::enrolled_by,
+            revoked,
+            consenting
+        ))
         .limit(limit)
         .offset(offset)
         .load(c))?)

@@ -16,7 +16,7 @@ use super::media_url;
 use super::store::{self, NewMedia};
 use crate::audit;
 use crate::auth::ActingFarmer;
-use crate::domain::status::AuditAction;
+use crate::domain::status::{AuditAction, ConsentPurpose};
 use crate::error::{AppError, Kind, Problem, Text};
 use crate::media::{MAX_UPLOAD_BYTES, ProcessedPhoto, process_photo};
 use crate::state::AppState;
@@ -167,6 +167,7 @@ async fn upload_photo(
 /// Stores a produce photo for the farmer (display size and thumbnail, metadata stripped), audited when a helper
 /// uploads it: the one path of `POST /media` and of a photo posted with a web form.
 pub async fn store_photo(state: &AppState, acting: &ActingFarmer, bytes: Vec<u8>) -> Result<Photo, AppError> {
+    acting.may(ConsentPurpose::ListProduce)?;
     let processed = run_pipeline(bytes).await?;
     let display = state.media.save(&processed.display, "jpg").await.map_err(AppError::internal)?;
     let thumb = state.media.save(&processed.thumb, "jpg").await.map_err(AppError::internal)?;

@@ -14,7 +14,7 @@ use crate::audit;
 use crate::auth::ActingFarmer;
 use crate::db::Conn;
 use crate::domain::quantity::Unit;
-use crate::domain::status::{AuditAction, ListingStatus};
+use crate::domain::status::{AuditAction, ConsentPurpose, ListingStatus};
 use crate::domain::text::{Lines, refuse_control_characters, search_key, typed_text};
 use crate::error::{AppError, Lang, Text};
 use crate::http::Page;
@@ -197,6 +197,7 @@ pub async fn create_once(
     photo: Option<Vec<u8>>,
     key: Option<String>,
 ) -> Result<Listing, AppError> {
+    acting.may(ConsentPurpose::ListProduce)?;
     let now = state.clock.now();
     let keyed = match key {
         Some(key) => {
@@ -234,6 +235,7 @@ pub async fn update(
     id: i64,
     body: ListingUpdate,
 ) -> Result<Listing, AppError> {
+    acting.may(ConsentPurpose::ListProduce)?;
     let title = body.title.as_deref().map(rules::parse_title).transpose().map_err(|e| e.at("title"));
     let stated_weight = body.unit_weight.as_ref().map(rules::read_unit_weight).transpose();
     let (title, stated_weight) = crate::validate!(title, stated_weight);

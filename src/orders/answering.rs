@@ -14,7 +14,7 @@ use super::view::{Shipment, load_order};
 use crate::audit;
 use crate::auth::ActingFarmer;
 use crate::db::Conn;
-use crate::domain::status::{AuditAction, ShipmentStatus};
+use crate::domain::status::{AuditAction, ConsentPurpose, ShipmentStatus};
 use crate::domain::text::optional_text;
 use crate::error::{AppError, Kind, Lang, Text};
 use crate::http::Page;
@@ -133,6 +133,7 @@ pub async fn answer(
     answer: Answer,
     key: Option<String>,
 ) -> Result<(), AppError> {
+    acting.may(ConsentPurpose::AnswerOrders)?;
     let now = state.clock.now();
     let keyed = match key {
         Some(key) => {

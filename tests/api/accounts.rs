@@ -165,8 +165,9 @@ on_both_backends! {
 
     pin_reset_by_a_helper_ends_the_farmers_sessions_and_is_audited(app) {
         let operator = app.operator_token().await;
-        let (_, _, helper) = app.team_with_helper(&operator, &[WARD_BUON_MA_THUOT]).await;
+        let (team_id, _, helper) = app.team_with_helper(&operator, &[WARD_BUON_MA_THUOT]).await;
         let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        app.consent(&farmer.token, team_id).await;
         let path = format!("/api/v1/helper/farmers/{}/pin-reset", farmer.id);
         let unchecked = app.post(&path, Some(&helper), &json!({"new_pin": "639251", "identity_checked": false})).await;
         assert_problem(unchecked, 422, "validation_failed").await;

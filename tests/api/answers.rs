@@ -150,8 +150,9 @@ on_both_backends! {
 
     a_helpers_pin_reset_lifts_the_login_lockout(app) {
         let operator = app.operator_token().await;
-        let (_, _, helper) = app.team_with_helper(&operator, &[WARD_BUON_MA_THUOT]).await;
+        let (team_id, _, helper) = app.team_with_helper(&operator, &[WARD_BUON_MA_THUOT]).await;
         let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        app.consent(&farmer.token, team_id).await;
         for _ in 0..5 {
             assert_eq!(pin_login(&app, &farmer.phone, "000917").await.status(), 401);
         }

@@ -45,6 +45,8 @@ pub struct World {
     pub listing_id: i64,
     pub photo_path: String,
     pub spare_farmer_id: i64,
+    /// The farmer's consent to the other team (which cannot act for them anyway): the one rows revoke.
+    pub spare_consent_id: i64,
     pub other_helper_id: i64,
     pub team_id: i64,
     pub partner_id: i64,
@@ -72,7 +74,7 @@ pub async fn build_world(app: &TestApp) -> World {
     let other_farmer = app.farmer(WARD_DA_LAT).await;
     let (team_id, _, helper) = app.team_with_helper(&operator, &[WARD_BUON_MA_THUOT]).await;
     let (revoked_id, revoked) = app.helper_in(&operator, team_id).await;
-    let (_, other_helper_id, other_helper) = app.team_with_helper(&operator, &[WARD_DA_LAT]).await;
+    let (other_team_id, other_helper_id, other_helper) = app.team_with_helper(&operator, &[WARD_DA_LAT]).await;
     for farmer_token in [&farmer.token, &spare.token] {
         let revoke = app
             .request("DELETE", &format!("/api/v1/me/helpers/{revoked_id}"), Some(farmer_token))
@@ -81,6 +83,10 @@ pub async fn build_world(app: &TestApp) -> World {
             .expect("sent");
         assert_eq!(revoke.status(), 204);
     }
+    // The farmer lets the team act for them (after revoking one of its helpers, who stays revoked); the spare
+    // farmer, who signed up alone, never does.
+    app.consent(&farmer.token, team_id).await;
+    let spare_consent_id = app.consent(&farmer.token, other_team_id).await["id"].as_i64().expect("consent id");
     let buyer_email = format!("buyer-{}@example.vn", random_suffix());
     let buyer = json!({"name": "Lê Mai", "email": buyer_email, "password": "buyer-password"});
     let buyer = TestApp::expect_json(app.post("/api/v1/buyers", None, &buyer).await, 201).await["token"]
@@ -129,6 +135,7 @@ pub async fn build_world(app: &TestApp) -> World {
         listing_id: listing["id"].as_i64().expect("listing id"),
         photo_path: photo["thumb_url"].as_str().expect("thumb url").to_owned(),
         spare_farmer_id: spare.id,
+        spare_consent_id,
         other_helper_id,
         team_id,
         partner_id,
@@ -301,11 +308,27 @@ fn matrix(world: &World) -> Vec<Row> {
             .allow(&[Who::Helper, Who::RevokedHelper], 201)
             .allow(&[Who::OtherHelper], 422),
         row("GET", "/api/v1/helper/farmers", "/api/v1/helper/farmers".into()).allow(&HELPERS, 200),
+        // The spare farmer signed up alone and never consented: the team's helpers are refused (issue 16).
         row("POST", "/api/v1/helper/farmers/{id}/pin-reset", format!("/api/v1/helper/farmers/{}/pin-reset", world.spare_farmer_id))
             .body(|_| json!({"new_pin": "639251", "identity_checked": true}))
-            .allow(&[Who::Helper], 204)
-            .allow(&[Who::OtherHelper], 404)
-            .allow(&[Who::RevokedHelper], 403),
+            .allow(&[Who::Helper, Who::RevokedHelper], 403)
+            .allow(&[Who::OtherHelper], 404),
+        // A wrong PIN typed on the helper's phone (a right one would replace the farmer's consent).
+        row("POST", "/api/v1/helper/farmers/{id}/consents", format!("/api/v1/helper/farmers/{}/consents", world.spare_farmer_id))
+            .body(|_| json!({"pin": "000001", "purposes": ["list_produce"]}))
+            .allow(&[Who::Helper], 422)
+            .allow(&[Who::RevokedHelper], 403)
+            .allow(&[Who::OtherHelper], 404),
+        row("POST", "/api/v1/me/consents", "/api/v1/me/consents".into())
+            .body(|w| json!({"team_id": w.team_id, "purposes": ["list_produce", "answer_orders", "reset_pin"]}))
+            .on_behalf()
+            .allow(&[Who::Farmer, Who::OtherFarmer], 201),
+        row("GET", "/api/v1/me/consents", "/api/v1/me/consents".into()).on_behalf().allow(&[Who::Farmer, Who::OtherFarmer], 200),
+        // The farmer's consent to the other team: another farmer finds no such consent of theirs.
+        row("DELETE", "/api/v1/me/consents/{id}", format!("/api/v1/me/consents/{}", world.spare_consent_id))
+            .on_behalf()
+            .allow(&[Who::Farmer], 204)
+            .allow(&[Who::OtherFarmer], 404),
         row("POST", "/api/v1/admin/teams", "/api/v1/admin/teams".into())
             .body(|_| json!({"name": "Tổ mới", "ward_codes": [WARD_DA_LAT]}))
             .allow(&[Who::Operator], 201),

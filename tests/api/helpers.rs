@@ -318,6 +318,12 @@ impl TestApp {
         (helper_id, self.login(&email, "helper-password").await)
     }
 
+    /// The farmer agrees in their app that `team_id` may act for them, for every purpose: the consent.
+    pub async fn consent(&self, farmer_token: &str, team_id: i64) -> Value {
+        let body = json!({"team_id": team_id, "purposes": ["list_produce", "answer_orders", "reset_pin"]});
+        TestApp::expect_json(self.post("/api/v1/me/consents", Some(farmer_token), &body).await, 201).await
+    }
+
     /// A partner serving `provinces` and one API key: (partner id, key id, key).
     pub async fn partner(&self, operator: &str, provinces: &[i32]) -> (i64, i64, String) {
         let body = json!({"name": "Bưu điện Việt Nam", "province_codes": provinces});

@@ -8,6 +8,7 @@ mod accounts;
 mod answers;
 mod authorization;
 mod cod;
+mod consents;
 mod crash;
 mod errors;
 mod fulfilment;

@@ -146,19 +146,20 @@ fn matrix(world: &World) -> Vec<PageRow> {
             })
             .allow(&[Who::Helper, Who::RevokedHelper], 201)
             .allow(&[Who::OtherHelper], 422),
+        // The spare farmer signed up alone and never consented: the team's helper is refused (issue 16).
         page(
             "GET",
             "/helper/farmers/{farmer_id}/pin-reset",
             format!("/helper/farmers/{}/pin-reset", world.spare_farmer_id),
         )
-        .household(200),
+        .household(403),
         page(
             "POST",
             "/helper/farmers/{farmer_id}/pin-reset",
             format!("/helper/farmers/{}/pin-reset", world.spare_farmer_id),
         )
         .form(|_| vec![("new_pin", "639251".into()), ("identity_checked", "yes".into())])
-        .household(303),
+        .household(403),
         page("GET", "/operator", "/operator".into()).allow(&[Who::Operator], 200),
         page("POST", "/operator/teams", "/operator/teams".into())
             .form(|_| vec![("name", "Tổ mới".into()), ("ward_codes", WARD_BUON_MA_THUOT.to_string())])
@@ -240,6 +241,9 @@ fn matrix(world: &World) -> Vec<PageRow> {
         page("POST", "/orders/{code}/cancel", format!("/orders/{code}/cancel")).public(404).allow(&[Who::Buyer], 303),
         page("POST", "/farmer/helpers/{id}/revoke", format!("/farmer/helpers/{}/revoke", world.other_helper_id))
             .farmer_form(303, 303, 403),
+        // The farmer's consent to the other team: another farmer finds no such consent of theirs.
+        page("POST", "/farmer/consents/{id}/withdraw", format!("/farmer/consents/{}/withdraw", world.spare_consent_id))
+            .farmer_form(303, 404, 403),
         // Last: it ends the sessions the rows above use.
         page("POST", "/logout", "/logout".into()).public(200),
     ]

@@ -153,8 +153,9 @@ async fn welcome_and_pin_reset_notices_are_written_with_their_change_and_survive
 
     // The PIN-reset notice is written in the transaction of the reset, with its audit line.
     let operator = app.operator_token().await;
-    let (_, _, helper) = app.team_with_helper(&operator, &[WARD_BUON_MA_THUOT]).await;
+    let (team_id, _, helper) = app.team_with_helper(&operator, &[WARD_BUON_MA_THUOT]).await;
     let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+    app.consent(&farmer.token, team_id).await;
     let farmer_email = format!("lan-{}@example.vn", random_suffix());
     let profile = app.request("PATCH", "/api/v1/me", Some(&farmer.token)).json(&json!({"email": farmer_email}));
     assert_eq!(profile.send().await.expect("sent").status(), 200);

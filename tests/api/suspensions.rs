@@ -89,6 +89,8 @@ on_both_backends! {
         // Suspending again changes nothing (but is recorded).
         suspend(&app, &operator, "farmer", farmer.id).await;
         assert_problem(status_of(&app, "/api/v1/me", &farmer.token).await, 403, "account_suspended").await;
+        let acting = app.request("GET", "/api/v1/me", Some(&helper)).header("X-On-Behalf-Of", farmer.id.to_string());
+        assert_problem(acting.send().await.expect("sent"), 403, "farmer_suspended").await;
         assert!(searched(&app, "mang cut").await.is_empty(), "a suspended farmer's listing leaves the catalogue");
         let order = guest_order(&listing["id"], 1, &fresh_phone());
         let refused = app.place_order(None, &random_suffix(), &order).await;

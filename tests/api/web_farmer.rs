@@ -298,7 +298,8 @@ on_both_backends! {
     a_farmer_sees_what_a_helper_did_for_them_and_stops_them(app) {
         let operator = app.operator_token().await;
         let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
-        let (_, helper_id, helper_token) = app.team_with_helper(&operator, &[WARD_BUON_MA_THUOT]).await;
+        let (team_id, helper_id, helper_token) = app.team_with_helper(&operator, &[WARD_BUON_MA_THUOT]).await;
+        app.consent(&farmer.token, team_id).await;
         let mut helper = PageVisitor::with_session(&app, &helper_token).await;
         assert_eq!(helper.get("/farmer").await.location.as_deref(), Some("/helper"), "a helper acting for nobody");
         helper.cookies.insert("ns_acting".into(), farmer.id.to_string());
@@ -316,12 +317,15 @@ on_both_backends! {
         seen.assert_shows("Cán bộ Minh");
         seen.assert_shows("Đăng bán hàng");
         seen.assert_shows("Xem đơn hàng của bạn");
+        seen.assert_shows("Tổ hỗ trợ");
+        seen.assert_shows("đăng và sửa hàng, trả lời đơn hàng, đặt lại mã PIN");
         let revoke = format!("/farmer/helpers/{helper_id}/revoke");
         let stopped = browser.post(&revoke, &[]).await;
         assert_eq!((stopped.status, stopped.location.as_deref()), (303, Some("/farmer/helpers?revoked=1")));
         let after = browser.get("/farmer/helpers?revoked=1").await;
         after.assert_shows("Người này không còn làm thay bạn được nữa.");
         after.assert_shows("Không còn được làm thay");
+        after.assert_shows("Bạn chưa cho nhóm nào làm thay.");
         assert_eq!(helper.get("/farmer").await.status, 403, "the helper is refused from now on");
         let audit = app.request("GET", "/api/v1/me/audit", Some(&farmer.token)).send().await.expect("sent");
         assert_eq!(TestApp::expect_json(audit, 200).await["items"][0]["actor"]["revoked"], true);

@@ -1,14 +1,16 @@
 //! What the farmer keeps an eye on: their money (the API's `/me/cod` view: delivered and paid, not in yet,
-//! arrived) and who acted for them (the API's audit log), with the right to stop a helper. The audit and the
-//! revocation are the farmer's own, as in the API: a helper acting for them is refused.
+//! arrived), which teams they let act for them (the API's consents) and who acted for them (the API's audit
+//! log), with the right to withdraw a consent or stop a helper. These are the farmer's own, as in the API: a
+//! helper acting for them is refused.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
 use super::{own_seat, seat_or_door};
 use crate::accounts::rules::{audit_of, revoke_helper};
+use crate::consents::rules::{consents_of, withdraw};
 use crate::domain::money::format_vnd;
-use crate::domain::status::AuditAction;
+use crate::domain::status::{AuditAction, ConsentPurpose};
 use crate::error::AppError;
 use crate::fulfilment::cod;
 use crate::http::Page;
@@ -67,14 +69,37 @@ struct Done {
     when: String,
 }
 
+/// A live consent: a team that may act for the farmer.
+struct TeamConsent {
+    id: i64,
+    team: String,
+    /// What the team may do, in the farmer's words.
+    purposes: String,
+    since: String,
+}
+
 #[derive(Template)]
 #[template(path = "farmer_helpers.html")]
 struct HelpersPage {
     frame: Frame,
     w: &'static Farmer,
+    consents: Vec<TeamConsent>,
     helpers: Vec<Helper>,
     lines: Vec<Done>,
-    revoked_now: bool,
+    notice: Option<&'static str>,
+}
+
+/// A consent's purpose, in the farmer's words.
+fn purpose(w: &Farmer, purpose: ConsentPurpose) -> &'static str {
+    match purpose {
+        ConsentPurpose::ListProduce => w.purpose_list_produce,
+        ConsentPurpose::AnswerOrders => w.purpose_answer_orders,
+        ConsentPurpose::ResetPin => w.purpose_reset_pin,
+    }
+}
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    crate::clock::in_vietnam(at.naive_utc()).format("%H:%M %d/%m/%Y").to_string()
 }
 
 /// What an audited action was, in the farmer's words.
@@ -123,14 +148,28 @@ async fn helpers(state: web::Data<AppState>, req: HttpRequest, visitor: Visitor)
     }
     let lines = items
         .into_iter()
-        .map(|item| Done {
-            what: what(w, item.action),
-            who: item.actor.name,
-            when: crate::clock::in_vietnam(item.at.naive_utc()).format("%H:%M %d/%m/%Y").to_string(),
+        .map(|item| Done { what: what(w, item.action), who: item.actor.name, when: when(item.at) })
+        .collect();
+    let farmer_id = seat.farmer_id();
+    let consents = state
+        .db
+        .read(move |conn| consents_of(conn, farmer_id))
+        .await?
+        .into_iter()
+        .filter(|consent| consent.revoked_at.is_none())
+        .map(|consent| TeamConsent {
+            id: consent.id,
+            team: consent.team.name,
+            purposes: consent.purposes.iter().map(|p| purpose(w, *p)).collect::<Vec<_>>().join(", "),
+            since: when(consent.given_at),
         })
         .collect();
-    let revoked_now = req.query_string() == "revoked=1";
-    page(&visitor, &HelpersPage { frame: seat.frame(&visitor, &req), w, helpers, lines, revoked_now })
+    let notice = match req.query_string() {
+        "revoked=1" => Some(w.revoked_notice),
+        "withdrawn=1" => Some(w.consent_withdrawn_notice),
+        _ => None,
+    };
+    page(&visitor, &HelpersPage { frame: seat.frame(&visitor, &req), w, consents, helpers, lines, notice })
 }
 
 #[post("/farmer/helpers/{id}/revoke")]
@@ -149,6 +188,23 @@ async fn revoke(
     Ok(see_other(&visitor, "/farmer/helpers?revoked=1").finish())
 }
 
+/// The farmer withdraws a consent: the team's helpers can no longer act for them, from this request on.
+#[post("/farmer/consents/{id}/withdraw")]
+async fn withdraw_consent(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<i64>,
+    Form(_): Form<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    let seat = match own_seat(&state, &req, &visitor).await? {
+        Ok(seat) => seat,
+        Err(door) => return Ok(door),
+    };
+    withdraw(&state.db, seat.farmer_id(), id.into_inner(), state.clock.now()).await?;
+    Ok(see_other(&visitor, "/farmer/helpers?withdrawn=1").finish())
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(money).service(helpers).service(revoke);
+    cfg.service(money).service(helpers).service(revoke).service(withdraw_consent);
 }

@@ -20,6 +20,8 @@ words!(People {
     reset_pin: "Đặt lại mã PIN" / "Reset the PIN",
     revoked: "Hộ này đã thu hồi quyền làm thay của bạn." / "This household withdrew your right to act for them.",
     enrolled_by_me: "Bạn đăng ký" / "Enrolled by you",
+    no_consent: "Hộ này chưa đồng ý cho nhóm làm thay. Nhờ bà con đồng ý trên ứng dụng của họ."
+        / "This household has not agreed that your team acts for them. Ask them to agree in their app.",
     more: "Xem thêm" / "More",
     enrol_title: "Đăng ký hộ mới" / "Enrol a household",
     enrol_lead: "Làm cùng bà con: bà con tự gõ mã PIN và tự đánh dấu đồng ý."

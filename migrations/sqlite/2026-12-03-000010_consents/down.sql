@@ -1,0 +1,2 @@
+DROP TABLE consent_purposes;
+DROP TABLE consents;
