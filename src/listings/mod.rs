@@ -253,7 +253,7 @@ pub struct ListingPage {
         (status = 200, description = "What was understood, and what was not", body = ParsedListing),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The text has control characters", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers, and their helpers while the farmer consents (`consent_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -282,7 +282,7 @@ async fn parse_listing(
         (status = 400, description = "Idempotency-Key blank or too long", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The same key still being answered", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers, and their helpers while the farmer consents (`consent_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Price, quantity, unit or category not understood, or the same key used for another listing", body = Problem, content_type = "application/problem+json"),
     )
@@ -324,7 +324,7 @@ async fn create_listing(
     responses(
         (status = 200, description = "The updated listing", body = Listing),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers, and their helpers while the farmer consents (`consent_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing of this farmer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
     )
@@ -347,7 +347,7 @@ async fn update_listing(
     responses(
         (status = 200, description = "One page", body = ListingPage),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers, and their helpers while the farmer consents (`consent_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )

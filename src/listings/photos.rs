@@ -124,7 +124,7 @@ fn to_i32(value: usize) -> i32 {
         (status = 201, description = "Stored", body = Photo),
         (status = 400, description = "Malformed form", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers, and their helpers while the farmer consents (`consent_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "More than 15 MB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JPEG, PNG or WebP, or not a multipart form", body = Problem, content_type = "application/problem+json"),

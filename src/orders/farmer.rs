@@ -31,7 +31,7 @@ pub struct RejectRequest {
     responses(
         (status = 200, description = "One page of shipments", body = FarmerShipmentPage),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers, and their helpers while the farmer consents (`consent_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
@@ -63,7 +63,7 @@ pub async fn my_shipments(
         (status = 204, description = "Accepted (or accepted before under this key)"),
         (status = 400, description = "Idempotency-Key blank or too long", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers, and their helpers while the farmer consents (`consent_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such shipment of this farmer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not waiting for an answer, or the same key still being answered", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The same key used for another answer", body = Problem, content_type = "application/problem+json"),
@@ -96,7 +96,7 @@ pub async fn accept_shipment(
         (status = 204, description = "Rejected (or rejected before under this key)"),
         (status = 400, description = "Idempotency-Key blank or too long", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers, and their helpers while the farmer consents (`consent_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such shipment of this farmer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already answered, the parcel is already with the carrier, or the same key still being answered", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason given, or the same key used for another answer", body = Problem, content_type = "application/problem+json"),

@@ -2,9 +2,14 @@
 //! resets their PIN and sees their phone only while the farmer has a live consent for the helper's team,
 //! covering what the helper does; the farmer gives, lists and revokes consents.
 
+use diesel::migration::{MigrationConnection, MigrationSource};
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+use nongsan::db::schema::{consent_purposes, consents};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, WARD_BUON_MA_THUOT, assert_problem, e164, fresh_phone};
+use crate::helpers::{TestApp, TestDatabase, WARD_BUON_MA_THUOT, assert_problem, e164, fresh_phone};
 use crate::on_both_backends;
 use crate::pages::{PageVisitor, text_of};
 
@@ -169,5 +174,67 @@ on_both_backends! {
         assert_problem(acting(&app, "GET", "/api/v1/me", &helper, farmer_id, None).await, 403, "helper_revoked").await;
         assert_problem(acting(&app, "GET", "/api/v1/me", &colleague, farmer_id, None).await, 403, "consent_required").await;
         assert!(consents(&app, &farmer).await[0]["revoked_at"].is_string());
+    }
+}
+
+/// Runs `dir`'s migrations on `conn` up to (not including) the consents migration, adds a team, a helper, a
+/// farmer they enrolled and one who signed up alone, runs the rest, and gives (team, given by, helper, number
+/// of purposes) of those farmers' consents. A macro: the same steps over either backend's connection.
+macro_rules! migrated_consents {
+    ($conn:expr, $dir:literal, $backend:ty) => {{
+        let conn = $conn;
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/", $dir);
+        let source = FileBasedMigrations::from_path(path).expect("migrations");
+        let mut migrations = MigrationSource::<$backend>::migrations(&source).expect("read");
+        migrations.sort_by_key(|m| m.name().version().to_string());
+        let at = migrations.iter().position(|m| m.name().to_string().ends_with("_consents")).expect("consents");
+        conn.setup().expect("migrations table");
+        for migration in &migrations[..at] {
+            conn.run_migration(migration.as_ref()).expect("earlier migration");
+        }
+        for statement in BEFORE_CONSENTS {
+            diesel::sql_query(statement).execute(conn).expect(statement);
+        }
+        for migration in &migrations[at..] {
+            conn.run_migration(migration.as_ref()).expect("the consents migration and later ones");
+        }
+        let purposes = consent_purposes::table.filter(consent_purposes::consent_id.eq(consents::id)).count();
+        let rows: Vec<(i64, String, Option<i64>, i64)> = consents::table
+            .filter(consents::farmer_id.eq_any([71_i64, 72]))
+            .select((
+                consents::team_id,
+                consents::given_by,
+                consents::helper_id,
+                purposes.single_value().assume_not_null(),
+            ))
+            .load(conn)
+            .expect("consents");
+        rows
+    }};
+}
+
+/// A team, its helper, a farmer the helper enrolled (with the consent stored on the account) and one who
+/// signed up alone, as they were stored before consents had a table.
+const BEFORE_CONSENTS: [&str; 4] = [
+    "INSERT INTO teams (id, name, created_at) VALUES (7, 'Tổ Ea Kao', '2026-01-01 00:00:00')",
+    "INSERT INTO users (id, role, name, phone, team_id, secret_hash, created_at, updated_at) \
+     VALUES (70, 'helper', 'Minh', '+84910000070', 7, 'x', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+    "INSERT INTO users (id, role, name, phone, secret_hash, enrolled_by, consent_version, consent_at, created_at, \
+     updated_at) VALUES (71, 'farmer', 'Y Bhim', '+84910000071', 'x', 70, '2025-07-helper-consent-v1', \
+     '2026-01-02 00:00:00', '2026-01-02 00:00:00', '2026-01-02 00:00:00')",
+    "INSERT INTO users (id, role, name, phone, secret_hash, created_at, updated_at) \
+     VALUES (72, 'farmer', 'Lan', '+84910000072', 'x', '2026-01-02 00:00:00', '2026-01-02 00:00:00')",
+];
+
+#[test]
+fn farmers_a_helper_enrolled_before_consents_existed_consent_to_the_helpers_team_for_everything() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut sqlite = SqliteConnection::establish(&dir.path().join("m.db").to_string_lossy()).expect("sqlite");
+    let expected = vec![(7, "enrolment".to_owned(), Some(70), 3)];
+    let migrated = migrated_consents!(&mut sqlite, "sqlite", diesel::sqlite::Sqlite);
+    assert_eq!(migrated, expected, "the enrolled farmer only, for every purpose");
+    if let Some(database) = TestDatabase::create() {
+        let mut pg = PgConnection::establish(&database.url).expect("postgres");
+        assert_eq!(migrated_consents!(&mut pg, "postgres", diesel::pg::Pg), expected);
     }
 }

@@ -301,7 +301,7 @@ async fn operator_cod(
     responses(
         (status = 200, description = "The farmer's figures over all delivered shipments", body = FarmerCod),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Farmers and their helpers only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers, and their helpers while the farmer consents (`consent_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
     )
 )]
