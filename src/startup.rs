@@ -19,7 +19,7 @@ use crate::http::{
 };
 use crate::state::AppState;
 use crate::{
-    accounts, admin, fulfilment, health, helpers, listings, messages, orders, partners, reference, telemetry,
+    accounts, admin, fulfilment, health, helpers, listings, messages, orders, partners, privacy, reference, telemetry,
     web as pages,
 };
 
@@ -65,6 +65,7 @@ where
             .configure(partners::routes)
             .configure(fulfilment::routes)
             .configure(messages::routes)
+            .configure(privacy::routes)
             .configure(admin::routes),
     )
 }

@@ -77,6 +77,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         auto_accept -> Bool,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -385,6 +386,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    privacy_codes (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        code_hash -> Text,
+        attempts -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(team_wards -> teams (team_id));
 diesel::joinable!(team_wards -> wards (ward_code));
 diesel::joinable!(users -> wards (ward_code));
@@ -414,6 +427,7 @@ diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(refunds -> shipments (shipment_id));
 diesel::joinable!(cod_discrepancies -> fulfilment_jobs (job_id));
 diesel::joinable!(cod_discrepancies -> partners (partner_id));
+diesel::joinable!(privacy_codes -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     notifications,
@@ -445,4 +459,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     partner_webhooks,
     refunds,
     cod_discrepancies,
+    privacy_codes,
 );
