@@ -19,7 +19,8 @@ use crate::http::{
 };
 use crate::state::AppState;
 use crate::{
-    accounts, admin, consents, fulfilment, health, helpers, listings, messages, orders, partners, reference, telemetry,
+    accounts, admin, consents, fulfilment, health, helpers, listings, messages, orders, partners, privacy, reference,
+    telemetry,
     web as pages,
 };
 
@@ -66,6 +67,7 @@ where
             .configure(partners::routes)
             .configure(fulfilment::routes)
             .configure(messages::routes)
+            .configure(privacy::routes)
             .configure(admin::routes),
     )
 }

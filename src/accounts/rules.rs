@@ -109,17 +109,19 @@ pub async fn end_session(db: &Db, session_id: i64, now: NaiveDateTime) -> Result
 /// saying whether the farmer has since revoked that helper.
 pub async fn audit_of(db: &Db, farmer_id: i64, page: Page) -> Result<Vec<AuditItem>, AppError> {
     let lines = db.read(move |conn| audit::lines(conn, farmer_id, page.fetch_limit(), page.offset)).await?;
-    Ok(lines
-        .into_iter()
-        .map(|line| AuditItem {
-            id: line.id,
-            actor: Actor { id: line.actor_id, name: line.actor_name, revoked: line.revoked },
-            action: line.action,
-            entity: line.entity,
-            entity_id: line.entity_id,
-            at: line.at.and_utc(),
-        })
-        .collect())
+    Ok(lines.into_iter().map(audit_item).collect())
+}
+
+/// A line of the audit log as the farmer reads it.
+pub fn audit_item(line: audit::Line) -> AuditItem {
+    AuditItem {
+        id: line.id,
+        actor: Actor { id: line.actor_id, name: line.actor_name, revoked: line.revoked },
+        action: line.action,
+        entity: line.entity,
+        entity_id: line.entity_id,
+        at: line.at.and_utc(),
+    }
 }
 
 /// The farmer withdraws a helper's right to act for them (again: no change), and their live consent to the

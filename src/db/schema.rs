@@ -107,6 +107,7 @@ diesel::table! {
         zalo_messages -> Bool,
         digest_through -> Nullable<Timestamp>,
         suspended_at -> Nullable<Timestamp>,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -437,6 +438,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    privacy_codes (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        code_hash -> Text,
+        attempts -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(team_wards -> teams (team_id));
 diesel::joinable!(team_wards -> wards (ward_code));
 diesel::joinable!(users -> wards (ward_code));
@@ -471,6 +484,7 @@ diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(refunds -> shipments (shipment_id));
 diesel::joinable!(cod_discrepancies -> fulfilment_jobs (job_id));
 diesel::joinable!(cod_discrepancies -> partners (partner_id));
+diesel::joinable!(privacy_codes -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     notifications,
@@ -506,4 +520,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     cod_discrepancies,
     consents,
     consent_purposes,
+    privacy_codes,
 );

@@ -345,6 +345,11 @@ impl ShipmentStatus {
     pub const GOING_AHEAD: &'static [ShipmentStatus] = &[ShipmentStatus::Pending, ShipmentStatus::Accepted];
 }
 
+impl OrderStatus {
+    /// Not finished yet: a person cannot erase their data while one of their orders is still under way.
+    pub const OPEN: &'static [OrderStatus] = &[OrderStatus::Placed, OrderStatus::Confirmed, OrderStatus::InDelivery];
+}
+
 impl PaymentMethod {
     /// How an order paid this way starts out.
     pub fn initial_status(self) -> PaymentStatus {

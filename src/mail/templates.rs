@@ -34,10 +34,12 @@ pub enum Template {
     ReplyChooseOrder,
     ReplyNothingWaiting,
     ReplyHelp,
+    /// A guest buyer's one-time code to export or erase their orders' data (text only).
+    PrivacyCode,
 }
 
 impl Template {
-    pub const ALL: [Template; 24] = [
+    pub const ALL: [Template; 25] = [
         Template::OrderPlaced,
         Template::NewOrder,
         Template::ShipmentReminder,
@@ -62,6 +64,7 @@ impl Template {
         Template::ReplyChooseOrder,
         Template::ReplyNothingWaiting,
         Template::ReplyHelp,
+        Template::PrivacyCode,
     ];
 
     /// The message kind: the file name of its texts, the `kind` of its outbox rows and metrics, and the key of
@@ -92,6 +95,7 @@ impl Template {
             Template::ReplyChooseOrder => "reply_choose_order",
             Template::ReplyNothingWaiting => "reply_nothing_waiting",
             Template::ReplyHelp => "reply_help",
+            Template::PrivacyCode => "privacy_code",
         }
     }
 
@@ -154,6 +158,7 @@ impl Template {
             Template::ReplyChooseOrder => text_only!("reply_choose_order"),
             Template::ReplyNothingWaiting => text_only!("reply_nothing_waiting"),
             Template::ReplyHelp => text_only!("reply_help"),
+            Template::PrivacyCode => text_only!("privacy_code"),
         }
     }
 
@@ -216,6 +221,8 @@ mod tests {
         ("day", "23/11"),
         ("helpers", "Minh"),
         ("count", "3"),
+        ("otp", "482915"),
+        ("minutes", "15"),
     ];
 
     #[test]
@@ -260,6 +267,8 @@ mod tests {
             ("time", "08:00 23/11/2026"),
             ("amount", "1.250.000đ"),
             ("orders", "NS-7KQ-4M9-XHC, NS-M4N-C9G-2R9, NS-4M9-XHC-7KQ, NS-C9G-2R9-M4N"),
+            ("otp", "482915"),
+            ("minutes", "15"),
         ];
         for template in Template::ALL {
             for lang in [Lang::Vi, Lang::En] {

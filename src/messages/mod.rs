@@ -42,6 +42,18 @@ pub struct Notification {
     pub read: bool,
 }
 
+impl From<store::NotificationRow> for Notification {
+    fn from(row: store::NotificationRow) -> Notification {
+        Notification {
+            id: row.id,
+            kind: row.kind,
+            text: row.text,
+            created_at: row.created_at.and_utc(),
+            read: row.read_at.is_some(),
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct NotificationList {
     /// The newest 50, newest first.
@@ -66,16 +78,7 @@ pub async fn my_notifications(
     AnyUser(user): AnyUser,
 ) -> Result<web::Json<NotificationList>, AppError> {
     let (rows, unread) = state.db.read(move |conn| store::notifications(conn, user.id, rules::INBOX_SHOWN)).await?;
-    let items = rows
-        .into_iter()
-        .map(|row| Notification {
-            id: row.id,
-            kind: row.kind,
-            text: row.text,
-            created_at: row.created_at.and_utc(),
-            read: row.read_at.is_some(),
-        })
-        .collect();
+    let items = rows.into_iter().map(Notification::from).collect();
     Ok(web::Json(NotificationList { items, unread }))
 }
 

@@ -41,23 +41,33 @@ pub async fn farmer_shipments(
     page: Page,
 ) -> Result<Vec<FarmerShipment>, AppError> {
     let (state2, farmer_id) = (state.clone(), acting.farmer_id);
-    let view = move |conn: &mut Conn<'_>| {
-        let rows = store::farmer_shipment_orders(conn, farmer_id, page.fetch_limit(), page.offset)?;
-        let mut items = Vec::with_capacity(rows.len());
-        for (shipment_id, order_id) in rows {
-            let order = load_order(conn, &state2, order_id, lang)?;
-            if let Some(shipment) = order.shipments.into_iter().find(|s| s.id == shipment_id) {
-                items.push(FarmerShipment {
-                    order_code: order.code,
-                    buyer_name: order.buyer_name,
-                    ward: order.ward,
-                    shipment,
-                });
-            }
-        }
-        Ok(items)
-    };
+    let view = move |conn: &mut Conn<'_>| shipments_of(conn, &state2, farmer_id, lang, page.fetch_limit(), page.offset);
     audit::read_for(&state.db, acting, AuditAction::ViewShipments, state.clock.now(), view).await
+}
+
+/// A farmer's shipments with their orders, newest first: `limit` of them after `offset`.
+pub fn shipments_of(
+    conn: &mut Conn<'_>,
+    state: &AppState,
+    farmer_id: i64,
+    lang: Lang,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<FarmerShipment>, AppError> {
+    let rows = store::farmer_shipment_orders(conn, farmer_id, limit, offset)?;
+    let mut items = Vec::with_capacity(rows.len());
+    for (shipment_id, order_id) in rows {
+        let order = load_order(conn, state, order_id, lang)?;
+        if let Some(shipment) = order.shipments.into_iter().find(|s| s.id == shipment_id) {
+            items.push(FarmerShipment {
+                order_code: order.code,
+                buyer_name: order.buyer_name,
+                ward: order.ward,
+                shipment,
+            });
+        }
+    }
+    Ok(items)
 }
 
 /// A farmer's answer to a shipment.

@@ -58,7 +58,7 @@ pub async fn place_once(
     let placement = checked_order(state, user, request, lang).await?;
     let scope = match user {
         Some(user) => format!("buyer:{}", user.id),
-        None => format!("guest:{}", placement.order.buyer.phone),
+        None => guest_scope(&placement.order.buyer.phone),
     };
     let keyed = Keyed { scope, key: key.to_owned(), hash };
     match idempotency::run_once(&state.db, &keyed, state.clock.now(), || create_order(state, placement, &keyed)).await?
@@ -161,6 +161,11 @@ async fn create_order(state: &web::Data<AppState>, placement: Placement, keyed: 
         .await?;
     catalogue::invalidate(&state.cache).await;
     Ok(order)
+}
+
+/// Whose `Idempotency-Key`s a guest's orders are placed under: their phone's (E.164).
+pub fn guest_scope(phone: &str) -> String {
+    format!("guest:{phone}")
 }
 
 /// The order, for its buyer (token) or a guest who gives the order's phone; anyone else gets 404.

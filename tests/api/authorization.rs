@@ -444,6 +444,21 @@ fn matrix(world: &World) -> Vec<Row> {
             .allow(&[Who::Farmer, Who::OtherFarmer, Who::Helper, Who::OtherHelper, Who::RevokedHelper, Who::Operator], 404),
         row("GET", "/api/v1/me/notifications", "/api/v1/me/notifications".into()).allow(&USERS, 200),
         row("POST", "/api/v1/me/notifications/read", "/api/v1/me/notifications/read".into()).allow(&USERS, 204),
+        row("GET", "/api/v1/me/export", "/api/v1/me/export".into()).allow(&USERS, 200),
+        // A wrong PIN or password erases nothing; staff accounts (helpers, operators) cannot erase themselves.
+        row("DELETE", "/api/v1/me", "/api/v1/me".into())
+            .body(|_| json!({"pin": "000001", "password": "not-the-password"}))
+            .allow(&[Who::Farmer, Who::OtherFarmer, Who::Buyer], 401),
+        // A guest's routes take no login, only the order's phone: any other phone gets 404, whoever calls.
+        row("POST", "/api/v1/orders/{code}/privacy-code", format!("/api/v1/orders/{}/privacy-code", world.order_code))
+            .body(|_| json!({"phone": fresh_phone()}))
+            .public(404),
+        row("POST", "/api/v1/orders/{code}/export", format!("/api/v1/orders/{}/export", world.order_code))
+            .body(|_| json!({"phone": fresh_phone(), "code": "123456"}))
+            .public(404),
+        row("POST", "/api/v1/orders/{code}/erase", format!("/api/v1/orders/{}/erase", world.order_code))
+            .body(|_| json!({"phone": fresh_phone(), "code": "123456"}))
+            .public(404),
         // Signed by the SMS gateway, not by a session: every caller without the signature is refused.
         row("POST", "/api/v1/sms/inbound", "/api/v1/sms/inbound".into())
             .body(|world| json!({"id": "matrix", "from": world.farmer_phone, "text": "1"}))

@@ -21,6 +21,7 @@ mod orders;
 mod page_matrix;
 mod pages;
 mod parse_corpus;
+mod privacy;
 mod redis_outage;
 mod reference;
 mod reliability;

@@ -1,0 +1,2 @@
+DROP TABLE privacy_codes;
+ALTER TABLE users DROP COLUMN erased_at;
