@@ -26,6 +26,7 @@ mod reliability;
 mod schema;
 mod smtp;
 mod structure;
+mod throttles;
 mod web_buyer;
 mod web_farmer;
 mod web_people;
