@@ -1,13 +1,13 @@
 //! The background work of one instance, in one place: the outbox sender, the expiry of unanswered and
 //! unpaid orders, the reminders of orders about to lapse, the daily digest of what helpers did for a farmer,
-//! and the sweeper of lapsed carrier leases. Every step claims its rows in the database, so
-//! several instances running them at once never do the same work twice.
+//! the sweeper of lapsed carrier leases, and the removal of photos never attached to a listing. Every step
+//! claims its rows in the database, so several instances running them at once never do the same work twice.
 
 use std::future::Future;
 use std::time::Duration;
 
 use crate::state::AppState;
-use crate::{fulfilment, messages, orders, outbox, telemetry};
+use crate::{fulfilment, listings, messages, orders, outbox, telemetry};
 
 /// Starts every loop on the current runtime; they run until the process ends.
 pub fn spawn_all(state: &AppState) {
@@ -46,6 +46,18 @@ pub fn spawn_all(state: &AppState) {
             let digested = db.write(move |conn| messages::rules::send_digests(conn, now)).await?;
             if digested > 0 {
                 tracing::info!(digested, "farmers told what helpers did for them today");
+            }
+            Ok(())
+        }
+    });
+
+    let (db, clock, files) = (state.db.clone(), state.clock.clone(), state.media.clone());
+    every(Duration::from_secs(15 * 60), "photo cleanup", move || {
+        let (db, files, now) = (db.clone(), files.clone(), clock.now());
+        async move {
+            let removed = listings::photos::remove_unattached(&db, &files, now).await?;
+            if removed > 0 {
+                tracing::info!(removed, "photos never attached to a listing removed");
             }
             Ok(())
         }

@@ -29,6 +29,7 @@ pub struct Cache {
 struct Inner {
     prefix: String,
     local: moka::future::Cache<String, Entry>,
+    /// Counters (rate limits) apart from cached pages: a flood of pages cannot evict them.
     local_counters: moka::future::Cache<String, Arc<LocalCounter>>,
     redis: Option<RedisStore>,
 }
@@ -316,6 +317,19 @@ mod tests {
         cache.increment("c", window).await;
         cache.reset("c").await;
         assert_eq!(cache.count("c").await.count, 0);
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_pages_evicts_no_counter() {
+        let cache = Cache::in_process("t");
+        let window = Duration::from_secs(60);
+        cache.increment("rate:login:account:x", window).await;
+        for page in 0..LOCAL_CAPACITY + 5_000 {
+            cache.set(&format!("page:{page}"), Bytes::from_static(b"p"), window).await;
+        }
+        cache.inner.local.run_pending_tasks().await;
+        assert!(cache.inner.local.entry_count() <= LOCAL_CAPACITY);
+        assert_eq!(cache.count("rate:login:account:x").await.count, 1);
     }
 
     #[tokio::test]

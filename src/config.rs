@@ -140,6 +140,10 @@ pub struct Settings {
     )]
     pub allow_local_webhooks: bool,
 
+    /// Limits on sign-ups, guest orders, look-ups, photos and searches; the client address behind a proxy.
+    #[command(flatten)]
+    pub throttles: ThrottleSettings,
+
     /// HTTP worker threads. Default: one per CPU core.
     #[arg(long, env = "NONGSAN_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -147,6 +151,71 @@ pub struct Settings {
     /// Log output: human-readable text or one JSON object per line.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+}
+
+/// How much of what anyone may do, beyond the login lockout (which always holds; `src/auth/rate_limit.rs`).
+#[derive(Args, Clone, Debug)]
+pub struct ThrottleSettings {
+    /// `off` lifts every limit below (not the login lockout): for load tests on a trusted network.
+    #[arg(
+        long = "throttle",
+        env = "NONGSAN_THROTTLE",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        global = true
+    )]
+    pub enabled: bool,
+
+    /// The header a trusted reverse proxy puts the client address in (`X-Forwarded-For`, `X-Real-IP`); its
+    /// last value is used. Unset: the connection's address, and such headers are ignored.
+    #[arg(long, env = "NONGSAN_TRUSTED_PROXY", global = true)]
+    pub trusted_proxy: Option<String>,
+
+    /// Sign-ups (farmers and buyers) per hour from one client address.
+    #[arg(long, env = "NONGSAN_SIGNUPS_PER_HOUR_PER_ADDRESS", default_value_t = 20, global = true)]
+    pub signups_per_address: u64,
+
+    /// Sign-ups per hour naming one phone number.
+    #[arg(long, env = "NONGSAN_SIGNUPS_PER_HOUR_PER_PHONE", default_value_t = 3, global = true)]
+    pub signups_per_phone: u64,
+
+    /// Orders placed without an account per hour for one phone: a bot cannot hold a farmer's whole stock.
+    #[arg(long, env = "NONGSAN_GUEST_ORDERS_PER_HOUR_PER_PHONE", default_value_t = 10, global = true)]
+    pub guest_orders_per_phone: u64,
+
+    /// Orders placed without an account per hour from one client address (many buyers share one behind
+    /// mobile carrier NAT).
+    #[arg(long, env = "NONGSAN_GUEST_ORDERS_PER_HOUR_PER_ADDRESS", default_value_t = 300, global = true)]
+    pub guest_orders_per_address: u64,
+
+    /// Look-ups of one order with a wrong phone per hour (the right phone is never refused).
+    #[arg(long, env = "NONGSAN_FAILED_LOOKUPS_PER_HOUR_PER_ORDER", default_value_t = 10, global = true)]
+    pub failed_lookups_per_order: u64,
+
+    /// Photo uploads per farmer per day.
+    #[arg(long, env = "NONGSAN_PHOTOS_PER_DAY_PER_FARMER", default_value_t = 100, global = true)]
+    pub photos_per_farmer: u64,
+
+    /// Quotes and searches (catalogue, communes) per minute from one client address.
+    #[arg(long, env = "NONGSAN_SEARCHES_PER_MINUTE_PER_ADDRESS", default_value_t = 600, global = true)]
+    pub searches_per_address: u64,
+}
+
+impl ThrottleSettings {
+    pub fn embedded_defaults() -> ThrottleSettings {
+        ThrottleSettings {
+            enabled: true,
+            trusted_proxy: None,
+            signups_per_address: 20,
+            signups_per_phone: 3,
+            guest_orders_per_phone: 10,
+            guest_orders_per_address: 300,
+            failed_lookups_per_order: 10,
+            photos_per_farmer: 100,
+            searches_per_address: 600,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,6 +271,7 @@ impl Settings {
             smtp_allow_plain: false,
             metrics_token: None,
             allow_local_webhooks: false,
+            throttles: ThrottleSettings::embedded_defaults(),
             workers: None,
             log_format: LogFormat::Text,
         }
@@ -245,6 +315,19 @@ mod tests {
     fn database_target_defaults_to_sqlite_in_the_data_dir() {
         let settings = Settings::embedded_defaults();
         assert_eq!(settings.database(), DatabaseTarget::Sqlite(PathBuf::from("data/nongsan.db")));
+    }
+
+    #[test]
+    fn throttle_off_lifts_the_throttles_and_on_is_the_default() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            throttles: ThrottleSettings,
+        }
+        let parse = |args: &[&str]| <Cli as clap::Parser>::try_parse_from(args).map(|cli| cli.throttles.enabled);
+        assert_eq!(parse(&["nongsan"]).ok(), Some(true));
+        assert_eq!(parse(&["nongsan", "--throttle", "off"]).ok(), Some(false));
+        assert_eq!(parse(&["nongsan", "--throttle", "on"]).ok(), Some(true));
     }
 
     #[test]

@@ -20,8 +20,7 @@ use crate::http::{
 use crate::state::AppState;
 use crate::{
     accounts, admin, consents, fulfilment, health, helpers, listings, messages, orders, partners, privacy, reference,
-    telemetry,
-    web as pages,
+    telemetry, web as pages,
 };
 
 const PROBLEM_JSON: &str = "application/problem+json";

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit;
+use crate::auth::rate_limit::{Throttles, client_address};
 use crate::auth::{AnyUser, FarmerSelf, Me, Role, wrong_role};
 use crate::domain::account::{Password, Pin, parse_email, parse_name};
 use crate::domain::status::{AuditAction, AuditEntity};
@@ -184,11 +185,6 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
-/// The address a request came from, for the per-address login limit.
-pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_default()
-}
-
 async fn session_answer(state: &web::Data<AppState>, user_id: i64, role: Role) -> Result<AuthSession, AppError> {
     let (token, expires_at) = open_session(&state.db, user_id, state.clock.now()).await?;
     Ok(AuthSession { token, expires_at, role, user: profile_of(state, user_id).await? })
@@ -207,13 +203,16 @@ async fn profile_of(state: &web::Data<AppState>, user_id: i64) -> Result<Profile
         (status = 201, description = "Account opened and logged in", body = FarmerCreated),
         (status = 409, description = "The phone already has a farmer account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid phone, name, commune or PIN", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many sign-ups from this address or with this phone; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/farmers")]
 async fn sign_up_farmer(
     state: web::Data<AppState>,
+    req: HttpRequest,
     ApiJson(body): ApiJson<FarmerSignupRequest>,
 ) -> Result<HttpResponse, AppError> {
+    Throttles::of(&state).sign_up(&client_address(&req), Some(&body.phone)).await?;
     let farmer_id = rules::sign_up_farmer(&state, &body.phone, &body.name, body.ward_code, &body.pin).await?;
     let session = session_answer(&state, farmer_id, Role::Farmer).await?;
     let created = FarmerCreated { farmer: session.user, token: session.token, expires_at: session.expires_at };
@@ -249,6 +248,7 @@ async fn pin_login(
         (status = 201, description = "Account opened and logged in", body = BuyerCreated),
         (status = 409, description = "Email or phone already has a buyer account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many sign-ups from this address or with this phone; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/buyers")]
@@ -257,6 +257,7 @@ async fn sign_up_buyer(
     req: HttpRequest,
     ApiJson(body): ApiJson<BuyerSignupRequest>,
 ) -> Result<HttpResponse, AppError> {
+    Throttles::of(&state).sign_up(&client_address(&req), body.phone.as_deref()).await?;
     let account = rules::PasswordAccount {
         role: Role::Buyer,
         name: &body.name,

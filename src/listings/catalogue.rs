@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::store::{self, After, CatalogueFilter, Sort};
 use super::{FarmerRef, Listing, media_url};
+use crate::auth::rate_limit::{Throttles, client_address};
 use crate::cache::Cache;
 use crate::domain::quantity::Unit;
 use crate::domain::status::ListingStatus;
@@ -205,6 +206,7 @@ pub async fn load_page(state: &AppState, filter: CatalogueFilter) -> Result<Cata
     responses(
         (status = 200, description = "One page of listings", body = CataloguePage),
         (status = 422, description = "Bad filter, sort, limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many quotes and searches from this address; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/listings")]
@@ -213,6 +215,7 @@ pub async fn list_catalogue(
     req: HttpRequest,
     ApiQuery(query): ApiQuery<CatalogueQuery>,
 ) -> Result<HttpResponse, AppError> {
+    Throttles::of(&state).search(&client_address(&req)).await?;
     let filter = filter_from(&query)?;
     let max_age = Duration::from_secs(state.settings.catalogue_cache_secs);
     if max_age.is_zero() {

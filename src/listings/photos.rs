@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use actix_multipart::Multipart;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::NaiveDateTime;
 use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -16,9 +17,11 @@ use super::media_url;
 use super::store::{self, NewMedia};
 use crate::audit;
 use crate::auth::ActingFarmer;
+use crate::auth::rate_limit::Throttles;
+use crate::db::Db;
 use crate::domain::status::{AuditAction, ConsentPurpose};
 use crate::error::{AppError, Kind, Problem, Text};
-use crate::media::{MAX_UPLOAD_BYTES, ProcessedPhoto, process_photo};
+use crate::media::{MAX_UPLOAD_BYTES, MediaStore, ProcessedPhoto, process_photo};
 use crate::state::AppState;
 
 static PIPELINE_SLOTS: LazyLock<Semaphore> =
@@ -129,6 +132,7 @@ fn to_i32(value: usize) -> i32 {
         (status = 413, description = "More than 15 MB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JPEG, PNG or WebP, or not a multipart form", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Corrupt, truncated or too many pixels", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many photos for this farmer today; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/media")]
@@ -168,6 +172,7 @@ async fn upload_photo(
 /// uploads it: the one path of `POST /media` and of a photo posted with a web form.
 pub async fn store_photo(state: &AppState, acting: &ActingFarmer, bytes: Vec<u8>) -> Result<Photo, AppError> {
     acting.may(ConsentPurpose::ListProduce)?;
+    Throttles::of(state).photo_upload(acting.farmer_id).await?;
     let processed = run_pipeline(bytes).await?;
     let display = state.media.save(&processed.display, "jpg").await.map_err(AppError::internal)?;
     let thumb = state.media.save(&processed.thumb, "jpg").await.map_err(AppError::internal)?;
@@ -192,6 +197,42 @@ pub async fn store_photo(state: &AppState, acting: &ActingFarmer, bytes: Vec<u8>
         })
         .await?;
     Ok(Photo { id, url: media_url(&display), thumb_url: media_url(&thumb), width, height, bytes: size })
+}
+
+/// A photo no listing shows is deleted once it is this old.
+pub const UNATTACHED_FOR: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+/// Photos looked at per cleanup pass; the next pass takes the rest.
+const CLEANUP_BATCH: i64 = 200;
+
+/// Deletes photos uploaded more than a day before `now` that no listing shows, rows then files: how many.
+/// Each row is claimed by a conditional delete, so instances running this at once delete each row once; a
+/// file goes only when no row names it any more (the same photo uploaded twice is one file).
+pub async fn remove_unattached(db: &Db, files: &MediaStore, now: NaiveDateTime) -> Result<usize, AppError> {
+    let cutoff = now - UNATTACHED_FOR;
+    let candidates = db.read(move |conn| store::unattached_media(conn, cutoff, CLEANUP_BATCH)).await?;
+    let mut removed = 0;
+    for (id, display, thumb) in candidates {
+        let unused = db
+            .write(move |conn| {
+                if !store::delete_unattached_media(conn, id, cutoff)? {
+                    return Ok(None);
+                }
+                let mut unused = Vec::new();
+                for name in [display, thumb] {
+                    if !store::media_file_in_use(conn, &name)? {
+                        unused.push(name);
+                    }
+                }
+                Ok(Some(unused))
+            })
+            .await?;
+        let Some(unused) = unused else { continue };
+        removed += 1;
+        for name in unused {
+            files.remove(&name).await.map_err(AppError::internal)?;
+        }
+    }
+    Ok(removed)
 }
 
 /// A stored photo. Names derive from the content, so a name never changes meaning: cached for a year.

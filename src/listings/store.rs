@@ -44,6 +44,43 @@ pub fn owned_media(conn: &mut Conn<'_>, owner_id: i64, ids: &[i64]) -> Result<Ve
         .load(c))?)
 }
 
+/// A photo row that no listing shows, as literal SQL over `media` (diesel has no correlated subqueries).
+const UNATTACHED: &str = "NOT EXISTS (SELECT 1 FROM listings WHERE listings.photo_id = media.id) \
+     AND NOT EXISTS (SELECT 1 FROM listing_photos WHERE listing_photos.media_id = media.id)";
+
+/// Photos uploaded before `cutoff` that no listing shows: id, display and thumbnail file names.
+pub fn unattached_media(
+    conn: &mut Conn<'_>,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<(i64, String, String)>, AppError> {
+    Ok(with_conn!(conn, |c| media::table
+        .filter(media::created_at.lt(cutoff))
+        .filter(sql::<Bool>(UNATTACHED))
+        .select((media::id, media::display_name, media::thumb_name))
+        .order(media::id)
+        .limit(limit)
+        .load(c))?)
+}
+
+/// Deletes photo `id` if it is still unattached and older than `cutoff`: false when another instance
+/// deleted it first or a listing has shown it since.
+pub fn delete_unattached_media(conn: &mut Conn<'_>, id: i64, cutoff: NaiveDateTime) -> Result<bool, AppError> {
+    let deleted = with_conn!(conn, |c| diesel::delete(
+        media::table.filter(media::id.eq(id)).filter(media::created_at.lt(cutoff)).filter(sql::<Bool>(UNATTACHED))
+    )
+    .execute(c))?;
+    Ok(deleted == 1)
+}
+
+/// Whether a photo row still names file `name` (files are named by content, so rows may share one).
+pub fn media_file_in_use(conn: &mut Conn<'_>, name: &str) -> Result<bool, AppError> {
+    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(
+        media::table.filter(media::display_name.eq(name).or(media::thumb_name.eq(name)))
+    ))
+    .get_result(c))?)
+}
+
 /// A farmer's commune and its province: where their produce comes from.
 pub fn farmer_home(conn: &mut Conn<'_>, farmer_id: i64) -> Result<(i32, i32), AppError> {
     Ok(with_conn!(conn, |c| users::table

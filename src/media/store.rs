@@ -65,6 +65,15 @@ impl MediaStore {
             && EXTENSIONS.contains(&extension);
         valid.then(|| self.root.join(folder).join(file))
     }
+
+    /// Deletes the file of a stored `name`; one already gone is not an error.
+    pub async fn remove(&self, name: &str) -> io::Result<()> {
+        let Some(path) = self.path_of(name) else { return Ok(()) };
+        match tokio::fs::remove_file(path).await {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        }
+    }
 }
 
 fn save_blocking(root: &Path, bytes: &[u8], extension: &str) -> io::Result<String> {

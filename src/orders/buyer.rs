@@ -9,6 +9,7 @@ use super::buying::{self, OrderRequest};
 use super::placement::{self, Item, check_items};
 use super::store;
 use super::view::{Order, OrderPage, load_order};
+use crate::auth::rate_limit::{Throttles, client_address};
 use crate::auth::{AnyUser, MaybeUser, Role, wrong_role};
 use crate::error::{AppError, Lang, Problem};
 use crate::http::{ApiJson, ApiQuery, Page, PageQuery};
@@ -66,13 +67,16 @@ pub struct GuestQuery {
     responses(
         (status = 200, description = "The priced basket", body = Quote),
         (status = 422, description = "Unknown commune, listing not on sale, bad quantity", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many quotes and searches from this address; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/quotes")]
 pub async fn quote(
     state: web::Data<AppState>,
+    req: HttpRequest,
     ApiJson(body): ApiJson<QuoteRequest>,
 ) -> Result<web::Json<Quote>, AppError> {
+    Throttles::of(&state).search(&client_address(&req)).await?;
     let items = check_items(&body.items).map_err(AppError::validation)?;
     let province = state.reference.places.known_ward(body.ward_code)?.province_code;
     let reference = state.reference.clone();
@@ -123,6 +127,7 @@ pub async fn quote(
         (status = 403, description = "Partner keys cannot order", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Short stock (nothing taken), or the same key still being answered", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all listed), or the same key with a different body", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Guests: too many orders with this phone or from this address; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/orders")]
@@ -135,7 +140,8 @@ pub async fn place_order(
     let key = idempotency::key_of(&req)?;
     let request: OrderRequest = crate::http::parse_json(&body)?;
     let hash = idempotency::request_hash(&body)?;
-    let order = buying::place_once(&state, user.as_ref(), &request, (&key, hash), Lang::of(&req)).await?;
+    let (lang, address) = (Lang::of(&req), client_address(&req));
+    let order = buying::place_once(&state, user.as_ref(), &request, (&key, hash), (lang, &address)).await?;
     let body = serde_json::to_string(&order).map_err(AppError::internal)?;
     Ok(HttpResponse::Created().insert_header((CONTENT_TYPE, "application/json")).body(body))
 }
@@ -150,6 +156,7 @@ pub async fn place_order(
         (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Partner keys cannot see orders", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order for this caller", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many look-ups of this order with a wrong phone; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/orders/{code}")]
@@ -175,6 +182,7 @@ pub async fn get_order(
         (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Partner keys cannot see orders", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order for this caller", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many look-ups of this order with a wrong phone; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already cancelled, or a parcel is already with the carrier", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -201,6 +209,7 @@ pub async fn cancel_order(
         (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Partner keys cannot see orders", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order for this caller", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many look-ups of this order with a wrong phone; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Nothing to pay by transfer: cash on delivery, paid, or nothing left to deliver", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -12,6 +12,7 @@ use super::rules::cancel_whole_order;
 use super::store::{self, OrderRow};
 use super::view::{Order, load_order};
 use super::{codes, vietqr};
+use crate::auth::rate_limit::Throttles;
 use crate::auth::{Role, SessionUser, wrong_role};
 use crate::domain::phone::Phone;
 use crate::domain::status::ReasonCode;
@@ -47,22 +48,29 @@ pub struct OrderRequest {
 
 /// Places the order the request asks for, once per key: the order placed, or the one this key placed before.
 /// `hash` fingerprints the request as sent (`idempotency::request_hash`), so the same key with another
-/// request is refused.
+/// request is refused. A guest's order counts against the guest order limits of its phone and of `address`
+/// (the client's) once per key: a replay does not count again, a refused field check does not count at all.
 pub async fn place_once(
     state: &web::Data<AppState>,
     user: Option<&SessionUser>,
     request: &OrderRequest,
     (key, hash): (&str, String),
-    lang: Lang,
+    (lang, address): (Lang, &str),
 ) -> Result<Order, AppError> {
     let placement = checked_order(state, user, request, lang).await?;
+    let guest_phone = user.is_none().then(|| placement.order.buyer.phone.clone());
     let scope = match user {
         Some(user) => format!("buyer:{}", user.id),
         None => guest_scope(&placement.order.buyer.phone),
     };
     let keyed = Keyed { scope, key: key.to_owned(), hash };
-    match idempotency::run_once(&state.db, &keyed, state.clock.now(), || create_order(state, placement, &keyed)).await?
-    {
+    let work = || async {
+        if let Some(phone) = &guest_phone {
+            Throttles::of(state).guest_order(address, phone).await?;
+        }
+        create_order(state, placement, &keyed).await
+    };
+    match idempotency::run_once(&state.db, &keyed, state.clock.now(), work).await? {
         Once::Now(order) => Ok(order),
         // The order this key placed, as it is now, in this request's language.
         Once::Before(answer) => order_by_code(state, placed_code(&answer.body), lang).await,
@@ -168,7 +176,8 @@ pub fn guest_scope(phone: &str) -> String {
     format!("guest:{phone}")
 }
 
-/// The order, for its buyer (token) or a guest who gives the order's phone; anyone else gets 404.
+/// The order, for its buyer (token) or a guest who gives the order's phone; anyone else gets 404. A wrong
+/// phone counts against the order's limit of failed look-ups (429 past it); the right one is never refused.
 pub async fn order_for(
     state: &web::Data<AppState>,
     user: Option<&SessionUser>,
@@ -179,7 +188,11 @@ pub async fn order_for(
     let order = state.db.read(move |conn| store::order_by_code(conn, &code)).await?.ok_or_else(AppError::not_found)?;
     let by_token = user.is_some_and(|u| Some(u.id) == order.buyer_id);
     let by_phone = phone.and_then(|p| Phone::parse(p).ok()).is_some_and(|p| p.as_str() == order.buyer_phone);
-    if by_token || by_phone { Ok(order) } else { Err(AppError::not_found()) }
+    match phone {
+        _ if by_token || by_phone => Ok(order),
+        Some(_) => Err(Throttles::of(state).failed_lookup(&order.code).await),
+        None => Err(AppError::not_found()),
+    }
 }
 
 /// An order as its buyer sees it, in their language.

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::accounts::{AuditItem, Profile, client_address};
+use crate::accounts::{AuditItem, Profile};
+use crate::auth::rate_limit::client_address;
 use crate::auth::{AnyUser, Role};
 use crate::domain::status::{Channel, OutboxStatus};
 use crate::error::{AppError, Lang, Problem, Text};

@@ -13,6 +13,7 @@ use super::forms::{WardChoice, field_messages, plain_words, resolve_ward};
 use super::visitor::{Form, Visitor};
 use super::words::buyer::Buyer;
 use super::{Frame, new_key, page, page_with_status, see_other};
+use crate::auth::rate_limit::client_address;
 use crate::domain::money::format_vnd;
 use crate::domain::quantity::Unit;
 use crate::domain::status::PaymentMethod;
@@ -343,9 +344,10 @@ async fn place(
     }
     let hash = idempotency::request_hash(&serde_json::to_vec(&request).map_err(AppError::internal)?)?;
     let key = if form.idempotency_key.is_empty() { new_key() } else { form.idempotency_key.clone() };
-    let order = match buying::place_once(&state, user, &request, (&key, hash), visitor.lang).await {
+    let address = client_address(&req);
+    let order = match buying::place_once(&state, user, &request, (&key, hash), (visitor.lang, &address)).await {
         Ok(order) => order,
-        Err(error) if matches!(error.kind, Kind::Conflict | Kind::Unprocessable) => {
+        Err(error) if matches!(error.kind, Kind::Conflict | Kind::Unprocessable | Kind::TooManyRequests) => {
             let notice = plain_words(&error, visitor.lang);
             let review = price(&state, items, ward).await?;
             let page_ = shown(form, ward_choices, errors, Some(review), Some(notice));

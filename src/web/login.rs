@@ -10,8 +10,8 @@ use super::forms::plain_words;
 use super::visitor::{Form, Visitor};
 use super::words::people::People;
 use super::{Frame, local_path, page_with_status, see_other};
-use crate::accounts::client_address;
 use crate::accounts::rules::{open_session, password_login};
+use crate::auth::rate_limit::client_address;
 use crate::error::AppError;
 use crate::state::AppState;
 

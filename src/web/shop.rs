@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::visitor::Visitor;
 use super::words::buyer::Buyer;
 use super::{Frame, page};
+use crate::auth::rate_limit::{Throttles, client_address};
 use crate::domain::money::format_vnd;
 use crate::error::AppError;
 use crate::listings::Listing;
@@ -106,6 +107,7 @@ async fn home_page(
     visitor: Visitor,
     query: web::Query<HomeQuery>,
 ) -> Result<HttpResponse, AppError> {
+    Throttles::of(&state).search(&client_address(&req)).await?;
     let w = Buyer::of(visitor.lang);
     let q = query.q.clone().unwrap_or_default();
     let category = query.category.clone().filter(|c| !c.is_empty());

@@ -101,6 +101,9 @@ pub fn settings_for(data_dir: &std::path::Path, database_url: String, redis_url:
     // The test receivers of webhook calls listen on http://127.0.0.1.
     settings.allow_local_webhooks = true;
     settings.sms_inbound_secret = Some(SMS_INBOUND_SECRET.into());
+    // Many tests place dozens of orders from one phone and address: throttles are off unless a test turns
+    // them on (`tests/api/throttles.rs`). The login lockout holds regardless.
+    settings.throttles.enabled = false;
     settings
 }
 

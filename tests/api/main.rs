@@ -29,6 +29,7 @@ mod schema;
 mod smtp;
 mod structure;
 mod suspensions;
+mod throttles;
 mod told;
 mod web_buyer;
 mod web_farmer;

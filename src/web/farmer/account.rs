@@ -10,8 +10,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::seat_or_door;
-use crate::accounts::client_address;
 use crate::accounts::rules::{open_session, pin_log_in, sign_up_farmer};
+use crate::auth::rate_limit::{Throttles, client_address};
 use crate::error::{AppError, Kind};
 use crate::state::AppState;
 use crate::web::forms::{WardChoice, field_messages, resolve_ward};
@@ -153,7 +153,12 @@ async fn sign_up(
     let w = Farmer::of(visitor.lang);
     let ward = resolve_ward(&state, Some(&form.ward_code), &form.ward_text);
     let ward_code = *ward.as_ref().unwrap_or(&0);
-    let error = match sign_up_farmer(&state, &form.phone, &form.name, ward_code, &form.pin).await {
+    let throttled = Throttles::of(&state).sign_up(&client_address(&req), Some(&form.phone)).await;
+    let signed_up = match throttled {
+        Ok(()) => sign_up_farmer(&state, &form.phone, &form.name, ward_code, &form.pin).await,
+        Err(too_many) => Err(too_many),
+    };
+    let error = match signed_up {
         Ok(farmer_id) if ward.is_ok() => {
             let (token, _) = open_session(&state.db, farmer_id, state.clock.now()).await?;
             return Ok(logged_in(&visitor, token));
