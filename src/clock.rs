@@ -14,6 +14,11 @@ pub fn in_vietnam(at: NaiveDateTime) -> NaiveDateTime {
     at + Duration::hours(VIETNAM_UTC_OFFSET_HOURS)
 }
 
+/// A UTC instant as a person in Vietnam reads it: `14:30 03/12/2026`.
+pub fn vietnam_time(at: NaiveDateTime) -> String {
+    in_vietnam(at).format("%H:%M %d/%m/%Y").to_string()
+}
+
 /// Quiet hours in Vietnam: reminders and digests are not sent from 21:00 to 07:00.
 const QUIET_FROM_HOUR: u32 = 21;
 const QUIET_UNTIL_HOUR: u32 = 7;

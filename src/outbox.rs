@@ -121,8 +121,10 @@ pub fn notify(
     values: &[(&str, &str)],
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
+    // Their choices are read only when there is a channel to choose: the app's list is always kept.
+    let reachable = to.email.is_some() || to.phone.is_some();
     let wants = match to.user_id {
-        Some(user_id) if !template.protects_the_account() => preferences_of(conn, user_id)?,
+        Some(user_id) if reachable && !template.protects_the_account() => preferences_of(conn, user_id)?,
         _ => Preferences::EVERY_CHANNEL,
     };
     if let Some(email) = to.email.filter(|_| wants.email).and_then(|to| template.render(lang, to, values)) {

@@ -14,7 +14,7 @@ use crate::audit;
 use crate::auth::rate_limit::PER_ACCOUNT;
 use crate::auth::secrets::hash_secret;
 use crate::auth::{HelperAccess, SessionUser, consent_required, helper_access, require_access};
-use crate::clock::in_vietnam;
+use crate::clock::vietnam_time;
 use crate::consents::Consent;
 use crate::consents::rules::{self as consents, Giving};
 use crate::domain::account::{Pin, parse_name};
@@ -244,7 +244,7 @@ pub async fn reset_pin(
             let entry = audit::Entry { actor_id: helper_id, farmer_id, action: AuditAction::PinReset, entity_id: None };
             audit::record(conn, &entry, now)?;
             let farmer = profile(conn, farmer_id)?;
-            let time = in_vietnam(now).format("%H:%M %d/%m/%Y").to_string();
+            let time = vietnam_time(now);
             let values =
                 [("name", farmer.name.as_str()), ("helper_name", helper_name.as_str()), ("time", time.as_str())];
             let to = outbox::Person {

@@ -5,3 +5,5 @@ ALTER TABLE users ADD COLUMN email_messages BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE users ADD COLUMN text_messages BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE users ADD COLUMN zalo_messages BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE users ADD COLUMN digest_through TIMESTAMP;
+-- The daily digest reads a day of the audit log, every minute.
+CREATE INDEX audit_log_created_idx ON audit_log (created_at);

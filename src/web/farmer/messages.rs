@@ -47,7 +47,7 @@ async fn messages(state: web::Data<AppState>, req: HttpRequest, visitor: Visitor
         .into_iter()
         .map(|row| Line {
             text: row.text,
-            when: crate::clock::in_vietnam(row.created_at).format("%H:%M %d/%m/%Y").to_string(),
+            when: crate::clock::vietnam_time(row.created_at),
             new: row.read_at.is_none(),
         })
         .collect();

@@ -99,7 +99,7 @@ fn purpose(w: &Farmer, purpose: ConsentPurpose) -> &'static str {
 }
 
 fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    crate::clock::in_vietnam(at.naive_utc()).format("%H:%M %d/%m/%Y").to_string()
+    crate::clock::vietnam_time(at.naive_utc())
 }
 
 /// What an audited action was, in the farmer's words.
