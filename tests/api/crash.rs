@@ -5,7 +5,6 @@
 //! and the service recovers without a restart.
 
 use std::collections::{HashMap, HashSet};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -36,7 +35,7 @@ struct Server {
 
 impl Server {
     fn start(data_dir: &Path, database_url: &str) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+        let port = crate::helpers::port_for_a_later_server();
         let mut server = Server {
             child: None,
             port,

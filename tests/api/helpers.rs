@@ -382,6 +382,27 @@ pub struct Farmer {
     pub pin: String,
 }
 
+/// A free port for a server a test starts later (aiosmtpd, Redis, chromedriver, a restarted app). Taken below
+/// the kernel's ephemeral range (32768–60999): a port from `bind(0)` that is let go can be handed straight
+/// to another test's listener in the meantime, and the test would then talk to the wrong server.
+pub fn port_for_a_later_server() -> u16 {
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    // Each test binary run starts at its own place, so two runs side by side rarely meet.
+    let _ = NEXT.compare_exchange(
+        0,
+        20_000 + u16::try_from(std::process::id() % 10_000).expect("under 10,000"),
+        std::sync::atomic::Ordering::SeqCst,
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    loop {
+        let port = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        assert!(port < 32_000, "no free port left below the ephemeral range");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// A Vietnamese mobile number no other test uses, in the local form people type (`091 xxx xxxx`).
 pub fn fresh_phone() -> String {
     let digits = rand::rng().random_range(0..10_000_000u32);

@@ -2,7 +2,6 @@
 //! fall back to the process), `/readyz` says 503 until Redis is back. Runs its own `redis-server` on a free
 //! port so it can stop and restart it.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -83,7 +82,7 @@ async fn requests_survive_a_redis_outage_under_load_and_readiness_reports_it() {
         eprintln!("redis-server not installed: Redis outage test skipped");
         return;
     }
-    let port = TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+    let port = crate::helpers::port_for_a_later_server();
     let redis = start_redis(port);
 
     let data_dir = tempfile::tempdir().expect("temp dir");

@@ -2,7 +2,6 @@
 //! orders and account changes still succeed and their emails wait in the outbox, written in the same
 //! transaction as the change; once the server is back each arrives exactly once.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -41,9 +40,14 @@ fn start_smtp(python: &str, port: u16, maildir: &Path) -> SmtpServer {
         .stderr(Stdio::null())
         .spawn()
         .expect("aiosmtpd starts");
-    let server = SmtpServer(child);
+    let mut server = SmtpServer(child);
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            // Someone answers: make sure it is this aiosmtpd, not another server on the port.
+            std::thread::sleep(Duration::from_millis(100));
+            if let Ok(Some(status)) = server.0.try_wait() {
+                panic!("aiosmtpd stopped ({status}): port {port} belongs to another server");
+            }
             return server;
         }
         std::thread::sleep(Duration::from_millis(25));
@@ -64,7 +68,7 @@ async fn app_with_smtp_down() -> Option<(String, u16, PathBuf, TestApp)> {
         eprintln!("aiosmtpd not available (set TEST_SMTP_PYTHON): SMTP test skipped");
         return None;
     };
-    let port = TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let port = crate::helpers::port_for_a_later_server();
     let data_dir = tempfile::tempdir().expect("temp dir");
     let maildir = data_dir.path().join("maildir");
     let url = data_dir.path().join("test.db").display().to_string();

@@ -4,7 +4,7 @@
 //! pipe and kills the driver at end of file), so no driver outlives `cargo test`, even a killed one.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -74,13 +74,8 @@ pub fn driver_address(tools: &Tools) -> String {
     address
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("local address").port()
-}
-
 fn start_driver(tools: &Tools) -> Driver {
-    let port = free_port();
+    let port = crate::helpers::port_for_a_later_server();
     let log = log_dir().join("chromedriver.log");
     // `sh` runs the driver in the background (its standard input is then /dev/null) and waits for the end of
     // its own standard input, the test binary's pipe: when the binary exits, the driver is ended.
