@@ -74,6 +74,11 @@ pub struct Settings {
     #[arg(long, env = "SMS_INBOUND_SECRET", global = true)]
     pub sms_inbound_secret: Option<String>,
 
+    /// Key the bank-notification service sends as `Authorization: Apikey <key>` with every transfer it
+    /// reports to `/api/v1/payments/bank-notifications`. Unset: every notification is refused (401).
+    #[arg(long, env = "BANK_NOTIFY_KEY", global = true)]
+    pub bank_notify_key: Option<String>,
+
     /// Zalo ZNS endpoint (`https://business.openapi.zalo.me/message/template`); unset: no Zalo messages.
     #[arg(long, env = "ZNS_URL", global = true)]
     pub zns_url: Option<String>,
@@ -258,6 +263,7 @@ impl Settings {
             esms_brandname: None,
             esms_sms_type: "2".into(),
             sms_inbound_secret: None,
+            bank_notify_key: None,
             zns_url: None,
             zns_access_token: None,
             zns_templates: None,

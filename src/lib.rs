@@ -34,6 +34,7 @@ pub mod messages;
 pub mod orders;
 pub mod outbox;
 pub mod partners;
+pub mod payments;
 pub mod privacy;
 pub mod progress;
 pub mod reference;

@@ -109,6 +109,13 @@ pub fn shipment_parts(conn: &mut Conn<'_>, order_id: i64) -> Result<Vec<Shipment
         .collect())
 }
 
+/// What the buyer of an order still has to pay (`due_vnd`), from its stored shipments.
+pub fn due_of_order(conn: &mut Conn<'_>, order_id: i64, payment: PaymentStatus) -> Result<i64, AppError> {
+    let parts: Vec<(Part, i64)> =
+        shipment_parts(conn, order_id)?.into_iter().map(|shipment| (shipment.part, shipment.amount_vnd)).collect();
+    Ok(due_vnd(payment, &parts))
+}
+
 /// Stores the order's status as its shipments now make it, and voids the payment asked of an order nothing of
 /// which will be delivered. Returns the status.
 pub fn refresh(conn: &mut Conn<'_>, order_id: i64, now: NaiveDateTime) -> Result<OrderStatus, AppError> {

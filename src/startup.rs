@@ -7,7 +7,7 @@ use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 
@@ -19,8 +19,8 @@ use crate::http::{
 };
 use crate::state::AppState;
 use crate::{
-    accounts, admin, consents, fulfilment, health, helpers, listings, messages, orders, partners, privacy, reference,
-    telemetry, web as pages,
+    accounts, admin, consents, fulfilment, health, helpers, listings, messages, orders, partners, payments, privacy,
+    reference, telemetry, web as pages,
 };
 
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -36,7 +36,8 @@ const JSON_BODY_LIMIT: usize = 64 * 1024;
 )]
 struct ApiDoc;
 
-/// Session tokens and partner API keys both travel as `Authorization: Bearer …`.
+/// Session tokens and partner API keys both travel as `Authorization: Bearer …`; the bank-notification
+/// service sends `Authorization: Apikey <BANK_NOTIFY_KEY>`.
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -45,6 +46,13 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "bank_apikey",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Apikey <BANK_NOTIFY_KEY>`",
+            ))),
         );
     }
 }
@@ -66,6 +74,7 @@ where
             .configure(partners::routes)
             .configure(fulfilment::routes)
             .configure(messages::routes)
+            .configure(payments::routes)
             .configure(privacy::routes)
             .configure(admin::routes),
     )

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::accounts::Profile;
 use crate::auth::Operator;
-use crate::domain::status::{OperatorAction, Suspendable};
+use crate::domain::status::{OperatorAction, OperatorSubject, Suspendable};
 use crate::error::{AppError, Problem};
 use crate::http::{ApiJson, ApiQuery, Page};
 use crate::partners;
@@ -240,7 +240,7 @@ async fn reinstate(
 #[into_params(parameter_in = Query)]
 pub struct OperatorAuditQuery {
     /// Only the acts about this kind of subject (with `subject_id`).
-    pub subject: Option<Suspendable>,
+    pub subject: Option<OperatorSubject>,
     pub subject_id: Option<i64>,
     /// At most this many (1–100, default 20).
     #[param(minimum = 1, maximum = 100)]

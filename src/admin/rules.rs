@@ -11,7 +11,7 @@ use crate::accounts::rules::{PasswordAccount, load_profile, open_password_accoun
 use crate::auth::Role;
 use crate::auth::secrets::new_api_key;
 use crate::domain::account::parse_name;
-use crate::domain::status::{OperatorAction, Suspendable};
+use crate::domain::status::{OperatorAction, OperatorSubject, Suspendable};
 use crate::domain::text::optional_text;
 use crate::error::{AppError, FieldError, Text};
 use crate::http::Page;
@@ -180,8 +180,19 @@ pub async fn set_suspension(
     action: OperatorAction,
     reason: Option<&str>,
 ) -> Result<Suspension, AppError> {
+    let suspend = match action {
+        OperatorAction::Suspend => true,
+        OperatorAction::Reinstate => false,
+        OperatorAction::ResolvePaymentException => {
+            return Err(AppError::invalid_field(
+                "action",
+                "invalid_action",
+                Text::new("Chọn tạm ngừng hoặc cho hoạt động lại.", "Choose suspend or reinstate."),
+            ));
+        }
+    };
     let reason = optional_text("reason", reason, REASON_MAX).map_err(|e| AppError::validation(vec![e]))?;
-    if action == OperatorAction::Suspend && reason.is_none() {
+    if suspend && reason.is_none() {
         return Err(AppError::invalid_field(
             "reason",
             "reason_required",
@@ -193,19 +204,18 @@ pub async fn set_suspension(
         .db
         .write(move |conn| {
             let was = store::suspended_at(conn, subject, id)?.ok_or_else(AppError::not_found)?;
-            let suspended_at = match action {
-                OperatorAction::Suspend => Some(was.unwrap_or(now)),
-                OperatorAction::Reinstate => None,
-            };
+            let suspended_at = if suspend { Some(was.unwrap_or(now)) } else { None };
             store::set_suspended_at(conn, subject, id, suspended_at)?;
             if subject == Suspendable::Farmer {
-                match action {
-                    OperatorAction::Suspend => listings::store::pause_for_suspension(conn, id, now)?,
-                    OperatorAction::Reinstate => listings::store::resume_after_suspension(conn, id, now)?,
-                };
+                if suspend {
+                    listings::store::pause_for_suspension(conn, id, now)?;
+                } else {
+                    listings::store::resume_after_suspension(conn, id, now)?;
+                }
             }
             let reason = reason.as_deref().unwrap_or_default();
-            store::record(conn, &store::Act { operator_id, action, subject, subject_id: id, reason }, now)?;
+            let act = store::Act { operator_id, action, subject: subject.into(), subject_id: id, reason };
+            store::record(conn, &act, now)?;
             Ok(Suspension { subject, id, suspended_at: suspended_at.map(|at| at.and_utc()) })
         })
         .await?;
@@ -222,7 +232,7 @@ pub struct OperatorAct {
     pub operator_id: i64,
     pub operator_name: String,
     pub action: OperatorAction,
-    pub subject: Suspendable,
+    pub subject: OperatorSubject,
     pub subject_id: i64,
     pub reason: String,
     pub at: DateTime<Utc>,
@@ -231,7 +241,7 @@ pub struct OperatorAct {
 /// The operators' audit log, newest first, optionally about one subject.
 pub async fn acts(
     state: &web::Data<AppState>,
-    about: Option<(Suspendable, i64)>,
+    about: Option<(OperatorSubject, i64)>,
     page: Page,
 ) -> Result<Vec<OperatorAct>, AppError> {
     let rows = state.db.read(move |conn| store::acts(conn, about, page.fetch_limit(), page.offset)).await?;

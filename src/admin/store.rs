@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::Conn;
 use crate::db::schema::{operator_audit, partners, teams, users};
-use crate::domain::status::{OperatorAction, Role, Suspendable};
+use crate::domain::status::{OperatorAction, OperatorSubject, Role, Suspendable};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -61,7 +61,7 @@ pub fn partner_active(conn: &mut Conn<'_>, partner_id: i64) -> Result<bool, AppE
 pub struct Act<'a> {
     pub operator_id: i64,
     pub action: OperatorAction,
-    pub subject: Suspendable,
+    pub subject: OperatorSubject,
     pub subject_id: i64,
     pub reason: &'a str,
 }
@@ -80,12 +80,12 @@ pub fn record(conn: &mut Conn<'_>, act: &Act<'_>, now: NaiveDateTime) -> Result<
 }
 
 /// (id, operator id, operator name, action, subject, subject id, reason, at) of one recorded act.
-pub type ActRow = (i64, i64, String, OperatorAction, Suspendable, i64, String, NaiveDateTime);
+pub type ActRow = (i64, i64, String, OperatorAction, OperatorSubject, i64, String, NaiveDateTime);
 
 /// The newest acts first, optionally of one subject, `limit` from `offset`.
 pub fn acts(
     conn: &mut Conn<'_>,
-    about: Option<(Suspendable, i64)>,
+    about: Option<(OperatorSubject, i64)>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ActRow>, AppError> {

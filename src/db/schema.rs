@@ -450,6 +450,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bank_transfers (id) {
+        id -> BigInt,
+        notification_id -> BigInt,
+        gateway -> Text,
+        transferred_at -> Timestamp,
+        account_number -> Text,
+        content -> Text,
+        direction -> Text,
+        amount_vnd -> BigInt,
+        reference_code -> Nullable<Text>,
+        outcome -> Text,
+        order_id -> Nullable<BigInt>,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_exceptions (id) {
+        id -> BigInt,
+        transfer_id -> BigInt,
+        kind -> Text,
+        order_id -> Nullable<BigInt>,
+        expected_vnd -> Nullable<BigInt>,
+        status -> Text,
+        resolution -> Nullable<Text>,
+        applied_order_id -> Nullable<BigInt>,
+        refund_vnd -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        resolved_by -> Nullable<BigInt>,
+        resolved_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(team_wards -> teams (team_id));
 diesel::joinable!(team_wards -> wards (ward_code));
 diesel::joinable!(users -> wards (ward_code));
@@ -485,6 +520,8 @@ diesel::joinable!(refunds -> shipments (shipment_id));
 diesel::joinable!(cod_discrepancies -> fulfilment_jobs (job_id));
 diesel::joinable!(cod_discrepancies -> partners (partner_id));
 diesel::joinable!(privacy_codes -> orders (order_id));
+diesel::joinable!(bank_transfers -> orders (order_id));
+diesel::joinable!(payment_exceptions -> bank_transfers (transfer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     notifications,
@@ -521,4 +558,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     consents,
     consent_purposes,
     privacy_codes,
+    bank_transfers,
+    payment_exceptions,
 );

@@ -137,7 +137,8 @@ text_enum! {
 }
 
 text_enum! {
-    /// Cash on delivery collected short of what was due.
+    /// Money that did not add up, until an operator resolves it: cash on delivery collected short of what was
+    /// due, or a bank transfer that paid no order by itself (`PaymentExceptionKind`).
     pub enum DiscrepancyStatus {
         Open = "open",
         Resolved = "resolved",
@@ -273,6 +274,79 @@ text_enum! {
     pub enum OperatorAction {
         Suspend = "suspend",
         Reinstate = "reinstate",
+        /// Applied, refunded or ignored a bank transfer in the exceptions list.
+        ResolvePaymentException = "resolve_payment_exception",
+    }
+}
+
+text_enum! {
+    /// What an operator's act was about, in the operators' audit log: someone suspendable, or a payment
+    /// exception.
+    pub enum OperatorSubject {
+        Helper = "helper",
+        Team = "team",
+        Partner = "partner",
+        Farmer = "farmer",
+        PaymentException = "payment_exception",
+    }
+}
+
+impl From<Suspendable> for OperatorSubject {
+    fn from(subject: Suspendable) -> OperatorSubject {
+        match subject {
+            Suspendable::Helper => OperatorSubject::Helper,
+            Suspendable::Team => OperatorSubject::Team,
+            Suspendable::Partner => OperatorSubject::Partner,
+            Suspendable::Farmer => OperatorSubject::Farmer,
+        }
+    }
+}
+
+text_enum! {
+    /// Which way money moved on the service's bank account (a bank notification's `transferType`).
+    pub enum TransferDirection {
+        In = "in",
+        Out = "out",
+    }
+}
+
+text_enum! {
+    /// What became of a bank transfer.
+    pub enum TransferOutcome {
+        /// It paid the order its memo names, for the exact amount due.
+        Paid = "paid",
+        /// Money leaving the account: kept, never matched.
+        Outgoing = "outgoing",
+        /// It waits in the exceptions list (`PaymentExceptionKind` says why).
+        Exception = "exception",
+    }
+}
+
+text_enum! {
+    /// Why a bank transfer paid no order by itself.
+    pub enum PaymentExceptionKind {
+        /// Less than the order awaits.
+        Partial = "partial",
+        /// More than the order awaits.
+        Excess = "excess",
+        /// The order is paid already.
+        Duplicate = "duplicate",
+        /// The order was cancelled (or expired) unpaid before the money came.
+        Late = "late",
+        /// No order awaiting a transfer is named by the memo (or it is paid in cash).
+        Unmatched = "unmatched",
+    }
+}
+
+text_enum! {
+    /// What an operator does with a payment exception.
+    pub enum ExceptionResolution {
+        /// The money pays an order (what it pays beyond the order is owed back to the payer).
+        Apply = "apply",
+        /// The money is owed back to the payer.
+        Refund = "refund",
+        /// Closed with a note, the money kept.
+        Ignore = "ignore",
     }
 }
 
@@ -402,6 +476,11 @@ mod tests {
         round_trips(HoldEnding::ALL, HoldEnding::as_str, HoldEnding::parse);
         round_trips(Suspendable::ALL, Suspendable::as_str, Suspendable::parse);
         round_trips(OperatorAction::ALL, OperatorAction::as_str, OperatorAction::parse);
+        round_trips(OperatorSubject::ALL, OperatorSubject::as_str, OperatorSubject::parse);
+        round_trips(TransferDirection::ALL, TransferDirection::as_str, TransferDirection::parse);
+        round_trips(TransferOutcome::ALL, TransferOutcome::as_str, TransferOutcome::parse);
+        round_trips(PaymentExceptionKind::ALL, PaymentExceptionKind::as_str, PaymentExceptionKind::parse);
+        round_trips(ExceptionResolution::ALL, ExceptionResolution::as_str, ExceptionResolution::parse);
         round_trips(ConsentPurpose::ALL, ConsentPurpose::as_str, ConsentPurpose::parse);
         round_trips(ConsentGivenBy::ALL, ConsentGivenBy::as_str, ConsentGivenBy::parse);
     }

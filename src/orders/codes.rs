@@ -62,6 +62,35 @@ pub fn normalise_order_code(input: &str) -> Option<String> {
     weighted_sum(&values).is_multiple_of(MODULUS).then(|| canonical(&values))
 }
 
+/// How many symbols a code has after its `NS` prefix (the last is the check symbol).
+pub const CODE_SYMBOLS: usize = SYMBOLS;
+
+/// A character as the code symbol it is (uppercase; `O` read as `0`), or `None` when it is not one.
+pub fn symbol(c: u8) -> Option<u8> {
+    let c = match c.to_ascii_uppercase() {
+        b'O' => b'0',
+        c => c,
+    };
+    value_of(c).map(|_| c)
+}
+
+/// The canonical beginning of a code cut short after some of its symbols (as [`symbol`] gives them):
+/// `NS-7KQ-4M` for `7KQ4M`, for a `LIKE` over stored codes. `None` if any is not a symbol or they are a whole code.
+pub fn canonical_prefix(symbols: &[u8]) -> Option<String> {
+    if symbols.len() >= SYMBOLS {
+        return None;
+    }
+    let mut prefix = String::from(PREFIX);
+    for (i, &c) in symbols.iter().enumerate() {
+        value_of(c)?;
+        if i % 3 == 0 {
+            prefix.push('-');
+        }
+        prefix.push(char::from(c));
+    }
+    Some(prefix)
+}
+
 fn is_separator(c: char) -> bool {
     c.is_whitespace() || matches!(c, '-' | '_' | '.' | '\u{2010}'..='\u{2015}' | '\u{2212}')
 }
@@ -219,6 +248,15 @@ mod tests {
         for input in ["", "NS", "NS-", "----", &code[..13], &format!("{code}2"), &format!("X{code}")] {
             assert_eq!(normalise_order_code(input), None, "{input:?}");
         }
+    }
+
+    #[test]
+    fn a_cut_short_code_keeps_its_groups() {
+        assert_eq!(canonical_prefix(b"7KQ4M9").as_deref(), Some("NS-7KQ-4M9"));
+        assert_eq!(canonical_prefix(b"7KQ4M9XH").as_deref(), Some("NS-7KQ-4M9-XH"));
+        assert_eq!(canonical_prefix(b"7KQ4M9XHC"), None, "a whole code is not a prefix");
+        assert_eq!(canonical_prefix(b"7KQ4L9"), None);
+        assert_eq!([b'o', b'k', b'1'].map(symbol), [Some(b'0'), Some(b'K'), None]);
     }
 
     #[test]

@@ -196,7 +196,7 @@ pub fn cancel_whole_order(
     code: ReasonCode,
     now: NaiveDateTime,
 ) -> Result<Option<usize>, AppError> {
-    let order = store::order_by_id(conn, order_id)?;
+    let order = store::order_to_change(conn, order_id)?;
     if !cancellable(order.status) {
         return Ok(None);
     }
@@ -233,6 +233,10 @@ pub fn expire_due(conn: &mut Conn<'_>, now: NaiveDateTime, unpaid_hours: u64) ->
     let mut expired = Expired::default();
     let cutoff = now - Duration::hours(i64::try_from(unpaid_hours).unwrap_or(24));
     for id in store::unpaid_orders(conn, cutoff)? {
+        // A transfer matched since the list was read wins: the order is locked and read again.
+        if store::order_to_change(conn, id)?.payment_status != PaymentStatus::AwaitingTransfer {
+            continue;
+        }
         if let Some(shipments) = cancel_whole_order(conn, id, ReasonCode::Unpaid, now)? {
             expired.orders += 1;
             expired.shipments += shipments;

@@ -192,6 +192,28 @@ pub fn order_by_id(conn: &mut Conn<'_>, id: i64) -> Result<OrderRow, AppError> {
     Ok(with_conn!(conn, |c| orders::table.find(id).select(order_columns!()).first(c))?)
 }
 
+/// Reads an order to change its payment or cancel it. On PostgreSQL the row is locked until the transaction
+/// ends, so a transfer being matched and the unpaid-order expiry (or a cancellation) queue behind each other
+/// and each decides on what the other did; SQLite's one writer does that by itself.
+pub fn order_to_change(conn: &mut Conn<'_>, id: i64) -> Result<OrderRow, AppError> {
+    let query = orders::table.find(id).select(order_columns!());
+    Ok(match conn {
+        Conn::Pg(c) => query.for_update().first(&mut **c),
+        Conn::Sqlite(c) => query.first(&mut **c),
+    }?)
+}
+
+/// Orders awaiting a transfer whose code begins with `prefix` (canonical, `NS-7KQ-4M`), a few at most.
+pub fn awaiting_transfer_by_code_prefix(conn: &mut Conn<'_>, prefix: &str) -> Result<Vec<OrderRow>, AppError> {
+    Ok(with_conn!(conn, |c| orders::table
+        .filter(orders::code.like(format!("{prefix}%")))
+        .filter(orders::payment_status.eq(PaymentStatus::AwaitingTransfer))
+        .select(order_columns!())
+        .order(orders::id)
+        .limit(20)
+        .load(c))?)
+}
+
 pub fn buyer_order_ids(conn: &mut Conn<'_>, buyer_id: i64, limit: i64, offset: i64) -> Result<Vec<i64>, AppError> {
     Ok(with_conn!(conn, |c| orders::table
         .filter(orders::buyer_id.eq(buyer_id))

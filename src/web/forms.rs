@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use actix_web::http::StatusCode;
+
 use crate::error::{AppError, Lang};
 use crate::reference::places::WardSearch;
 use crate::state::AppState;
@@ -49,4 +51,32 @@ pub fn plain_words(error: &AppError, lang: Lang) -> String {
     let detail = error.detail.as_ref().map(|detail| detail.get(lang).to_owned());
     let fields = error.errors.iter().map(|e| e.message.get(lang).to_owned());
     detail.into_iter().chain(fields).collect::<Vec<_>>().join(" ")
+}
+
+/// How a page answers one of its forms: what was done, or the refusal to show beside the fields (or in plain
+/// words when no field is named), with the status to answer.
+pub struct Answer<T> {
+    pub status: StatusCode,
+    pub done: Option<T>,
+    pub errors: BTreeMap<String, String>,
+    pub refusal: Option<String>,
+}
+
+/// The answer to `outcome`: 201 when a form (`posted`) did something, 200 when the page was simply opened, the
+/// refusal's own status for a 4xx; any other error is returned for the error page.
+pub fn answer<T>(outcome: Result<T, AppError>, lang: Lang, posted: bool) -> Result<Answer<T>, AppError> {
+    match outcome {
+        Ok(done) => Ok(Answer {
+            status: if posted { StatusCode::CREATED } else { StatusCode::OK },
+            done: Some(done),
+            errors: BTreeMap::new(),
+            refusal: None,
+        }),
+        Err(error) if error.kind.status().is_client_error() => {
+            let errors = field_messages(&error, lang);
+            let refusal = errors.is_empty().then(|| plain_words(&error, lang));
+            Ok(Answer { status: error.kind.status(), done: None, errors, refusal })
+        }
+        Err(error) => Err(error),
+    }
 }

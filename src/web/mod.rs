@@ -13,6 +13,7 @@ pub mod forms;
 pub mod helper;
 pub mod login;
 pub mod operator;
+pub mod payments;
 pub mod seat;
 pub mod shop;
 pub mod track;
@@ -251,6 +252,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(login::routes)
         .configure(helper::routes)
         .configure(operator::routes)
+        .configure(payments::routes)
         .configure(farmer::routes);
 }
 

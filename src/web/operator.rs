@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::forms::{field_messages, plain_words};
+use super::forms::answer;
 use super::login::login_page;
 use super::visitor::{Form, Visitor};
 use super::words::people::People;
@@ -58,7 +58,7 @@ impl OperatorPage {
     }
 }
 
-fn operator_or_page(visitor: &Visitor, req: &HttpRequest) -> PersonOrPage<()> {
+pub(super) fn operator_or_page(visitor: &Visitor, req: &HttpRequest) -> PersonOrPage<()> {
     let w = People::of(visitor.lang);
     Ok(match &visitor.user {
         Some(user) if user.role == Role::Operator => Ok(()),
@@ -94,20 +94,10 @@ async fn operator_page(
         errors: BTreeMap::new(),
         refusal: None,
     };
-    let status = match outcome {
-        Ok((made, key)) => {
-            page_.made = made;
-            page_.key = key;
-            if section.is_some() { StatusCode::CREATED } else { StatusCode::OK }
-        }
-        Err(error) if error.kind.status().is_client_error() => {
-            page_.errors = field_messages(&error, visitor.lang);
-            page_.refusal = page_.errors.is_empty().then(|| plain_words(&error, visitor.lang));
-            error.kind.status()
-        }
-        Err(error) => return Err(error),
-    };
-    page_with_status(visitor, &page_, status)
+    let answer = answer(outcome, visitor.lang, section.is_some())?;
+    (page_.made, page_.key) = answer.done.unwrap_or_default();
+    (page_.errors, page_.refusal) = (answer.errors, answer.refusal);
+    page_with_status(visitor, &page_, answer.status)
 }
 
 #[get("/operator")]

@@ -56,6 +56,8 @@ pub struct World {
     pub job_id: i64,
     pub refund_id: i64,
     pub discrepancy_id: i64,
+    /// A bank transfer that named no order: an open payment exception.
+    pub payment_exception_id: i64,
     pub operator_email: String,
     pub farmer_phone: String,
     pub tokens: Vec<(Who, String)>,
@@ -122,6 +124,7 @@ pub async fn build_world(app: &TestApp) -> World {
         .and_then(|s| s["id"].as_i64())
         .expect("the farmer's shipment");
     let refund_id = refund_owed(app, &farmer, &operator).await;
+    let payment_exception_id = payment_exception(app, &operator).await;
     let operator_email =
         TestApp::expect_json(app.request("GET", "/api/v1/me", Some(&operator)).send().await.expect("sent"), 200).await
             ["email"]
@@ -144,6 +147,7 @@ pub async fn build_world(app: &TestApp) -> World {
         job_id,
         refund_id,
         discrepancy_id,
+        payment_exception_id,
         operator_email,
         farmer_phone: farmer.phone,
         tokens: vec![
@@ -167,6 +171,13 @@ async fn refund_owed(app: &TestApp, farmer: &Farmer, operator: &str) -> i64 {
     assert_eq!(app.post(&reject, Some(&farmer.token), &json!({"reason": "Hết hàng"})).await.status(), 204);
     let owed = app.request("GET", "/api/v1/admin/refunds", Some(operator)).send().await.expect("sent");
     TestApp::expect_json(owed, 200).await["items"][0]["id"].as_i64().expect("refund id")
+}
+
+/// A transfer whose memo names no order: an open payment exception. Its id.
+async fn payment_exception(app: &TestApp, operator: &str) -> i64 {
+    assert_eq!(app.bank_transfer(1, "ung ho nong dan", 50_000).await.status(), 200);
+    let open = app.request("GET", "/api/v1/admin/payments/exceptions", Some(operator)).send().await.expect("sent");
+    TestApp::expect_json(open, 200).await["items"][0]["id"].as_i64().expect("exception id")
 }
 
 /// A COD job of its own delivered 5,000 VND short, with a reason: an open discrepancy. Its id.
@@ -463,6 +474,21 @@ fn matrix(world: &World) -> Vec<Row> {
         row("POST", "/api/v1/sms/inbound", "/api/v1/sms/inbound".into())
             .body(|world| json!({"id": "matrix", "from": world.farmer_phone, "text": "1"}))
             .allow(&EVERYONE, 401),
+        // Authenticated by the bank-notification service's key, not by a session: every caller without it is
+        // refused.
+        row("POST", "/api/v1/payments/bank-notifications", "/api/v1/payments/bank-notifications".into())
+            .body(|_| json!({"id": 2, "gateway": "VCB", "transactionDate": "2026-12-03 14:30:00", "accountNumber": "1",
+                "content": "ung ho", "transferType": "in", "transferAmount": 1000, "referenceCode": "FT2"}))
+            .allow(&EVERYONE, 401),
+        row("GET", "/api/v1/admin/payments/exceptions", "/api/v1/admin/payments/exceptions".into())
+            .allow(&[Who::Operator], 200),
+        row(
+            "POST",
+            "/api/v1/admin/payments/exceptions/{id}/resolve",
+            format!("/api/v1/admin/payments/exceptions/{}/resolve", world.payment_exception_id),
+        )
+        .body(|_| json!({"action": "ignore", "note": "Tiền ủng hộ"}))
+        .allow(&[Who::Operator], 200),
         // Last: it ends the sessions the rows above use.
         row("POST", "/api/v1/auth/logout", "/api/v1/auth/logout".into()).allow(&USERS, 204),
     ]

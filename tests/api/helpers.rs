@@ -101,6 +101,7 @@ pub fn settings_for(data_dir: &std::path::Path, database_url: String, redis_url:
     // The test receivers of webhook calls listen on http://127.0.0.1.
     settings.allow_local_webhooks = true;
     settings.sms_inbound_secret = Some(SMS_INBOUND_SECRET.into());
+    settings.bank_notify_key = Some(BANK_NOTIFY_KEY.into());
     // Many tests place dozens of orders from one phone and address: throttles are off unless a test turns
     // them on (`tests/api/throttles.rs`). The login lockout holds regardless.
     settings.throttles.enabled = false;
@@ -109,6 +110,9 @@ pub fn settings_for(data_dir: &std::path::Path, database_url: String, redis_url:
 
 /// The key the test SMS gateway signs the replies it forwards with.
 pub const SMS_INBOUND_SECRET: &str = "sms-inbound-test-secret";
+
+/// The key the test bank-notification service sends (`Authorization: Apikey …`).
+pub const BANK_NOTIFY_KEY: &str = "bank-notify-test-key";
 
 /// A phone as typed (`091 234 5678`) in E.164 (`+84912345678`), as messages are addressed.
 pub fn e164(phone: &str) -> String {
@@ -233,6 +237,18 @@ impl TestApp {
         let signature = format!("sha256={}", hex::encode(nongsan::outbox::hmac_sha256(secret, body.as_bytes())));
         let request = self.request("POST", "/api/v1/sms/inbound", None).header("X-Nongsan-Signature", signature);
         request.header("Content-Type", "application/json").body(body).send().await.expect("request sent")
+    }
+
+    /// The bank-notification service reports an incoming transfer of `amount` with this memo, its id `id`.
+    pub async fn bank_transfer(&self, id: i64, memo: &str, amount: i64) -> reqwest::Response {
+        let body = json!({
+            "id": id, "gateway": "Vietcombank", "transactionDate": "2026-12-03 14:30:00",
+            "accountNumber": "0011001234567", "subAccount": null, "code": null, "content": memo,
+            "transferType": "in", "transferAmount": amount, "accumulated": 19_077_000,
+            "referenceCode": format!("FT{id}"), "description": memo,
+        });
+        let request = self.request("POST", "/api/v1/payments/bank-notifications", None);
+        request.header("Authorization", format!("Apikey {BANK_NOTIFY_KEY}")).json(&body).send().await.expect("sent")
     }
 
     /// Runs the outbox sender once on every lane, as the background loops do: how many messages went out

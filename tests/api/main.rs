@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod answers;
 mod authorization;
+mod bank_transfers;
 mod cod;
 mod consents;
 mod crash;

@@ -191,6 +191,15 @@ fn matrix(world: &World) -> Vec<PageRow> {
                 ]
             })
             .allow(&[Who::Operator], 201),
+        page("GET", "/operator/payments", "/operator/payments".into()).allow(&[Who::Operator], 200),
+        // The world's open payment exception, closed by the operator.
+        page(
+            "POST",
+            "/operator/payments/{id}/resolve",
+            format!("/operator/payments/{}/resolve", world.payment_exception_id),
+        )
+        .form(|_| vec![("action", "ignore".into()), ("order_code", String::new()), ("note", "Tiền ủng hộ".into())])
+        .allow(&[Who::Operator], 201),
         page("GET", "/farmer", "/farmer".into()).farmer_page(200, 200, 200),
         page("GET", "/farmer/signup", "/farmer/signup".into()).statuses([200, 303, 303, 303, 404, 403, 403, 200, 403]),
         page("GET", "/farmer/listings/new", "/farmer/listings/new".into()).farmer_page(200, 200, 200),

@@ -3,6 +3,7 @@
 
 pub mod buyer;
 pub mod farmer;
+pub mod payments;
 pub mod people;
 
 use crate::error::Lang;

@@ -1,0 +1,2 @@
+DROP TABLE payment_exceptions;
+DROP TABLE bank_transfers;
