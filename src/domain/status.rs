@@ -273,6 +273,34 @@ text_enum! {
     pub enum OperatorAction {
         Suspend = "suspend",
         Reinstate = "reinstate",
+        /// Read everything about an order (the buyer's phone and address among it).
+        ReadOrder = "read_order",
+        /// Took a listing out of the catalogue, with a reason the farmer is told.
+        HideListing = "hide_listing",
+        UnhideListing = "unhide_listing",
+    }
+}
+
+text_enum! {
+    /// What an operator's act was about, in the operators' audit log: whom they can suspend, an order, a listing.
+    pub enum OperatorSubject {
+        Helper = "helper",
+        Team = "team",
+        Partner = "partner",
+        Farmer = "farmer",
+        Order = "order",
+        Listing = "listing",
+    }
+}
+
+impl From<Suspendable> for OperatorSubject {
+    fn from(who: Suspendable) -> OperatorSubject {
+        match who {
+            Suspendable::Helper => OperatorSubject::Helper,
+            Suspendable::Team => OperatorSubject::Team,
+            Suspendable::Partner => OperatorSubject::Partner,
+            Suspendable::Farmer => OperatorSubject::Farmer,
+        }
     }
 }
 
@@ -402,6 +430,7 @@ mod tests {
         round_trips(HoldEnding::ALL, HoldEnding::as_str, HoldEnding::parse);
         round_trips(Suspendable::ALL, Suspendable::as_str, Suspendable::parse);
         round_trips(OperatorAction::ALL, OperatorAction::as_str, OperatorAction::parse);
+        round_trips(OperatorSubject::ALL, OperatorSubject::as_str, OperatorSubject::parse);
         round_trips(ConsentPurpose::ALL, ConsentPurpose::as_str, ConsentPurpose::parse);
         round_trips(ConsentGivenBy::ALL, ConsentGivenBy::as_str, ConsentGivenBy::parse);
     }

@@ -12,6 +12,7 @@ pub mod farmer;
 pub mod forms;
 pub mod helper;
 pub mod login;
+pub mod lookups;
 pub mod operator;
 pub mod seat;
 pub mod shop;
@@ -251,6 +252,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(login::routes)
         .configure(helper::routes)
         .configure(operator::routes)
+        .configure(lookups::routes)
         .configure(farmer::routes);
 }
 

@@ -17,6 +17,7 @@ mod listings;
 mod messages;
 mod money;
 mod operations;
+mod operator_lookups;
 mod orders;
 mod page_matrix;
 mod pages;

@@ -3,6 +3,7 @@
 
 pub mod buyer;
 pub mod farmer;
+pub mod lookups;
 pub mod people;
 
 use crate::error::Lang;

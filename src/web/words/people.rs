@@ -47,6 +47,7 @@ words!(People {
     pin_was_reset: "Đã đặt lại mã PIN. Bà con đăng nhập bằng mã mới."
         / "The PIN was reset. The farmer logs in with the new one.",
     operator_title: "Quản lý" / "Operations",
+    look_up_orders: "Tra cứu đơn hàng, ẩn tin bán" / "Look up orders, hide listings",
     new_team: "Tạo nhóm hỗ trợ" / "Create a community team",
     team_name: "Tên nhóm" / "Team name",
     ward_codes: "Mã các xã, phường nhóm phụ trách" / "Codes of the communes the team covers",
