@@ -234,10 +234,7 @@ pub fn wards_of_teams(conn: &mut Conn<'_>, team_ids: &[i64]) -> Result<Vec<(i64,
 }
 
 /// (team id, helper id, name) of the teams' helpers.
-pub fn helpers_of_teams(
-    conn: &mut Conn<'_>,
-    team_ids: &[i64],
-) -> Result<Vec<(Option<i64>, i64, String)>, AppError> {
+pub fn helpers_of_teams(conn: &mut Conn<'_>, team_ids: &[i64]) -> Result<Vec<(Option<i64>, i64, String)>, AppError> {
     Ok(with_conn!(conn, |c| users::table
         .filter(users::role.eq(Role::Helper))
         .filter(users::team_id.eq_any(team_ids))
