@@ -160,6 +160,7 @@ pub async fn people(
     let (phone, province, ward) = crate::validate!(phone, province, ward);
     let filter = PersonFilter {
         role: query.role,
+        id: None,
         name: given(query.name).map(str::to_owned),
         phone,
         province,

@@ -306,14 +306,16 @@ pub async fn hide_listing(
             };
             store::record(conn, &act, now)?;
             let listing = listings::store::listing(conn, id)?.ok_or_else(AppError::not_found)?;
-            let farmer = store::person(conn, Role::Farmer, farmer_id)?.ok_or_else(AppError::not_found)?;
-            let to = outbox::Person {
-                user_id: Some(farmer_id),
-                email: farmer.email.as_deref(),
-                phone: farmer.phone.as_deref(),
-            };
-            let values = [("title", listing.title.as_str()), ("reason", reason.as_str())];
-            outbox::notify(conn, to, Template::ListingHidden, Lang::Vi, &values, now)?;
+            // An erased farmer is no longer there to tell.
+            if let Some(farmer) = store::person(conn, Role::Farmer, farmer_id)? {
+                let to = outbox::Person {
+                    user_id: Some(farmer_id),
+                    email: farmer.email.as_deref(),
+                    phone: farmer.phone.as_deref(),
+                };
+                let values = [("title", listing.title.as_str()), ("reason", reason.as_str())];
+                outbox::notify(conn, to, Template::ListingHidden, Lang::Vi, &values, now)?;
+            }
             Ok(Listing::from(listing))
         })
         .await?;

@@ -121,6 +121,7 @@ pub fn acts(
 /// What an operator looks people up by (farmers or helpers); every part but the role is optional.
 pub struct PersonFilter {
     pub role: Role,
+    pub id: Option<i64>,
     /// Part of the name, as typed.
     pub name: Option<String>,
     /// E.164.
@@ -164,6 +165,9 @@ pub fn people(conn: &mut Conn<'_>, filter: &PersonFilter, limit: i64, offset: i6
                 users::created_at,
             ))
             .into_boxed();
+        if let Some(id) = filter.id {
+            query = query.filter(users::id.eq(id));
+        }
         if let Some(name) = &filter.name {
             query = query.filter(users::name.like(format!("%{name}%")));
         }
@@ -185,23 +189,9 @@ pub fn people(conn: &mut Conn<'_>, filter: &PersonFilter, limit: i64, offset: i6
 
 /// A person of `role`, as the list shows them; `None` when there is no such one.
 pub fn person(conn: &mut Conn<'_>, role: Role, id: i64) -> Result<Option<PersonRow>, AppError> {
-    Ok(with_conn!(conn, |c| users::table
-        .left_join(teams::table)
-        .filter(users::id.eq(id))
-        .filter(users::role.eq(role))
-        .select((
-            users::id,
-            users::name,
-            users::phone,
-            users::email,
-            users::ward_code,
-            users::team_id,
-            teams::name.nullable(),
-            users::suspended_at,
-            users::created_at,
-        ))
-        .first(c)
-        .optional())?)
+    let filter =
+        PersonFilter { role, id: Some(id), name: None, phone: None, province: None, ward: None, team_id: None };
+    Ok(people(conn, &filter, 1, 0)?.pop())
 }
 
 /// (id, name, created, suspended) of a team or a partner.

@@ -50,3 +50,22 @@ pub fn plain_words(error: &AppError, lang: Lang) -> String {
     let fields = error.errors.iter().map(|e| e.message.get(lang).to_owned());
     detail.into_iter().chain(fields).collect::<Vec<_>>().join(" ")
 }
+
+/// How a page shows a refused form: the status to answer, each field's message to show beside it and, when
+/// none is about a field, the refusal in plain words. An error that is not the visitor's stays an error.
+pub struct Refusal {
+    pub status: actix_web::http::StatusCode,
+    pub errors: BTreeMap<String, String>,
+    pub said: Option<String>,
+}
+
+impl Refusal {
+    pub fn of(error: AppError, lang: Lang) -> Result<Refusal, AppError> {
+        if !error.kind.status().is_client_error() {
+            return Err(error);
+        }
+        let errors = field_messages(&error, lang);
+        let said = errors.is_empty().then(|| plain_words(&error, lang));
+        Ok(Refusal { status: error.kind.status(), errors, said })
+    }
+}

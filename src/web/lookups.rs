@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::forms::{field_messages, plain_words};
+use super::forms::{Refusal, plain_words};
 use super::operator::operator_or_page;
 use super::track::{Parcel, parcel, status_text, when};
 use super::visitor::{Form, Visitor};
@@ -223,12 +223,11 @@ async fn listing_page(
             page_.done = done;
             StatusCode::OK
         }
-        Err(error) if error.kind.status().is_client_error() => {
-            page_.errors = field_messages(&error, visitor.lang);
-            page_.refusal = page_.errors.is_empty().then(|| plain_words(&error, visitor.lang));
-            error.kind.status()
+        Err(error) => {
+            let refusal = Refusal::of(error, visitor.lang)?;
+            (page_.errors, page_.refusal) = (refusal.errors, refusal.said);
+            refusal.status
         }
-        Err(error) => return Err(error),
     };
     page_with_status(visitor, &page_, status)
 }

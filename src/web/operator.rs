@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::forms::{field_messages, plain_words};
+use super::forms::Refusal;
 use super::login::login_page;
 use super::visitor::{Form, Visitor};
 use super::words::people::People;
@@ -100,12 +100,11 @@ async fn operator_page(
             page_.key = key;
             if section.is_some() { StatusCode::CREATED } else { StatusCode::OK }
         }
-        Err(error) if error.kind.status().is_client_error() => {
-            page_.errors = field_messages(&error, visitor.lang);
-            page_.refusal = page_.errors.is_empty().then(|| plain_words(&error, visitor.lang));
-            error.kind.status()
+        Err(error) => {
+            let refusal = Refusal::of(error, visitor.lang)?;
+            (page_.errors, page_.refusal) = (refusal.errors, refusal.said);
+            refusal.status
         }
-        Err(error) => return Err(error),
     };
     page_with_status(visitor, &page_, status)
 }
