@@ -10,6 +10,7 @@ use crate::helpers::{
     TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem, fresh_phone, guest_order, random_suffix,
 };
 use crate::on_both_backends;
+use crate::pages::PageVisitor;
 use nongsan::db::schema::orders;
 
 async fn get(app: &TestApp, token: &str, path: &str) -> Value {
@@ -347,5 +348,52 @@ on_both_backends! {
         TestApp::expect_json(hide(json!(reason), &operator).await.expect("sent"), 200).await;
         let shown = app.request("POST", &format!("/api/v1/admin/listings/{id}/unhide"), Some(&operator)).send().await.expect("sent");
         assert_eq!(TestApp::expect_json(shown, 200).await["status"], "paused");
+    }
+}
+
+on_both_backends! {
+    an_operator_finds_an_order_by_phone_on_the_page_reads_it_and_hides_a_listing_from_it(app) {
+        let operator = app.operator_token().await;
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let listing = app.listing(&farmer.token, "Bơ sáp Đắk Lắk", "50k/kg", "40 kg").await;
+        let phone = fresh_phone();
+        let placed = TestApp::expect_json(
+            app.place_order(None, &random_suffix(), &guest_order(&listing["id"], 2, &phone)).await,
+            201,
+        )
+        .await;
+        let code = placed["code"].as_str().expect("code").to_owned();
+        let mut browser = PageVisitor::with_session(&app, &operator).await;
+        browser.get("/operator").await.assert_shows("href=\"/operator/orders\"");
+
+        // One box: the phone typed another way finds the order; neither a code nor a phone is said beside it.
+        let found = browser.get(&format!("/operator/orders?q={}", international(&phone))).await;
+        found.assert_shows(&format!("href=\"/operator/orders/{code}\""));
+        let wrong = browser.get("/operator/orders?q=xoai").await;
+        assert_eq!(wrong.status, 422);
+        wrong.assert_shows("id=\"q-e\"");
+
+        // The order whole, and the read is audited.
+        let read = browser.get(&format!("/operator/orders/{code}")).await;
+        read.assert_shows("12 Trần Phú");
+        read.assert_shows(&format!("href=\"/operator/listings/{}\"", listing["id"]));
+        let audit = get(&app, &operator, "/api/v1/admin/audit?subject=order").await;
+        assert_eq!(audit["items"][0]["action"], "read_order");
+
+        // Hide the listing from its page: a short reason is said beside the field, then it is hidden.
+        let path = format!("/operator/listings/{}", listing["id"]);
+        browser.get(&path).await.assert_shows("id=\"hide-reason\"");
+        let short = browser.post(&format!("{path}/hide"), &[("reason", "x")]).await;
+        assert_eq!(short.status, 422);
+        short.assert_shows("id=\"hide-reason-e\"");
+        let hidden = browser.post(&format!("{path}/hide"), &[("reason", "Hàng không đúng ảnh")]).await;
+        assert_eq!(hidden.status, 200);
+        hidden.assert_shows("Hàng không đúng ảnh");
+        assert_eq!(searched(&app, "bo%20sap").await, 0);
+        let mut own = PageVisitor::with_session(&app, &farmer.token).await;
+        own.get("/farmer/listings").await.assert_shows("Hàng không đúng ảnh");
+        let shown = browser.post(&format!("{path}/unhide"), &[("show", "1")]).await;
+        assert_eq!(shown.status, 200);
+        assert_eq!(searched(&app, "bo%20sap").await, 1);
     }
 }
