@@ -348,6 +348,24 @@ on_both_backends! {
         TestApp::expect_json(hide(json!(reason), &operator).await.expect("sent"), 200).await;
         let shown = app.request("POST", &format!("/api/v1/admin/listings/{id}/unhide"), Some(&operator)).send().await.expect("sent");
         assert_eq!(TestApp::expect_json(shown, 200).await["status"], "paused");
+
+        // Suspending and reinstating the farmer does not bring a hidden listing back; shown again while the
+        // farmer is suspended, it waits for the reinstatement.
+        let resume = app.request("PATCH", &format!("/api/v1/listings/{id}"), Some(&farmer.token)).json(&json!({"status": "active"}));
+        assert_eq!(resume.send().await.expect("sent").status(), 200);
+        let suspension = format!("/api/v1/admin/suspensions/farmer/{}", farmer.id);
+        let suspend = || app.request("PUT", &suspension, Some(&operator)).json(&json!({"reason": "Kiểm tra"})).send();
+        let reinstate = || app.request("DELETE", &suspension, Some(&operator)).send();
+        assert_eq!(suspend().await.expect("sent").status(), 200);
+        TestApp::expect_json(hide(json!(reason), &operator).await.expect("sent"), 200).await;
+        assert_eq!(reinstate().await.expect("sent").status(), 200);
+        assert_eq!(searched(&app, "xoai").await, 0, "still hidden after the reinstatement");
+        assert_eq!(suspend().await.expect("sent").status(), 200);
+        let shown = app.request("POST", &format!("/api/v1/admin/listings/{id}/unhide"), Some(&operator)).send().await.expect("sent");
+        assert_eq!(TestApp::expect_json(shown, 200).await["status"], "paused");
+        assert_eq!(searched(&app, "xoai").await, 0, "the farmer is still suspended");
+        assert_eq!(reinstate().await.expect("sent").status(), 200);
+        assert_eq!(searched(&app, "xoai").await, 1);
     }
 }
 
