@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem, fresh_phone, guest_order, random_suffix,
+    Farmer, TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem, fresh_phone, guest_order, random_suffix,
 };
 use crate::on_both_backends;
 use crate::pages::PageVisitor;
@@ -35,6 +35,18 @@ fn international(phone: &str) -> String {
     format!("%2B84{}", &phone.replace(' ', "")[1..])
 }
 
+/// A farmer of Buôn Ma Thuột, their avocado listing, and a guest's order of 2 kg of it to Đà Lạt: (farmer,
+/// listing, the guest's phone as typed, order code).
+async fn avocado_order(app: &TestApp) -> (Farmer, Value, String, String) {
+    let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+    let listing = app.listing(&farmer.token, "Bơ sáp Đắk Lắk", "50k/kg", "40 kg").await;
+    let phone = fresh_phone();
+    let order = guest_order(&listing["id"], 2, &phone);
+    let placed = TestApp::expect_json(app.place_order(None, &random_suffix(), &order).await, 201).await;
+    let code = placed["code"].as_str().expect("code").to_owned();
+    (farmer, listing, phone, code)
+}
+
 /// Today in Vietnam, as `YYYY-MM-DD`, shifted by `days`.
 fn vietnam_day(app: &TestApp, days: i64) -> String {
     (app.clock.now() + Duration::hours(7) + Duration::days(days)).format("%Y-%m-%d").to_string()
@@ -43,15 +55,7 @@ fn vietnam_day(app: &TestApp, days: i64) -> String {
 on_both_backends! {
     an_operator_finds_an_order_by_the_buyers_phone_typed_differently_and_the_read_is_audited(app) {
         let operator = app.operator_token().await;
-        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
-        let listing = app.listing(&farmer.token, "Bơ sáp Đắk Lắk", "50k/kg", "40 kg").await;
-        let phone = fresh_phone();
-        let placed = TestApp::expect_json(
-            app.place_order(None, &random_suffix(), &guest_order(&listing["id"], 2, &phone)).await,
-            201,
-        )
-        .await;
-        let code = placed["code"].as_str().expect("code").to_owned();
+        let (farmer, listing, phone, code) = avocado_order(&app).await;
         let other = guest_order(&listing["id"], 1, &fresh_phone());
         TestApp::expect_json(app.place_order(None, &random_suffix(), &other).await, 201).await;
 
@@ -372,15 +376,7 @@ on_both_backends! {
 on_both_backends! {
     an_operator_finds_an_order_by_phone_on_the_page_reads_it_and_hides_a_listing_from_it(app) {
         let operator = app.operator_token().await;
-        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
-        let listing = app.listing(&farmer.token, "Bơ sáp Đắk Lắk", "50k/kg", "40 kg").await;
-        let phone = fresh_phone();
-        let placed = TestApp::expect_json(
-            app.place_order(None, &random_suffix(), &guest_order(&listing["id"], 2, &phone)).await,
-            201,
-        )
-        .await;
-        let code = placed["code"].as_str().expect("code").to_owned();
+        let (farmer, listing, phone, code) = avocado_order(&app).await;
         let mut browser = PageVisitor::with_session(&app, &operator).await;
         browser.get("/operator").await.assert_shows("href=\"/operator/orders\"");
 
