@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+
+use crate::error::{AppError, Text};
 
 /// Vietnam keeps UTC+7 all year.
 pub const VIETNAM_UTC_OFFSET_HOURS: i64 = 7;
@@ -53,6 +55,33 @@ pub fn digest_cutoff(at: NaiveDateTime) -> NaiveDateTime {
     if today <= at { today } else { local.date().pred_opt().map_or(at, close) }
 }
 
+/// Whole days of the Vietnamese calendar, as a look-up filters by them: from the start of `from` to the end of
+/// `to` (both included), in UTC; either end may be open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VietnamDays {
+    /// At or after this instant.
+    pub since: Option<NaiveDateTime>,
+    /// Before this instant.
+    pub until: Option<NaiveDateTime>,
+}
+
+impl VietnamDays {
+    /// The days from `from` to `to`; a 422 on `to` when it comes before `from`.
+    pub fn new(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<VietnamDays, AppError> {
+        if let (Some(from), Some(to)) = (from, to)
+            && to < from
+        {
+            return Err(AppError::invalid_field(
+                "to",
+                "period_reversed",
+                Text::new("Ngày `to` phải từ ngày `from` trở đi.", "`to` must not be before `from`."),
+            ));
+        }
+        let start = |date: NaiveDate| date.and_time(NaiveTime::MIN) - Duration::hours(VIETNAM_UTC_OFFSET_HOURS);
+        Ok(VietnamDays { since: from.map(start), until: to.and_then(|to| to.succ_opt()).map(start) })
+    }
+}
+
 /// UTC wall-clock time, shifted by an offset that only tests change. Cheap to clone; clones share the offset.
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
@@ -88,6 +117,17 @@ mod tests {
         // 20:59 and 07:00 in Vietnam are daytime.
         assert_eq!(after_quiet_hours(utc("2026-12-03 13:59")), utc("2026-12-03 13:59"));
         assert_eq!(after_quiet_hours(utc("2026-12-04 00:00")), utc("2026-12-04 00:00"));
+    }
+
+    #[test]
+    fn vietnam_days_run_from_midnight_to_midnight_utc_plus_7() {
+        let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+        let days = VietnamDays::new(date("2026-12-03"), date("2026-12-03")).expect("one day");
+        assert_eq!(days.since, Some(utc("2026-12-02 17:00")));
+        assert_eq!(days.until, Some(utc("2026-12-03 17:00")));
+        assert_eq!(VietnamDays::new(None, None).expect("open"), VietnamDays::default());
+        let reversed = VietnamDays::new(date("2026-12-04"), date("2026-12-03")).expect_err("reversed");
+        assert_eq!((reversed.errors[0].field.as_str(), reversed.errors[0].code), ("to", "period_reversed"));
     }
 
     #[test]

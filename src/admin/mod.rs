@@ -1,7 +1,10 @@
 //! Operator endpoints: community teams and their helpers, partners and their API keys, suspending and
-//! reinstating a bad actor, and the operators' own audit log. Operators themselves are created from the
+//! reinstating a bad actor, hiding a listing, the operators' own audit log, and looking up farmers, helpers,
+//! teams, partners, listings and the helpers' audit log. Operators themselves are created from the
 //! command line (`nongsan admin create-operator`).
 
+pub mod console;
+pub mod lookups;
 pub mod rules;
 pub mod store;
 
@@ -27,7 +30,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(revoke_key)
         .service(suspend)
         .service(reinstate)
-        .service(operator_audit);
+        .service(operator_audit)
+        .service(console::find_farmers)
+        .service(console::read_farmer)
+        .service(console::find_helpers)
+        .service(console::find_teams)
+        .service(console::find_partners)
+        .service(console::find_listings)
+        .service(console::hide_listing)
+        .service(console::unhide_listing)
+        .service(console::helper_audit);
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -255,7 +267,7 @@ pub struct OperatorAuditPage {
     pub next_cursor: Option<String>,
 }
 
-/// What operators did (suspensions and reinstatements), newest first.
+/// What operators did (suspensions and reinstatements, orders read, listings hidden), newest first.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),

@@ -1,5 +1,6 @@
 //! What an operator does, for the API and the web app alike: set up community teams and their helpers,
-//! partners and their API keys (and the lists to pick them from); suspend and reinstate a bad actor, audited.
+//! partners and their API keys (and the lists to pick them from); suspend and reinstate a bad actor, hide a
+//! listing with a reason and show it again; each act audited.
 
 use actix_web::web;
 use chrono::{DateTime, Utc};
@@ -13,11 +14,13 @@ use crate::auth::secrets::new_api_key;
 use crate::domain::account::parse_name;
 use crate::domain::status::{OperatorAction, OperatorSubject, Suspendable};
 use crate::domain::text::optional_text;
-use crate::error::{AppError, FieldError, Text};
+use crate::error::{AppError, FieldError, Lang, Text};
 use crate::http::Page;
+use crate::listings::Listing;
+use crate::mail::templates::Template;
 use crate::state::AppState;
 use crate::validate;
-use crate::{helpers, listings, partners};
+use crate::{helpers, listings, outbox, partners};
 
 use super::store;
 
@@ -183,11 +186,11 @@ pub async fn set_suspension(
     let suspend = match action {
         OperatorAction::Suspend => true,
         OperatorAction::Reinstate => false,
-        OperatorAction::ResolvePaymentException => {
+        _ => {
             return Err(AppError::invalid_field(
                 "action",
-                "invalid_action",
-                Text::new("Chọn tạm ngừng hoặc cho hoạt động lại.", "Choose suspend or reinstate."),
+                "not_a_suspension",
+                Text::new("Chỉ được tạm ngừng hoặc khôi phục.", "Only suspend or reinstate."),
             ));
         }
     };
@@ -258,4 +261,89 @@ pub async fn acts(
             at: at.and_utc(),
         })
         .collect())
+}
+
+/// Shortest and longest reason for hiding a listing.
+const HIDE_REASON_CHARS: std::ops::RangeInclusive<usize> = 3..=300;
+
+fn hide_reason(reason: &str) -> Result<String, AppError> {
+    let reason = optional_text("reason", Some(reason), *HIDE_REASON_CHARS.end())?;
+    match reason {
+        Some(reason) if HIDE_REASON_CHARS.contains(&reason.chars().count()) => Ok(reason),
+        _ => Err(AppError::invalid_field(
+            "reason",
+            "reason_required",
+            Text::new(
+                "Hãy ghi lý do ẩn tin (3 đến 300 ký tự): người bán sẽ đọc được.",
+                "Say why the listing is hidden (3 to 300 characters): the farmer reads it.",
+            ),
+        )),
+    }
+}
+
+/// Hides a listing from buyers (catalogue, search, its page) for `reason`, which the farmer is told through the
+/// outbox; the farmer cannot put it back on sale until an operator unhides it. Audited; 404 when there is no
+/// such listing. Hiding again records the new reason.
+pub async fn hide_listing(
+    state: &web::Data<AppState>,
+    operator_id: i64,
+    id: i64,
+    reason: &str,
+) -> Result<Listing, AppError> {
+    let reason = hide_reason(reason)?;
+    let now = state.clock.now();
+    let listing = state
+        .db
+        .write(move |conn| {
+            let farmer_id =
+                listings::store::hide(conn, id, operator_id, &reason, now)?.ok_or_else(AppError::not_found)?;
+            let act = store::Act {
+                operator_id,
+                action: OperatorAction::HideListing,
+                subject: OperatorSubject::Listing,
+                subject_id: id,
+                reason: &reason,
+            };
+            store::record(conn, &act, now)?;
+            let listing = listings::store::listing(conn, id)?.ok_or_else(AppError::not_found)?;
+            // An erased farmer is no longer there to tell.
+            if let Some(farmer) = store::person(conn, Role::Farmer, farmer_id)? {
+                let to = outbox::Person {
+                    user_id: Some(farmer_id),
+                    email: farmer.email.as_deref(),
+                    phone: farmer.phone.as_deref(),
+                };
+                let values = [("title", listing.title.as_str()), ("reason", reason.as_str())];
+                outbox::notify(conn, to, Template::ListingHidden, Lang::Vi, &values, now)?;
+            }
+            Ok(Listing::from(listing))
+        })
+        .await?;
+    listings::catalogue::invalidate(&state.cache).await;
+    Ok(listing)
+}
+
+/// Puts a hidden listing back as it was (on sale if it was when hidden); audited. 404 when there is no such
+/// listing; unhiding one that is not hidden changes nothing but is recorded.
+pub async fn unhide_listing(state: &web::Data<AppState>, operator_id: i64, id: i64) -> Result<Listing, AppError> {
+    let now = state.clock.now();
+    let listing = state
+        .db
+        .write(move |conn| {
+            let listing = listings::store::listing(conn, id)?.ok_or_else(AppError::not_found)?;
+            let suspended = store::suspended_at(conn, Suspendable::Farmer, listing.farmer_id)?.flatten().is_some();
+            listings::store::unhide(conn, id, suspended, now)?;
+            let act = store::Act {
+                operator_id,
+                action: OperatorAction::UnhideListing,
+                subject: OperatorSubject::Listing,
+                subject_id: id,
+                reason: "",
+            };
+            store::record(conn, &act, now)?;
+            listings::store::listing(conn, id)?.ok_or_else(AppError::not_found).map(Listing::from)
+        })
+        .await?;
+    listings::catalogue::invalidate(&state.cache).await;
+    Ok(listing)
 }

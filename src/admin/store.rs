@@ -1,12 +1,15 @@
-//! Queries of the operators' own: who is suspended, and their audit log.
+//! Queries of the operators' own: who is suspended, their audit log, and their look-ups of people, teams,
+//! partners and the helpers' audit log.
 
 use chrono::NaiveDateTime;
 use diesel::dsl::exists;
 use diesel::prelude::*;
 
 use crate::db::Conn;
-use crate::db::schema::{operator_audit, partners, teams, users};
-use crate::domain::status::{OperatorAction, OperatorSubject, Role, Suspendable};
+use crate::db::schema::{
+    api_keys, audit_log, operator_audit, partner_provinces, partners, team_wards, teams, users, wards,
+};
+use crate::domain::status::{AuditAction, OperatorAction, OperatorSubject, Role, Suspendable};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -113,4 +116,210 @@ pub fn acts(
             None => query.load(c),
         }
     })?)
+}
+
+/// What an operator looks people up by (farmers or helpers); every part but the role is optional.
+pub struct PersonFilter {
+    pub role: Role,
+    pub id: Option<i64>,
+    /// Part of the name, as typed.
+    pub name: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+    pub province: Option<i32>,
+    pub ward: Option<i32>,
+    pub team_id: Option<i64>,
+}
+
+/// A person as an operator's list shows them.
+#[derive(Queryable)]
+pub struct PersonRow {
+    pub id: i64,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub ward_code: Option<i32>,
+    pub team_id: Option<i64>,
+    pub team_name: Option<String>,
+    pub suspended_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// The people matching `filter`, newest first (erased accounts left out).
+pub fn people(conn: &mut Conn<'_>, filter: &PersonFilter, limit: i64, offset: i64) -> Result<Vec<PersonRow>, AppError> {
+    Ok(with_conn!(conn, |c| {
+        let mut query = users::table
+            .left_join(teams::table)
+            .left_join(wards::table)
+            .filter(users::role.eq(filter.role))
+            .filter(users::erased_at.is_null())
+            .select((
+                users::id,
+                users::name,
+                users::phone,
+                users::email,
+                users::ward_code,
+                users::team_id,
+                teams::name.nullable(),
+                users::suspended_at,
+                users::created_at,
+            ))
+            .into_boxed();
+        if let Some(id) = filter.id {
+            query = query.filter(users::id.eq(id));
+        }
+        if let Some(name) = &filter.name {
+            query = query.filter(users::name.like(format!("%{name}%")));
+        }
+        if let Some(phone) = &filter.phone {
+            query = query.filter(users::phone.eq(phone));
+        }
+        if let Some(province) = filter.province {
+            query = query.filter(wards::province_code.nullable().eq(province));
+        }
+        if let Some(ward) = filter.ward {
+            query = query.filter(users::ward_code.eq(ward));
+        }
+        if let Some(team_id) = filter.team_id {
+            query = query.filter(users::team_id.eq(team_id));
+        }
+        query.order(users::id.desc()).limit(limit).offset(offset).load(c)
+    })?)
+}
+
+/// A person of `role`, as the list shows them; `None` when there is no such one.
+pub fn person(conn: &mut Conn<'_>, role: Role, id: i64) -> Result<Option<PersonRow>, AppError> {
+    let filter =
+        PersonFilter { role, id: Some(id), name: None, phone: None, province: None, ward: None, team_id: None };
+    Ok(people(conn, &filter, 1, 0)?.pop())
+}
+
+/// (id, name, created, suspended) of a team or a partner.
+pub type OrganisationRow = (i64, String, NaiveDateTime, Option<NaiveDateTime>);
+
+/// The teams whose name holds `name`, newest first.
+pub fn teams(
+    conn: &mut Conn<'_>,
+    name: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<OrganisationRow>, AppError> {
+    Ok(with_conn!(conn, |c| {
+        let mut query =
+            teams::table.select((teams::id, teams::name, teams::created_at, teams::suspended_at)).into_boxed();
+        if let Some(name) = name {
+            query = query.filter(teams::name.like(format!("%{name}%")));
+        }
+        query.order(teams::id.desc()).limit(limit).offset(offset).load(c)
+    })?)
+}
+
+/// (team id, ward code) of each commune the teams cover.
+pub fn wards_of_teams(conn: &mut Conn<'_>, team_ids: &[i64]) -> Result<Vec<(i64, i32)>, AppError> {
+    Ok(with_conn!(conn, |c| team_wards::table
+        .filter(team_wards::team_id.eq_any(team_ids))
+        .select((team_wards::team_id, team_wards::ward_code))
+        .order((team_wards::team_id, team_wards::ward_code))
+        .load(c))?)
+}
+
+/// (team id, helper id, name) of the teams' helpers.
+pub fn helpers_of_teams(conn: &mut Conn<'_>, team_ids: &[i64]) -> Result<Vec<(Option<i64>, i64, String)>, AppError> {
+    Ok(with_conn!(conn, |c| users::table
+        .filter(users::role.eq(Role::Helper))
+        .filter(users::team_id.eq_any(team_ids))
+        .select((users::team_id, users::id, users::name))
+        .order(users::id)
+        .load(c))?)
+}
+
+/// (id, name, created, suspended) of the partners whose name holds `name`, newest first.
+pub fn partners(
+    conn: &mut Conn<'_>,
+    name: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<OrganisationRow>, AppError> {
+    Ok(with_conn!(conn, |c| {
+        let mut query = partners::table
+            .select((partners::id, partners::name, partners::created_at, partners::suspended_at))
+            .into_boxed();
+        if let Some(name) = name {
+            query = query.filter(partners::name.like(format!("%{name}%")));
+        }
+        query.order(partners::id.desc()).limit(limit).offset(offset).load(c)
+    })?)
+}
+
+/// (partner id, province code) of each province the partners serve.
+pub fn provinces_of_partners(conn: &mut Conn<'_>, partner_ids: &[i64]) -> Result<Vec<(i64, i32)>, AppError> {
+    Ok(with_conn!(conn, |c| partner_provinces::table
+        .filter(partner_provinces::partner_id.eq_any(partner_ids))
+        .select((partner_provinces::partner_id, partner_provinces::province_code))
+        .order((partner_provinces::partner_id, partner_provinces::province_code))
+        .load(c))?)
+}
+
+/// (partner id, key id, prefix, created, revoked) of the partners' keys: never the hash.
+pub type KeyRow = (i64, i64, String, NaiveDateTime, Option<NaiveDateTime>);
+
+pub fn keys_of_partners(conn: &mut Conn<'_>, partner_ids: &[i64]) -> Result<Vec<KeyRow>, AppError> {
+    Ok(with_conn!(conn, |c| api_keys::table
+        .filter(api_keys::partner_id.eq_any(partner_ids))
+        .select((api_keys::partner_id, api_keys::id, api_keys::prefix, api_keys::created_at, api_keys::revoked_at))
+        .order(api_keys::id)
+        .load(c))?)
+}
+
+/// What an operator reads the helpers' audit log by; every part is optional.
+#[derive(Default)]
+pub struct HelperAuditFilter {
+    pub farmer_id: Option<i64>,
+    pub actor_id: Option<i64>,
+    pub since: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+}
+
+/// (id, actor id, actor name, farmer id, action, entity id, at) of one line of the helpers' audit log.
+pub type HelperAuditRow = (i64, i64, String, i64, AuditAction, Option<String>, NaiveDateTime);
+
+/// Lines of the helpers' audit log matching `filter`, newest first.
+pub fn helper_audit(
+    conn: &mut Conn<'_>,
+    filter: &HelperAuditFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<HelperAuditRow>, AppError> {
+    Ok(with_conn!(conn, |c| {
+        let mut query = audit_log::table
+            .inner_join(users::table.on(users::id.eq(audit_log::actor_id)))
+            .select((
+                audit_log::id,
+                audit_log::actor_id,
+                users::name,
+                audit_log::farmer_id,
+                audit_log::action,
+                audit_log::entity_id,
+                audit_log::created_at,
+            ))
+            .into_boxed();
+        if let Some(farmer_id) = filter.farmer_id {
+            query = query.filter(audit_log::farmer_id.eq(farmer_id));
+        }
+        if let Some(actor_id) = filter.actor_id {
+            query = query.filter(audit_log::actor_id.eq(actor_id));
+        }
+        if let Some(since) = filter.since {
+            query = query.filter(audit_log::created_at.ge(since));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(audit_log::created_at.lt(until));
+        }
+        query.order(audit_log::id.desc()).limit(limit).offset(offset).load(c)
+    })?)
+}
+
+/// (id, name) of these people.
+pub fn names(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(with_conn!(conn, |c| users::table.filter(users::id.eq_any(ids)).select((users::id, users::name)).load(c))?)
 }

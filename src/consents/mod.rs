@@ -23,7 +23,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(give_consent).service(my_consents).service(revoke_consent);
 }
 
-/// A team or a helper, by id and name.
+/// A team, a helper, a farmer or a partner, by id and name.
 #[derive(Serialize, ToSchema)]
 pub struct Named {
     pub id: i64,

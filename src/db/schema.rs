@@ -226,6 +226,10 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         paused_by_suspension -> Bool,
+        hidden_at -> Nullable<Timestamp>,
+        hidden_by -> Nullable<BigInt>,
+        hidden_reason -> Nullable<Text>,
+        paused_by_hiding -> Bool,
     }
 }
 

@@ -276,18 +276,25 @@ text_enum! {
         Reinstate = "reinstate",
         /// Applied, refunded or ignored a bank transfer in the exceptions list.
         ResolvePaymentException = "resolve_payment_exception",
+        /// Read everything about an order (the buyer's phone and address among it).
+        ReadOrder = "read_order",
+        /// Took a listing out of the catalogue, with a reason the farmer is told.
+        HideListing = "hide_listing",
+        UnhideListing = "unhide_listing",
     }
 }
 
 text_enum! {
-    /// What an operator's act was about, in the operators' audit log: someone suspendable, or a payment
-    /// exception.
+    /// What an operator's act was about, in the operators' audit log: whom they can suspend, an order, a
+    /// listing, a payment exception.
     pub enum OperatorSubject {
         Helper = "helper",
         Team = "team",
         Partner = "partner",
         Farmer = "farmer",
         PaymentException = "payment_exception",
+        Order = "order",
+        Listing = "listing",
     }
 }
 

@@ -95,6 +95,10 @@ pub struct Listing {
     pub summary: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set while an operator has hidden the listing: why. Buyers do not see it and only an operator can put it
+    /// back on sale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden_reason: Option<String>,
 }
 
 pub fn media_url(name: &str) -> String {
@@ -135,6 +139,7 @@ impl From<store::ListingRow> for Listing {
             labels: Labels { ocop_stars: row.ocop_stars, vietgap: row.vietgap, organic: row.organic },
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
+            hidden_reason: row.hidden_reason,
         }
     }
 }
@@ -326,6 +331,7 @@ async fn create_listing(
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Farmers, and their helpers while the farmer consents (`consent_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing of this farmer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Put back on sale while an operator has hidden it (`listing_hidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
     )
 )]

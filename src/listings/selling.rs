@@ -16,7 +16,7 @@ use crate::db::Conn;
 use crate::domain::quantity::Unit;
 use crate::domain::status::{AuditAction, ConsentPurpose, ListingStatus};
 use crate::domain::text::{Lines, refuse_control_characters, search_key, typed_text};
-use crate::error::{AppError, Lang, Text};
+use crate::error::{AppError, Kind, Lang, Text};
 use crate::http::Page;
 use crate::idempotency::{self, Keyed, Once};
 use crate::reference::Reference;
@@ -249,6 +249,16 @@ pub async fn update(
             };
             if owner != acting.farmer_id {
                 return Err(AppError::not_found());
+            }
+            if body.status == Some(ListingStatus::Active) && store::is_hidden(conn, id)? {
+                return Err(AppError::new(
+                    Kind::Conflict,
+                    "listing_hidden",
+                    Text::new(
+                        "Nông San đã ẩn tin này; chỉ Nông San mới mở lại được. Lý do ghi ở tin.",
+                        "Nong San hid this listing; only Nong San can put it back. The reason is on the listing.",
+                    ),
+                ));
             }
             let unit = Unit::parse_code(&unit).unwrap_or(Unit::Kg);
             let amounts = rules::read_amounts(UnitBasis::Fixed(unit), body.price.as_ref(), body.quantity.as_ref())

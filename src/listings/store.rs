@@ -166,6 +166,8 @@ pub struct ListingRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Why an operator hid it, while hidden.
+    pub hidden_reason: Option<String>,
 }
 
 /// One listing query text for detail, "my listings" and storefronts.
@@ -205,6 +207,7 @@ macro_rules! listing_rows {
                 listings::version,
                 listings::created_at,
                 listings::updated_at,
+                listings::hidden_reason,
             ))
     };
 }
@@ -279,10 +282,14 @@ pub fn pause_for_suspension(conn: &mut Conn<'_>, farmer_id: i64, now: NaiveDateT
         .execute(c))?)
 }
 
-/// Puts back in the catalogue what [`pause_for_suspension`] took out.
+/// Puts back in the catalogue what [`pause_for_suspension`] took out, but for what an operator hid since: that
+/// waits for unhiding, which puts it back on sale.
 pub fn resume_after_suspension(conn: &mut Conn<'_>, farmer_id: i64, now: NaiveDateTime) -> Result<usize, AppError> {
     let paused =
         listings::table.filter(listings::farmer_id.eq(farmer_id)).filter(listings::paused_by_suspension.eq(true));
+    with_conn!(conn, |c| diesel::update(paused.filter(listings::hidden_at.is_not_null()))
+        .set((listings::paused_by_suspension.eq(false), listings::paused_by_hiding.eq(true)))
+        .execute(c))?;
     Ok(with_conn!(conn, |c| diesel::update(paused)
         .set((
             listings::status.eq(ListingStatus::Active),
@@ -437,4 +444,112 @@ pub fn catalogue(conn: &mut Conn<'_>, filter: &CatalogueFilter) -> Result<Vec<Ca
         };
         query.load(c)
     })?)
+}
+
+/// What an operator looks listings up by; every part is optional.
+#[derive(Default)]
+pub struct ListingFilter {
+    /// Words that must each start a word of the title (accent-free form).
+    pub terms: Vec<String>,
+    pub farmer_id: Option<i64>,
+    pub province: Option<i32>,
+    pub status: Option<ListingStatus>,
+    /// Only those an operator hid.
+    pub hidden: bool,
+}
+
+/// Every listing matching `filter`, any status, newest first.
+pub fn search_listings(
+    conn: &mut Conn<'_>,
+    filter: &ListingFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ListingRow>, AppError> {
+    Ok(with_conn!(conn, |c| {
+        let mut query = listing_rows!().into_boxed();
+        for term in &filter.terms {
+            query = query.filter(listings::title_search.like(format!("% {term}%")));
+        }
+        if let Some(farmer_id) = filter.farmer_id {
+            query = query.filter(listings::farmer_id.eq(farmer_id));
+        }
+        if let Some(province) = filter.province {
+            query = query.filter(listings::province_code.eq(province));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(listings::status.eq(status));
+        }
+        if filter.hidden {
+            query = query.filter(listings::hidden_at.is_not_null());
+        }
+        query.order(listings::id.desc()).limit(limit).offset(offset).load(c)
+    })?)
+}
+
+/// How many listings a farmer has, whatever their status.
+pub fn count_of_farmer(conn: &mut Conn<'_>, farmer_id: i64) -> Result<i64, AppError> {
+    Ok(with_conn!(conn, |c| listings::table.filter(listings::farmer_id.eq(farmer_id)).count().get_result(c))?)
+}
+
+/// Whether an operator has hidden the listing (so the farmer cannot put it back on sale).
+pub fn is_hidden(conn: &mut Conn<'_>, id: i64) -> Result<bool, AppError> {
+    let hidden = listings::table.find(id).filter(listings::hidden_at.is_not_null());
+    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(hidden)).get_result(c))?)
+}
+
+/// Takes a listing out of the catalogue for `reason`: paused (marked when it was on sale, so that unhiding
+/// puts it back) and marked hidden. Hiding again only changes the reason. The listing's farmer, or `None`
+/// when there is no such listing.
+pub fn hide(
+    conn: &mut Conn<'_>,
+    id: i64,
+    operator_id: i64,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<Option<i64>, AppError> {
+    let Some((farmer_id, status)) = with_conn!(conn, |c| listings::table
+        .find(id)
+        .select((listings::farmer_id, listings::status))
+        .first::<(i64, ListingStatus)>(c)
+        .optional())?
+    else {
+        return Ok(None);
+    };
+    if status == ListingStatus::Active {
+        with_conn!(conn, |c| diesel::update(listings::table.find(id))
+            .set((listings::status.eq(ListingStatus::Paused), listings::paused_by_hiding.eq(true)))
+            .execute(c))?;
+    }
+    with_conn!(conn, |c| diesel::update(listings::table.find(id))
+        .set((
+            listings::hidden_at.eq(now),
+            listings::hidden_by.eq(operator_id),
+            listings::hidden_reason.eq(reason),
+            listings::version.eq(listings::version + 1),
+            listings::updated_at.eq(now),
+        ))
+        .execute(c))?;
+    Ok(Some(farmer_id))
+}
+
+/// Lifts the hiding: a listing that was on sale when hidden goes back on sale, unless its farmer is suspended
+/// now (then it waits for the reinstatement, as their other listings do). False when there is no such listing.
+pub fn unhide(conn: &mut Conn<'_>, id: i64, farmer_suspended: bool, now: NaiveDateTime) -> Result<bool, AppError> {
+    let was_live = listings::table.find(id).filter(listings::paused_by_hiding.eq(true));
+    if farmer_suspended {
+        with_conn!(conn, |c| diesel::update(was_live).set(listings::paused_by_suspension.eq(true)).execute(c))?;
+    } else {
+        with_conn!(conn, |c| diesel::update(was_live).set(listings::status.eq(ListingStatus::Active)).execute(c))?;
+    }
+    let changed = with_conn!(conn, |c| diesel::update(listings::table.find(id))
+        .set((
+            listings::hidden_at.eq(None::<NaiveDateTime>),
+            listings::hidden_by.eq(None::<i64>),
+            listings::hidden_reason.eq(None::<String>),
+            listings::paused_by_hiding.eq(false),
+            listings::version.eq(listings::version + 1),
+            listings::updated_at.eq(now),
+        ))
+        .execute(c))?;
+    Ok(changed == 1)
 }

@@ -36,10 +36,12 @@ pub enum Template {
     ReplyHelp,
     /// A guest buyer's one-time code to export or erase their orders' data (text only).
     PrivacyCode,
+    /// An operator hid one of the farmer's listings, and why.
+    ListingHidden,
 }
 
 impl Template {
-    pub const ALL: [Template; 25] = [
+    pub const ALL: [Template; 26] = [
         Template::OrderPlaced,
         Template::NewOrder,
         Template::ShipmentReminder,
@@ -65,6 +67,7 @@ impl Template {
         Template::ReplyNothingWaiting,
         Template::ReplyHelp,
         Template::PrivacyCode,
+        Template::ListingHidden,
     ];
 
     /// The message kind: the file name of its texts, the `kind` of its outbox rows and metrics, and the key of
@@ -96,6 +99,7 @@ impl Template {
             Template::ReplyNothingWaiting => "reply_nothing_waiting",
             Template::ReplyHelp => "reply_help",
             Template::PrivacyCode => "privacy_code",
+            Template::ListingHidden => "listing_hidden",
         }
     }
 
@@ -159,6 +163,7 @@ impl Template {
             Template::ReplyNothingWaiting => text_only!("reply_nothing_waiting"),
             Template::ReplyHelp => text_only!("reply_help"),
             Template::PrivacyCode => text_only!("privacy_code"),
+            Template::ListingHidden => both!("listing_hidden"),
         }
     }
 
@@ -223,6 +228,7 @@ mod tests {
         ("count", "3"),
         ("otp", "482915"),
         ("minutes", "15"),
+        ("title", "Xoài cát Hòa Lộc"),
     ];
 
     #[test]
@@ -269,6 +275,7 @@ mod tests {
             ("orders", "NS-7KQ-4M9-XHC, NS-M4N-C9G-2R9, NS-4M9-XHC-7KQ, NS-C9G-2R9-M4N"),
             ("otp", "482915"),
             ("minutes", "15"),
+            ("title", "Sầu riêng Ri6 loại 1"),
         ];
         for template in Template::ALL {
             for lang in [Lang::Vi, Lang::En] {

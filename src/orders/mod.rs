@@ -11,6 +11,7 @@ pub mod buyer;
 pub mod buying;
 pub mod codes;
 pub mod farmer;
+pub mod lookup;
 pub mod operator;
 pub mod placement;
 pub mod rules;
@@ -30,6 +31,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(farmer::my_shipments)
         .service(farmer::accept_shipment)
         .service(farmer::reject)
+        .service(operator::search_orders)
+        .service(operator::read_order)
         .service(operator::mark_paid)
         .service(operator::list_refunds)
         .service(operator::refund_done);

@@ -1,18 +1,102 @@
-//! The operator's routes over orders: recording a transfer, and the refunds owed to buyers.
+//! The operator's routes over orders: looking them up and reading one whole (audited), recording a transfer,
+//! and the refunds owed to buyers.
 
 use actix_web::{get, post, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::lookup::{self, OrderDetails, OrderQuery, OrderSummary};
 use super::store::{self, RefundRow};
 use super::view::{Order, load_order};
 use super::{codes, rules};
 use crate::auth::Operator;
-use crate::domain::status::RefundStatus;
+use crate::domain::status::{OrderStatus, RefundStatus};
 use crate::error::{AppError, Kind, Lang, Problem, Text};
 use crate::http::{ApiQuery, Page};
 use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderSearchQuery {
+    /// The order code, typed any way (case, dashes, spaces and the `NS` prefix do not matter).
+    pub code: Option<String>,
+    /// The buyer's phone, typed any way (`0912 345 678`, `+84912345678`, `84-912-345-678`…).
+    pub phone: Option<String>,
+    pub status: Option<OrderStatus>,
+    /// Province code of the delivery address.
+    pub province: Option<i32>,
+    /// Placed on or after this day (Vietnam time), `YYYY-MM-DD`.
+    pub from: Option<NaiveDate>,
+    /// Placed on or before this day (Vietnam time), `YYYY-MM-DD`.
+    pub to: Option<NaiveDate>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderSearchPage {
+    pub items: Vec<OrderSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// Looks orders up, newest first: every filter given must hold.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(OrderSearchQuery),
+    responses(
+        (status = 200, description = "One page of matching orders", body = OrderSearchPage),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Operators only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A code or phone that cannot be one, an unknown status or province, days the wrong way round, bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/orders")]
+pub async fn search_orders(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    ApiQuery(query): ApiQuery<OrderSearchQuery>,
+) -> Result<web::Json<OrderSearchPage>, AppError> {
+    let page = Page::from_query(query.limit, query.cursor.as_deref())?;
+    let asked = OrderQuery {
+        code: query.code.as_deref(),
+        phone: query.phone.as_deref(),
+        status: query.status,
+        province: query.province,
+        from: query.from,
+        to: query.to,
+    };
+    let filter = lookup::order_filter(&state, &asked)?;
+    let (items, next_cursor) = page.finish(lookup::search(&state, filter, page).await?);
+    Ok(web::Json(OrderSearchPage { items, next_cursor }))
+}
+
+/// Everything about one order: buyer and address, shipments with their farmers and lines, payment, carriers'
+/// jobs with tracking and events, refunds. The read is recorded in the operators' audit log.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Order code, typed any way")),
+    responses(
+        (status = 200, description = "The order", body = OrderDetails),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Operators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/orders/{code}")]
+pub async fn read_order(
+    state: web::Data<AppState>,
+    lang: Lang,
+    Operator(operator): Operator,
+    code: web::Path<String>,
+) -> Result<web::Json<OrderDetails>, AppError> {
+    Ok(web::Json(lookup::read(&state, operator.id, &code, lang).await?))
+}
 
 /// An operator records that a bank transfer arrived; the buyer is told.
 #[utoipa::path(
@@ -66,7 +150,7 @@ pub struct AdminRefund {
 }
 
 impl AdminRefund {
-    fn of(row: RefundRow, order_code: String) -> AdminRefund {
+    pub(super) fn of(row: RefundRow, order_code: String) -> AdminRefund {
         AdminRefund {
             id: row.id,
             order_code,

@@ -476,3 +476,55 @@ pub fn refund_done(
     .execute(c))?;
     Ok(with_conn!(conn, |c| refunds::table.find(id).select(RefundRow::as_select()).first(c).optional())?)
 }
+
+/// What an operator looks orders up by; every part is optional and they all hold together.
+#[derive(Clone, Debug, Default)]
+pub struct OrderFilter {
+    /// Canonical order code.
+    pub code: Option<String>,
+    /// The buyer's phone in E.164.
+    pub phone: Option<String>,
+    pub status: Option<OrderStatus>,
+    /// Of the delivery address.
+    pub province_code: Option<i32>,
+    /// Placed at or after.
+    pub since: Option<NaiveDateTime>,
+    /// Placed before.
+    pub until: Option<NaiveDateTime>,
+}
+
+/// The orders that match, newest first, `limit` from `offset`.
+pub fn search_orders(
+    conn: &mut Conn<'_>,
+    filter: &OrderFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<OrderRow>, AppError> {
+    Ok(with_conn!(conn, |c| {
+        let mut query = orders::table.select(order_columns!()).into_boxed();
+        if let Some(code) = &filter.code {
+            query = query.filter(orders::code.eq(code));
+        }
+        if let Some(phone) = &filter.phone {
+            query = query.filter(orders::buyer_phone.eq(phone));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(orders::status.eq(status));
+        }
+        if let Some(province) = filter.province_code {
+            query = query.filter(orders::province_code.eq(province));
+        }
+        if let Some(since) = filter.since {
+            query = query.filter(orders::created_at.ge(since));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(orders::created_at.lt(until));
+        }
+        query.order(orders::id.desc()).limit(limit).offset(offset).load(c)
+    })?)
+}
+
+/// The note the buyer left with the order.
+pub fn order_note(conn: &mut Conn<'_>, id: i64) -> Result<Option<String>, AppError> {
+    Ok(with_conn!(conn, |c| orders::table.find(id).select(orders::note).first(c))?)
+}

@@ -53,6 +53,25 @@ pub fn plain_words(error: &AppError, lang: Lang) -> String {
     detail.into_iter().chain(fields).collect::<Vec<_>>().join(" ")
 }
 
+/// How a page shows a refused form: the status to answer, each field's message to show beside it and, when
+/// none is about a field, the refusal in plain words. An error that is not the visitor's stays an error.
+pub struct Refusal {
+    pub status: StatusCode,
+    pub errors: BTreeMap<String, String>,
+    pub said: Option<String>,
+}
+
+impl Refusal {
+    pub fn of(error: AppError, lang: Lang) -> Result<Refusal, AppError> {
+        if !error.kind.status().is_client_error() {
+            return Err(error);
+        }
+        let errors = field_messages(&error, lang);
+        let said = errors.is_empty().then(|| plain_words(&error, lang));
+        Ok(Refusal { status: error.kind.status(), errors, said })
+    }
+}
+
 /// How a page answers one of its forms: what was done, or the refusal to show beside the fields (or in plain
 /// words when no field is named), with the status to answer.
 pub struct Answer<T> {
@@ -65,18 +84,16 @@ pub struct Answer<T> {
 /// The answer to `outcome`: 201 when a form (`posted`) did something, 200 when the page was simply opened, the
 /// refusal's own status for a 4xx; any other error is returned for the error page.
 pub fn answer<T>(outcome: Result<T, AppError>, lang: Lang, posted: bool) -> Result<Answer<T>, AppError> {
-    match outcome {
-        Ok(done) => Ok(Answer {
+    Ok(match outcome {
+        Ok(done) => Answer {
             status: if posted { StatusCode::CREATED } else { StatusCode::OK },
             done: Some(done),
             errors: BTreeMap::new(),
             refusal: None,
-        }),
-        Err(error) if error.kind.status().is_client_error() => {
-            let errors = field_messages(&error, lang);
-            let refusal = errors.is_empty().then(|| plain_words(&error, lang));
-            Ok(Answer { status: error.kind.status(), done: None, errors, refusal })
+        },
+        Err(error) => {
+            let refusal = Refusal::of(error, lang)?;
+            Answer { status: refusal.status, done: None, errors: refusal.errors, refusal: refusal.said }
         }
-        Err(error) => Err(error),
-    }
+    })
 }

@@ -12,6 +12,7 @@ pub mod farmer;
 pub mod forms;
 pub mod helper;
 pub mod login;
+pub mod lookups;
 pub mod operator;
 pub mod payments;
 pub mod seat;
@@ -253,6 +254,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(helper::routes)
         .configure(operator::routes)
         .configure(payments::routes)
+        .configure(lookups::routes)
         .configure(farmer::routes);
 }
 

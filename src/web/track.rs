@@ -39,7 +39,7 @@ pub struct Parcel {
     pub steps: Vec<Step>,
 }
 
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+pub(super) fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     // Vietnam time: the buyer reads it on their phone, in their own hours.
     (at + chrono::Duration::hours(7)).format("%H:%M %d/%m").to_string()
 }
@@ -96,7 +96,7 @@ fn steps(w: &Buyer, order: &Order, shipment: &Shipment) -> Vec<Step> {
     steps
 }
 
-fn parcel(w: &Buyer, order: &Order, shipment: &Shipment) -> Parcel {
+pub(super) fn parcel(w: &Buyer, order: &Order, shipment: &Shipment) -> Parcel {
     Parcel {
         farmer: shipment.farmer.name.clone(),
         lines: shipment.lines.iter().map(|line| format!("{} × {} {}", line.title, line.quantity, line.unit)).collect(),
@@ -108,7 +108,7 @@ fn parcel(w: &Buyer, order: &Order, shipment: &Shipment) -> Parcel {
 }
 
 /// What an order's status means to its buyer.
-fn status_text(w: &Buyer, status: OrderStatus) -> &'static str {
+pub(super) fn status_text(w: &Buyer, status: OrderStatus) -> &'static str {
     match status {
         OrderStatus::Placed => w.status_placed,
         OrderStatus::Confirmed => w.status_confirmed,

@@ -363,6 +363,23 @@ fn matrix(world: &World) -> Vec<Row> {
         row("DELETE", "/api/v1/admin/suspensions/{subject}/{id}", format!("/api/v1/admin/suspensions/partner/{}", world.spare_partner_id))
             .allow(&[Who::Operator], 200),
         row("GET", "/api/v1/admin/audit", "/api/v1/admin/audit".into()).allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/orders", "/api/v1/admin/orders?phone=0912345678".into()).allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/orders/{code}", format!("/api/v1/admin/orders/{}", world.order_code))
+            .allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/farmers", "/api/v1/admin/farmers?province=66".into()).allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/farmers/{id}", format!("/api/v1/admin/farmers/{}", world.farmer_id))
+            .allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/helpers", "/api/v1/admin/helpers".into()).allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/teams", "/api/v1/admin/teams".into()).allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/partners", "/api/v1/admin/partners".into()).allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/listings", "/api/v1/admin/listings?q=xoai".into()).allow(&[Who::Operator], 200),
+        // Hidden, then shown again: the listing is on sale for the rows below.
+        row("POST", "/api/v1/admin/listings/{id}/hide", format!("/api/v1/admin/listings/{}/hide", world.listing_id))
+            .body(|_| json!({"reason": "Thử quyền"}))
+            .allow(&[Who::Operator], 200),
+        row("POST", "/api/v1/admin/listings/{id}/unhide", format!("/api/v1/admin/listings/{}/unhide", world.listing_id))
+            .allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/helper-audit", "/api/v1/admin/helper-audit".into()).allow(&[Who::Operator], 200),
         row("GET", "/api/v1/partner/me", "/api/v1/partner/me".into()).allow(&[Who::Partner], 200),
         row("PUT", "/api/v1/partner/webhook", "/api/v1/partner/webhook".into())
             .body(|_| json!({"url": "http://127.0.0.1:9/nongsan", "secret": "whsec-matrix-0123456789"}))

@@ -18,6 +18,7 @@ mod listings;
 mod messages;
 mod money;
 mod operations;
+mod operator_lookups;
 mod orders;
 mod page_matrix;
 mod pages;

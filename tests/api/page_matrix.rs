@@ -200,6 +200,16 @@ fn matrix(world: &World) -> Vec<PageRow> {
         )
         .form(|_| vec![("action", "ignore".into()), ("order_code", String::new()), ("note", "Tiền ủng hộ".into())])
         .allow(&[Who::Operator], 201),
+        page("GET", "/operator/orders", "/operator/orders?q=0912345678".into()).allow(&[Who::Operator], 200),
+        page("GET", "/operator/orders/{code}", format!("/operator/orders/{code}")).allow(&[Who::Operator], 200),
+        page("GET", "/operator/listings/{id}", format!("/operator/listings/{}", world.listing_id))
+            .allow(&[Who::Operator], 200),
+        // Hidden, then shown again: the listing is on sale for the rows below.
+        page("POST", "/operator/listings/{id}/hide", format!("/operator/listings/{}/hide", world.listing_id))
+            .form(|_| vec![("reason", "Thử quyền".into())])
+            .allow(&[Who::Operator], 200),
+        page("POST", "/operator/listings/{id}/unhide", format!("/operator/listings/{}/unhide", world.listing_id))
+            .allow(&[Who::Operator], 200),
         page("GET", "/farmer", "/farmer".into()).farmer_page(200, 200, 200),
         page("GET", "/farmer/signup", "/farmer/signup".into()).statuses([200, 303, 303, 303, 404, 403, 403, 200, 403]),
         page("GET", "/farmer/listings/new", "/farmer/listings/new".into()).farmer_page(200, 200, 200),

@@ -35,6 +35,8 @@ struct Row {
     status: &'static str,
     paused: bool,
     sold_out: bool,
+    /// Why an operator hid it, while hidden: the farmer cannot sell it again then.
+    hidden_reason: Option<String>,
     /// What the fields hold: the listing's figures, or what was typed when it was refused.
     price_value: String,
     quantity_value: String,
@@ -55,6 +57,7 @@ struct ListingsPage {
 fn row(w: &Farmer, listing: Listing) -> Row {
     let paused = listing.status == ListingStatus::Paused;
     let status = match (paused, listing.sold_out) {
+        _ if listing.hidden_reason.is_some() => w.hidden,
         (true, _) => w.paused,
         (false, true) => w.sold_out,
         (false, false) => w.on_sale,
@@ -70,6 +73,7 @@ fn row(w: &Farmer, listing: Listing) -> Row {
         status,
         paused,
         sold_out: listing.sold_out,
+        hidden_reason: listing.hidden_reason,
         errors: BTreeMap::new(),
         saved: false,
     }

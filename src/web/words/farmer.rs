@@ -83,6 +83,9 @@ words!(Farmer {
     no_listings: "Bạn chưa đăng bán gì." / "You have not listed anything yet.",
     on_sale: "Đang bán" / "On sale",
     paused: "Tạm ngừng bán" / "Paused",
+    hidden: "Nông Sản đã ẩn" / "Hidden by Nong San",
+    hidden_why: "Nông Sản đã ẩn tin này nên người mua không thấy; bạn không tự mở lại được. Lý do:"
+        / "Nong San hid this listing, so buyers do not see it; you cannot put it back yourself. Reason:",
     sold_out: "Hết hàng" / "Sold out",
     price_per: "Giá một" / "Price per",
     dong: "đồng" / "đồng",

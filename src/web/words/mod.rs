@@ -4,6 +4,7 @@
 pub mod buyer;
 pub mod farmer;
 pub mod payments;
+pub mod lookups;
 pub mod people;
 
 use crate::error::Lang;

@@ -48,6 +48,7 @@ words!(People {
         / "The PIN was reset. The farmer logs in with the new one.",
     operator_title: "Quản lý" / "Operations",
     payments_to_check: "Chuyển khoản cần xem" / "Transfers to check",
+    look_up_orders: "Tra cứu đơn hàng, ẩn tin bán" / "Look up orders, hide listings",
     new_team: "Tạo nhóm hỗ trợ" / "Create a community team",
     team_name: "Tên nhóm" / "Team name",
     ward_codes: "Mã các xã, phường nhóm phụ trách" / "Codes of the communes the team covers",
