@@ -27,6 +27,7 @@ mod reference;
 mod reliability;
 mod schema;
 mod smtp;
+mod statements;
 mod structure;
 mod suspensions;
 mod throttles;
