@@ -25,7 +25,8 @@ pub fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, AppErr
             let accept = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
             Ok(accept.split(',').any(|range| {
                 let mut parts = range.split(';').map(str::trim);
-                let refused = |param: &str| param.replace(' ', "").strip_prefix("q=").is_some_and(|q| q.parse() == Ok(0.0));
+                let refused =
+                    |param: &str| param.replace(' ', "").strip_prefix("q=").is_some_and(|q| q.parse() == Ok(0.0));
                 parts.next().is_some_and(|media| media.eq_ignore_ascii_case("text/csv")) && !parts.any(refused)
             }))
         }

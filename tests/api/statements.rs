@@ -59,7 +59,11 @@ async fn csv_text(response: reqwest::Response) -> String {
     assert_eq!(response.status(), 200);
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert_eq!(header("content-type"), "text/csv; charset=utf-8");
-    assert!(header("content-disposition").starts_with("attachment; filename=\"so-tien-"), "{}", header("content-disposition"));
+    assert!(
+        header("content-disposition").starts_with("attachment; filename=\"so-tien-"),
+        "{}",
+        header("content-disposition")
+    );
     let bytes = response.bytes().await.expect("body");
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a byte-order mark first");
     String::from_utf8(bytes[3..].to_vec()).expect("UTF-8")
@@ -268,5 +272,8 @@ on_both_backends! {
 
 /// A query value, percent-encoded.
 fn urlencoding(value: &str) -> String {
-    value.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    value
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }

@@ -512,10 +512,7 @@ async fn operator_statement(
 ) -> Result<HttpResponse, AppError> {
     let month = Month::parse_or_current(query.month.as_deref(), state.clock.now())?;
     let farmer_id = id.into_inner();
-    let (name, deliveries) = state
-        .db
-        .read(move |conn| statement_source(conn, farmer_id))
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let (name, deliveries) =
+        state.db.read(move |conn| statement_source(conn, farmer_id)).await?.ok_or_else(AppError::not_found)?;
     Statement::new(farmer_id, name, month, &deliveries).answer(&req, query.format.as_deref())
 }

