@@ -216,6 +216,14 @@ on_both_backends! {
         assert_eq!(csv_text(page_csv).await, csv);
         let bad = browser.get("/farmer/statements?month=2026-13").await;
         assert_eq!(bad.status, 422);
+        // An operator's page of the farmer's statement, with its own CSV link.
+        let mut operators_browser = PageVisitor::with_session(&app, &operator).await;
+        let operators_page = operators_browser.get(&format!("/operator/farmers/{}/statements?month={month}", farmer.id)).await;
+        assert_eq!(operators_page.status, 200);
+        assert!(text_of(&operators_page.html).contains("Nguyễn Thị Lan"), "the operator sees whose statement it is");
+        assert!(text_of(&operators_page.html).contains("Chưa về cuối tháng"));
+        let operators_link = format!("href=\"/operator/farmers/{}/statements?month={month}&amp;format=csv\"", farmer.id);
+        assert!(operators_page.html.contains(&operators_link), "{}", operators_page.html);
         let mut helpers_browser = PageVisitor::with_session(&app, &helper).await;
         assert_eq!(helpers_browser.post(&format!("/helper/act/{}", farmer.id), &[]).await.status, 303);
         let helpers_page = helpers_browser.get(&format!("/farmer/statements?month={month}")).await;

@@ -510,9 +510,20 @@ async fn operator_statement(
     id: web::Path<i64>,
     ApiQuery(query): ApiQuery<StatementQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let month = Month::parse_or_current(query.month.as_deref(), state.clock.now())?;
-    let farmer_id = id.into_inner();
+    farmer_statement_for_operator(&state, id.into_inner(), query.month.as_deref())
+        .await?
+        .answer(&req, query.format.as_deref())
+}
+
+/// Any farmer's statement for a month (default: this month), for an operator; 404 when `farmer_id` is no
+/// farmer.
+pub async fn farmer_statement_for_operator(
+    state: &AppState,
+    farmer_id: i64,
+    month: Option<&str>,
+) -> Result<Statement, AppError> {
+    let month = Month::parse_or_current(month, state.clock.now())?;
     let (name, deliveries) =
         state.db.read(move |conn| statement_source(conn, farmer_id)).await?.ok_or_else(AppError::not_found)?;
-    Statement::new(farmer_id, name, month, &deliveries).answer(&req, query.format.as_deref())
+    Ok(Statement::new(farmer_id, name, month, &deliveries))
 }

@@ -1,9 +1,8 @@
 //! The farmer's pages: log in or sign up with phone and PIN (`account`), what needs an answer first and the
 //! answers to orders (`orders`), listing from a photo and three fields or one sentence (`new_listing`), their
-//! listings (`listings`), their money and who acted for them (`oversight`), their monthly statement
-//! (`statements`), what they were told and how (`messages`). Every page works on the farmer's seat
-//! (`super::seat`): the farmer, or a helper acting for them, who uses the very same pages and is audited
-//! exactly as the API audits them.
+//! listings (`listings`), their money and who acted for them (`oversight`), what they were told and how
+//! (`messages`). Every page works on the farmer's seat (`super::seat`): the farmer, or a helper acting for
+//! them, who uses the very same pages and is audited exactly as the API audits them.
 
 pub mod account;
 pub mod listings;
@@ -11,7 +10,6 @@ pub mod messages;
 pub mod new_listing;
 pub mod orders;
 pub mod oversight;
-pub mod statements;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -83,6 +81,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(new_listing::routes)
         .configure(listings::routes)
         .configure(messages::routes)
-        .configure(oversight::routes)
-        .configure(statements::routes);
+        .configure(oversight::routes);
 }
