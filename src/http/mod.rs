@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every capability: extractors, middleware, the problem renderer, unmatched
 //! routes and cached JSON responses.
 
+pub mod csv;
 mod extract;
 mod middleware;
 mod page;

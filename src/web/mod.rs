@@ -3,8 +3,9 @@
 //! improves them. Templates are in `assets/web/templates/` (checked at compile time), files in
 //! `assets/web/static/` (compiled in, see `assets`), texts in `words`.
 //!
-//! Pages by who uses them: buyers (`shop`, `basket`, `track`), farmers (`farmer`). The visitor (language, CSRF,
-//! session cookie) is in `visitor`; logging out, for everyone, here.
+//! Pages by who uses them: buyers (`shop`, `basket`, `track`), farmers (`farmer`), farmers' monthly statements
+//! (`statements`, for farmers and operators). The visitor (language, CSRF, session cookie) is in `visitor`;
+//! logging out, for everyone, here.
 
 pub mod assets;
 pub mod basket;
@@ -17,6 +18,7 @@ pub mod operator;
 pub mod payments;
 pub mod seat;
 pub mod shop;
+pub mod statements;
 pub mod track;
 pub mod visitor;
 pub mod words;
@@ -255,7 +257,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(operator::routes)
         .configure(payments::routes)
         .configure(lookups::routes)
-        .configure(farmer::routes);
+        .configure(farmer::routes)
+        .configure(statements::routes);
 }
 
 #[cfg(test)]

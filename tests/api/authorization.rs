@@ -414,6 +414,9 @@ fn matrix(world: &World) -> Vec<Row> {
         row("POST", "/api/v1/admin/refunds/{id}/done", format!("/api/v1/admin/refunds/{}/done", world.refund_id))
             .allow(&[Who::Operator], 200),
         row("GET", "/api/v1/me/cod", "/api/v1/me/cod".into()).acting_farmer(200),
+        row("GET", "/api/v1/me/statements", "/api/v1/me/statements?month=2026-11".into()).acting_farmer(200),
+        row("GET", "/api/v1/admin/farmers/{id}/statements", format!("/api/v1/admin/farmers/{}/statements?month=2026-11", world.farmer_id))
+            .allow(&[Who::Operator], 200),
         row("POST", "/api/v1/media", "/api/v1/media".into()).photo().acting_farmer(201),
         row("GET", "/media/{shard}/{name}", world.photo_path.clone()).public(200),
         row("POST", "/api/v1/listings/parse", "/api/v1/listings/parse".into())

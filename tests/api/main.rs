@@ -29,6 +29,7 @@ mod reference;
 mod reliability;
 mod schema;
 mod smtp;
+mod statements;
 mod structure;
 mod suspensions;
 mod throttles;

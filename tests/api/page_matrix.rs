@@ -215,6 +215,13 @@ fn matrix(world: &World) -> Vec<PageRow> {
         page("GET", "/farmer/listings/new", "/farmer/listings/new".into()).farmer_page(200, 200, 200),
         page("GET", "/farmer/listings", "/farmer/listings".into()).farmer_page(200, 200, 200),
         page("GET", "/farmer/money", "/farmer/money".into()).farmer_page(200, 200, 200),
+        page("GET", "/farmer/statements", "/farmer/statements?month=2026-11".into()).farmer_page(200, 200, 200),
+        page(
+            "GET",
+            "/operator/farmers/{id}/statements",
+            format!("/operator/farmers/{}/statements?month=2026-11", world.farmer_id),
+        )
+        .allow(&[Who::Operator], 200),
         // Who acted for the farmer is the farmer's own business (the API's FarmerSelf).
         page("GET", "/farmer/helpers", "/farmer/helpers".into()).farmer_page(200, 200, 403),
         // So are their messages and how they are told.

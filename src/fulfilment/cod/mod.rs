@@ -3,9 +3,10 @@
 //! marketplace still owes them and what has reached it. Routes here; rules in `rules`, queries in `store`.
 
 pub mod rules;
+pub mod statement;
 pub mod store;
 
-use actix_web::{get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,17 +16,20 @@ use crate::audit;
 use crate::auth::{ActingFarmer, Operator, Partner};
 use crate::domain::status::{AuditAction, DiscrepancyStatus};
 use crate::domain::text::{Lines, typed_text};
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, Lang, Problem};
 use crate::http::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use rules::{Period, check_remittance, record, vietnam_date};
+use statement::{Month, MonthFigures};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(record_remittance)
         .service(partner_cod)
         .service(operator_cod)
         .service(farmer_cod)
-        .service(resolve_discrepancy);
+        .service(resolve_discrepancy)
+        .service(farmer_statement)
+        .service(operator_statement);
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -354,4 +358,172 @@ async fn resolve_discrepancy(
         .await?
         .ok_or_else(AppError::not_found)?;
     Ok(web::Json(Discrepancy::from(resolved)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatementQuery {
+    /// The month, `YYYY-MM`, in Vietnam time (UTC+7); default: this month.
+    pub month: Option<String>,
+    /// `csv` or `json`; default: JSON, or CSV when `Accept` names `text/csv`.
+    pub format: Option<String>,
+}
+
+/// A farmer's monthly statement: what was delivered in a month of Vietnam time, what buyers paid for it and
+/// how, and where the farmer's share stands.
+#[derive(Serialize, ToSchema)]
+pub struct Statement {
+    pub farmer_id: i64,
+    pub farmer_name: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The month's first instant (00:00 of its first day in Vietnam), UTC.
+    pub from: DateTime<Utc>,
+    /// The next month's first instant, UTC (not included).
+    pub to: DateTime<Utc>,
+    #[serde(flatten)]
+    pub figures: MonthFigures,
+    /// The months in which something was delivered or money arrived for the farmer, newest first (`YYYY-MM`).
+    pub active_months: Vec<String>,
+    #[serde(skip)]
+    pub period: Month,
+    #[serde(skip)]
+    pub months: Vec<Month>,
+}
+
+impl Statement {
+    /// The farmer's statement for `month` from all their delivered shipments.
+    fn new(farmer_id: i64, farmer_name: String, month: Month, deliveries: &[store::StatementDelivery]) -> Statement {
+        let (from, to) = month.utc_bounds();
+        let months = statement::active_months(deliveries);
+        Statement {
+            farmer_id,
+            farmer_name,
+            month: month.to_string(),
+            from: from.and_utc(),
+            to: to.and_utc(),
+            figures: statement::month_figures(deliveries, month),
+            active_months: months.iter().map(Month::to_string).collect(),
+            period: month,
+            months,
+        }
+    }
+
+    /// The statement as a CSV file in `lang`.
+    pub fn csv(&self, lang: Lang) -> Result<HttpResponse, AppError> {
+        let rows = statement::csv_rows(&self.farmer_name, self.period, &self.figures, lang);
+        crate::http::csv::attachment(&format!("so-tien-{}-{}.csv", self.farmer_id, self.month), &rows)
+    }
+
+    /// JSON, or CSV when asked for.
+    fn answer(&self, req: &HttpRequest, format: Option<&str>) -> Result<HttpResponse, AppError> {
+        if crate::http::csv::wants_csv(req, format)? {
+            self.csv(Lang::of(req))
+        } else {
+            Ok(HttpResponse::Ok().json(self))
+        }
+    }
+}
+
+/// The farmer's name and delivered shipments; `None` when `farmer_id` is no farmer.
+type StatementSource = Option<(String, Vec<store::StatementDelivery>)>;
+
+fn statement_source(conn: &mut crate::db::Conn<'_>, farmer_id: i64) -> Result<StatementSource, AppError> {
+    let Some(name) = store::farmer_name(conn, farmer_id)? else { return Ok(None) };
+    Ok(Some((name, store::statement_deliveries(conn, farmer_id)?)))
+}
+
+/// The statement of the acting farmer for a month (default: this month); a helper's look is audited as a
+/// look at the farmer's money. The one view of `/me/statements` and the farmer's statement page.
+pub async fn acting_farmer_statement(
+    state: &AppState,
+    acting: &ActingFarmer,
+    month: Option<&str>,
+) -> Result<Statement, AppError> {
+    let now = state.clock.now();
+    let month = Month::parse_or_current(month, now)?;
+    let farmer_id = acting.farmer_id;
+    let read = move |conn: &mut crate::db::Conn<'_>| statement_source(conn, farmer_id);
+    let (name, deliveries) =
+        audit::read_for(&state.db, acting, AuditAction::ViewCod, now, read).await?.ok_or_else(AppError::not_found)?;
+    Ok(Statement::new(farmer_id, name, month, &deliveries))
+}
+
+/// What a statement looks like as CSV (UTF-8 with a byte-order mark; headers and lines in the caller's language).
+const STATEMENT_CSV: &str = "Nông dân,Tháng,Mã,Mục,Số tiền (đồng),Nghĩa là\n\
+    Nguyễn Thị Lan,2026-11,goods_sold_vnd,Tiền hàng đã giao,400000,Giá hàng của các đơn giao xong trong tháng …\n";
+
+/// The farmer's monthly statement (a helper may look; audited): per month of Vietnam time, the goods
+/// delivered, the delivery fees buyers paid (for the carrier, not the farmer's money), the cash collected on
+/// delivery, the bank transfers, the farmer's share, and where it stands: not in yet at the month's start,
+/// arrived in the month, not in yet at its end. Payouts from the marketplace to farmers are not modelled:
+/// "paid out" is the farmer's share once its money has reached the marketplace (cash when the carrier
+/// remits it, a transfer when the shipment is delivered), as in `/me/cod`. Each field says what it counts.
+/// As CSV (`?format=csv` or `Accept: text/csv`): UTF-8 with a byte-order mark, one row per line (farmer,
+/// month, code, line, amount in VND, what it means), in the caller's language.
+#[utoipa::path(
+    tag = "fulfilment",
+    security(("bearer" = [])),
+    params(StatementQuery, ("X-On-Behalf-Of" = Option<i64>, Header, description = "Helpers: the farmer acted for")),
+    responses(
+        (status = 200, description = "The statement as JSON, or as CSV (see the description)", content(
+            (Statement = "application/json"),
+            (String = "text/csv", example = json!(STATEMENT_CSV)),
+        )),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Farmers, and their helpers while the farmer consents (`consent_required`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such farmer in the helper's team", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`month` not a month as `YYYY-MM` (`month_invalid`), or `format` neither `csv` nor `json`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me/statements")]
+async fn farmer_statement(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    acting: ActingFarmer,
+    ApiQuery(query): ApiQuery<StatementQuery>,
+) -> Result<HttpResponse, AppError> {
+    acting_farmer_statement(&state, &acting, query.month.as_deref()).await?.answer(&req, query.format.as_deref())
+}
+
+/// A farmer's monthly statement, for operators: the same as the farmer's `/me/statements`.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The farmer's id"), StatementQuery),
+    responses(
+        (status = 200, description = "The statement as JSON, or as CSV (see `/me/statements`)", content(
+            (Statement = "application/json"),
+            (String = "text/csv", example = json!(STATEMENT_CSV)),
+        )),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Operators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such farmer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`month` not a month as `YYYY-MM` (`month_invalid`), or `format` neither `csv` nor `json`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/farmers/{id}/statements")]
+async fn operator_statement(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _operator: Operator,
+    id: web::Path<i64>,
+    ApiQuery(query): ApiQuery<StatementQuery>,
+) -> Result<HttpResponse, AppError> {
+    farmer_statement_for_operator(&state, id.into_inner(), query.month.as_deref())
+        .await?
+        .answer(&req, query.format.as_deref())
+}
+
+/// Any farmer's statement for a month (default: this month), for an operator; 404 when `farmer_id` is no
+/// farmer.
+pub async fn farmer_statement_for_operator(
+    state: &AppState,
+    farmer_id: i64,
+    month: Option<&str>,
+) -> Result<Statement, AppError> {
+    let month = Month::parse_or_current(month, state.clock.now())?;
+    let (name, deliveries) =
+        state.db.read(move |conn| statement_source(conn, farmer_id)).await?.ok_or_else(AppError::not_found)?;
+    Ok(Statement::new(farmer_id, name, month, &deliveries))
 }

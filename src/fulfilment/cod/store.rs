@@ -9,8 +9,8 @@ use diesel::sql_types::BigInt;
 use super::CodFigures;
 use super::rules::{Period, RemittableJob};
 use crate::db::Conn;
-use crate::db::schema::{cod_discrepancies, cod_remittances, fulfilment_jobs, orders, partners, shipments};
-use crate::domain::status::{DiscrepancyStatus, JobStatus, PaymentMethod, sql_literal};
+use crate::db::schema::{cod_discrepancies, cod_remittances, fulfilment_jobs, orders, partners, shipments, users};
+use crate::domain::status::{DiscrepancyStatus, JobStatus, PaymentMethod, Role, sql_literal};
 use crate::error::AppError;
 use crate::with_conn;
 
@@ -266,4 +266,52 @@ pub fn resolve_discrepancy(
     ))
     .execute(c))?;
     Ok(with_conn!(conn, |c| discrepancy_rows!().filter(cod_discrepancies::id.eq(id)).first(c).optional())?)
+}
+
+/// One delivered shipment of a farmer, as a monthly statement counts it.
+#[derive(Clone, Debug, PartialEq, Eq, Queryable)]
+pub struct StatementDelivery {
+    pub delivered_at: NaiveDateTime,
+    pub payment_method: PaymentMethod,
+    pub items_total_vnd: i64,
+    pub fee_vnd: i64,
+    /// Cash the carrier collected (COD only).
+    pub cod_collected_vnd: Option<i64>,
+    /// The farmer's share, as `/me/cod` counts it.
+    pub share_vnd: i64,
+    /// When the carrier remitted the cash (COD only).
+    pub remitted_at: Option<NaiveDateTime>,
+}
+
+/// The farmer's name, if `farmer_id` is a farmer.
+pub fn farmer_name(conn: &mut Conn<'_>, farmer_id: i64) -> Result<Option<String>, AppError> {
+    Ok(with_conn!(conn, |c| users::table
+        .filter(users::id.eq(farmer_id))
+        .filter(users::role.eq(Role::Farmer))
+        .select(users::name)
+        .first(c)
+        .optional())?)
+}
+
+/// Every delivered shipment of the farmer, in the order they were delivered.
+pub fn statement_deliveries(conn: &mut Conn<'_>, farmer_id: i64) -> Result<Vec<StatementDelivery>, AppError> {
+    let share = farmer_share();
+    Ok(with_conn!(conn, |c| fulfilment_jobs::table
+        .inner_join(shipments::table)
+        .inner_join(orders::table)
+        .left_join(cod_remittances::table)
+        .filter(shipments::farmer_id.eq(farmer_id))
+        .filter(fulfilment_jobs::status.eq(JobStatus::Delivered))
+        .filter(fulfilment_jobs::delivered_at.is_not_null())
+        .order((fulfilment_jobs::delivered_at, fulfilment_jobs::id))
+        .select((
+            fulfilment_jobs::delivered_at.assume_not_null(),
+            orders::payment_method,
+            shipments::items_total_vnd,
+            shipments::fee_vnd,
+            fulfilment_jobs::cod_collected_vnd,
+            sql::<BigInt>(&share),
+            cod_remittances::created_at.nullable(),
+        ))
+        .load(c))?)
 }
