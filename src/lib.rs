@@ -37,6 +37,7 @@ pub mod partners;
 pub mod privacy;
 pub mod progress;
 pub mod reference;
+pub mod reports;
 pub mod sms;
 pub mod startup;
 pub mod state;

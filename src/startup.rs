@@ -20,7 +20,7 @@ use crate::http::{
 use crate::state::AppState;
 use crate::{
     accounts, admin, consents, fulfilment, health, helpers, listings, messages, orders, partners, privacy, reference,
-    telemetry, web as pages,
+    reports, telemetry, web as pages,
 };
 
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -67,7 +67,8 @@ where
             .configure(fulfilment::routes)
             .configure(messages::routes)
             .configure(privacy::routes)
-            .configure(admin::routes),
+            .configure(admin::routes)
+            .configure(reports::routes),
     )
 }
 

@@ -352,6 +352,8 @@ fn matrix(world: &World) -> Vec<Row> {
         row("DELETE", "/api/v1/admin/suspensions/{subject}/{id}", format!("/api/v1/admin/suspensions/partner/{}", world.spare_partner_id))
             .allow(&[Who::Operator], 200),
         row("GET", "/api/v1/admin/audit", "/api/v1/admin/audit".into()).allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/reports/impact", "/api/v1/admin/reports/impact?group=ward".into()).allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/reports/impact", "/api/v1/admin/reports/impact?format=csv".into()).allow(&[Who::Operator], 200),
         row("GET", "/api/v1/partner/me", "/api/v1/partner/me".into()).allow(&[Who::Partner], 200),
         row("PUT", "/api/v1/partner/webhook", "/api/v1/partner/webhook".into())
             .body(|_| json!({"url": "http://127.0.0.1:9/nongsan", "secret": "whsec-matrix-0123456789"}))

@@ -13,6 +13,7 @@ mod crash;
 mod errors;
 mod fulfilment;
 mod fuzz;
+mod impact_report;
 mod listings;
 mod messages;
 mod money;
