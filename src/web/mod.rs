@@ -13,6 +13,7 @@ pub mod forms;
 pub mod helper;
 pub mod login;
 pub mod operator;
+pub mod report;
 pub mod seat;
 pub mod shop;
 pub mod track;
@@ -251,6 +252,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(login::routes)
         .configure(helper::routes)
         .configure(operator::routes)
+        .configure(report::routes)
         .configure(farmer::routes);
 }
 

@@ -58,7 +58,7 @@ impl OperatorPage {
     }
 }
 
-fn operator_or_page(visitor: &Visitor, req: &HttpRequest) -> PersonOrPage<()> {
+pub(super) fn operator_or_page(visitor: &Visitor, req: &HttpRequest) -> PersonOrPage<()> {
     let w = People::of(visitor.lang);
     Ok(match &visitor.user {
         Some(user) if user.role == Role::Operator => Ok(()),
