@@ -290,12 +290,12 @@ pub fn move_shipment(
     );
     // When it was accepted, and when it was rejected or cancelled: the impact report's days of those events.
     let moved = match to {
-        ShipmentStatus::Accepted => with_conn!(conn, |c| diesel::update(target)
-            .set((moving, shipments::accepted_at.eq(now)))
-            .execute(c))?,
-        ShipmentStatus::Rejected | ShipmentStatus::Cancelled => with_conn!(conn, |c| diesel::update(target)
-            .set((moving, shipments::withdrawn_at.eq(now)))
-            .execute(c))?,
+        ShipmentStatus::Accepted => {
+            with_conn!(conn, |c| diesel::update(target).set((moving, shipments::accepted_at.eq(now))).execute(c))?
+        }
+        ShipmentStatus::Rejected | ShipmentStatus::Cancelled => {
+            with_conn!(conn, |c| diesel::update(target).set((moving, shipments::withdrawn_at.eq(now))).execute(c))?
+        }
         ShipmentStatus::Pending => with_conn!(conn, |c| diesel::update(target).set(moving).execute(c))?,
     };
     Ok(moved == 1)

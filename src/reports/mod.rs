@@ -80,10 +80,8 @@ async fn impact(
     ApiQuery(query): ApiQuery<ImpactQuery>,
 ) -> Result<HttpResponse, AppError> {
     let csv = wants_csv(&request, query.format.as_deref())?;
-    let places = &state.reference.places;
-    let checked = rules::check(&query.request(), places, state.clock.now())?;
-    let lang = Lang::of(&request);
-    let report = rules::impact_report(&state.db, places, checked, lang).await?;
+    let (places, now, lang) = (&state.reference.places, state.clock.now(), Lang::of(&request));
+    let report = rules::checked_report(&state.db, places, &query.request(), now, lang).await?;
     Ok(if csv { csv_response(&report)? } else { HttpResponse::Ok().json(report) })
 }
 

@@ -13,7 +13,7 @@ use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::store::{self, Accepted, Bucket, Count, Delivered, Key, Place, Scope, Sums};
+use super::store::{self, Accepted, Bucket, Count, Delivered, Figures, Key, Place, Scope, Sums};
 use crate::clock::{VIETNAM_UTC_OFFSET_HOURS, in_vietnam};
 use crate::db::{Conn, Db};
 use crate::domain::status::{DurationMeasure, ReportGroup, ShipmentStatus};
@@ -44,21 +44,6 @@ impl Window {
 /// The Vietnamese day of a UTC instant.
 pub fn vietnam_day(at: NaiveDateTime) -> NaiveDate {
     in_vietnam(at).date()
-}
-
-/// The additive figures of one commune and helper on one day.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Figures {
-    pub self_enrolled: i64,
-    pub enrolled_by_helper: i64,
-    pub orders: i64,
-    pub goods_value_vnd: i64,
-    pub delivered_shipments: i64,
-    pub delivered_value_vnd: i64,
-    pub cancelled_shipments: i64,
-    pub rejected_shipments: i64,
-    pub cod_collected_vnd: i64,
-    pub listings_by_helpers: i64,
 }
 
 /// What happened on one day, as the store reads it.
@@ -139,7 +124,8 @@ pub fn aggregate(events: &DayEvents) -> DayRollup {
             time(place, DurationMeasure::Deliver, placed, delivered);
         }
     }
-    rollup.sellers = events.accepted.iter().filter(|(place, ..)| place.0.is_some()).map(|&(_, farmer, ..)| farmer).collect();
+    rollup.sellers =
+        events.accepted.iter().filter(|(place, ..)| place.0.is_some()).map(|&(_, farmer, ..)| farmer).collect();
     rollup
 }
 
@@ -347,7 +333,7 @@ pub fn median_hours(histogram: &BTreeMap<i32, i64>) -> Option<f64> {
 /// A row being summed up, before its medians are taken.
 #[derive(Default)]
 struct Tally {
-    sums: Sums,
+    sums: Figures,
     active_sellers: i64,
     listings_live: i64,
     accept: BTreeMap<i32, i64>,
@@ -355,22 +341,9 @@ struct Tally {
 }
 
 impl Tally {
-    fn add_sums(&mut self, other: &Sums) {
-        let s = &mut self.sums;
-        s.self_enrolled += other.self_enrolled;
-        s.enrolled_by_helper += other.enrolled_by_helper;
-        s.orders += other.orders;
-        s.goods_value_vnd += other.goods_value_vnd;
-        s.delivered_shipments += other.delivered_shipments;
-        s.delivered_value_vnd += other.delivered_value_vnd;
-        s.cancelled_shipments += other.cancelled_shipments;
-        s.rejected_shipments += other.rejected_shipments;
-        s.cod_collected_vnd += other.cod_collected_vnd;
-        s.listings_by_helpers += other.listings_by_helpers;
-    }
-
     fn add_bucket(&mut self, bucket: &Bucket) {
-        let histogram = if bucket.measure == DurationMeasure::Accept.as_str() { &mut self.accept } else { &mut self.deliver };
+        let histogram =
+            if bucket.measure == DurationMeasure::Accept.as_str() { &mut self.accept } else { &mut self.deliver };
         *histogram.entry(bucket.tenths).or_default() += bucket.shipments;
     }
 
@@ -413,7 +386,8 @@ struct Read {
 }
 
 fn read(conn: &mut Conn<'_>, query: &Query) -> Result<Read, AppError> {
-    let scope = Scope { from: query.from.to_string(), to: query.to.to_string(), province: query.province, ward: query.ward };
+    let scope =
+        Scope { from: query.from.to_string(), to: query.to.to_string(), province: query.province, ward: query.ward };
     let key = match query.group {
         ReportGroup::Province | ReportGroup::Ward => Key::Ward,
         ReportGroup::Team | ReportGroup::Helper => Key::Helper,
@@ -435,7 +409,13 @@ fn read(conn: &mut Conn<'_>, query: &Query) -> Result<Read, AppError> {
     }
     let (mut helpers, mut teams) = (Vec::new(), Vec::new());
     if key == Key::Helper {
-        let ids: BTreeSet<i64> = sums.iter().map(|s| &s.key).chain(sellers.iter().map(|c| &c.key)).chain(live.iter().map(|c| &c.key)).filter_map(|key| key.parse().ok()).collect();
+        let ids: BTreeSet<i64> = sums
+            .iter()
+            .map(|s| &s.key)
+            .chain(sellers.iter().map(|c| &c.key))
+            .chain(live.iter().map(|c| &c.key))
+            .filter_map(|key| key.parse().ok())
+            .collect();
         helpers = store::helpers(conn, &ids.into_iter().collect::<Vec<_>>())?;
         let team_ids: BTreeSet<i64> = helpers.iter().filter_map(|(_, _, team)| *team).collect();
         teams = store::teams(conn, &team_ids.into_iter().collect::<Vec<_>>())?;
@@ -465,13 +445,16 @@ fn row_of(query: &Query, key: &str, places: &Places, read: &Read, lang: Lang) ->
     let helper = |id: i64| read.helpers.iter().find(|(helper, ..)| *helper == id);
     match query.group {
         ReportGroup::Province => {
-            let code = i32::try_from(number).ok().and_then(|code| places.ward(code)).map_or(0, |ward| ward.province_code);
+            let code =
+                i32::try_from(number).ok().and_then(|code| places.ward(code)).map_or(0, |ward| ward.province_code);
             let name = places.province(code).map(|p| p.name.clone()).unwrap_or_default();
             (i64::from(code), code.to_string(), name)
         }
         ReportGroup::Ward => {
             let ward = i32::try_from(number).ok().and_then(|code| places.ward(code));
-            let name = ward.map(|w| format!("{}, {}", w.name, places.province(w.province_code).map(|p| p.name.as_str()).unwrap_or_default()));
+            let name = ward.map(|w| {
+                format!("{}, {}", w.name, places.province(w.province_code).map(|p| p.name.as_str()).unwrap_or_default())
+            });
             (number, key.to_owned(), name.unwrap_or_default())
         }
         ReportGroup::Month => (0, key.to_owned(), key.to_owned()),
@@ -505,6 +488,18 @@ impl Rows<'_> {
     }
 }
 
+/// The report asked for by `request`, once its parameters are checked.
+pub async fn checked_report(
+    db: &Db,
+    places: &Places,
+    request: &Request<'_>,
+    now: NaiveDateTime,
+    lang: Lang,
+) -> Result<ImpactReport, AppError> {
+    let query = check(request, places, now)?;
+    impact_report(db, places, query, lang).await
+}
+
 /// The impact report of `query`, from the rollups.
 pub async fn impact_report(db: &Db, places: &Places, query: Query, lang: Lang) -> Result<ImpactReport, AppError> {
     let read = {
@@ -514,8 +509,8 @@ pub async fn impact_report(db: &Db, places: &Places, query: Query, lang: Lang) -
     let mut rows = Rows { query: &query, places, read: &read, lang, rows: BTreeMap::new() };
     let mut total = Tally::default();
     for sums in &read.sums {
-        rows.tally(&sums.key).add_sums(sums);
-        total.add_sums(sums);
+        rows.tally(&sums.key).sums.add(&sums.figures);
+        total.sums.add(&sums.figures);
     }
     for bucket in &read.buckets {
         rows.tally(&bucket.key).add_bucket(bucket);

@@ -78,7 +78,8 @@ pub fn touched_times(conn: &mut Conn<'_>, since: NaiveDateTime) -> Result<Vec<Na
         .filter(audit_log::action.eq(AuditAction::CreateListing))
         .select(audit_log::created_at)
         .load(c))?;
-    let shipment_times = moved.into_iter().flat_map(|(created, accepted, withdrawn)| [Some(created), accepted, withdrawn]);
+    let shipment_times =
+        moved.into_iter().flat_map(|(created, accepted, withdrawn)| [Some(created), accepted, withdrawn]);
     Ok(farmers.into_iter().chain(listed).chain(shipment_times.chain(delivered).flatten()).collect())
 }
 
@@ -107,7 +108,12 @@ pub fn accepted(conn: &mut Conn<'_>, window: Window) -> Result<Vec<Accepted>, Ap
     Ok(with_conn!(conn, |c| shipments::table
         .inner_join(users::table.on(users::id.eq(shipments::farmer_id)))
         .filter(shipments::accepted_at.ge(window.start).and(shipments::accepted_at.lt(window.end)))
-        .select(((users::ward_code, users::enrolled_by), shipments::farmer_id, shipments::created_at, shipments::accepted_at))
+        .select((
+            (users::ward_code, users::enrolled_by),
+            shipments::farmer_id,
+            shipments::created_at,
+            shipments::accepted_at
+        ))
         .load(c))?)
 }
 
@@ -153,8 +159,7 @@ pub fn listings_by_helpers(conn: &mut Conn<'_>, window: Window) -> Result<Vec<(O
 pub fn replace_day(conn: &mut Conn<'_>, day: &str, rollup: &DayRollup) -> Result<(), AppError> {
     with_conn!(conn, |c| diesel::delete(report_days::table.filter(report_days::day.eq(day))).execute(c))?;
     with_conn!(conn, |c| diesel::delete(report_durations::table.filter(report_durations::day.eq(day))).execute(c))?;
-    with_conn!(conn, |c| diesel::delete(report_seller_days::table.filter(report_seller_days::day.eq(day)))
-        .execute(c))?;
+    with_conn!(conn, |c| diesel::delete(report_seller_days::table.filter(report_seller_days::day.eq(day))).execute(c))?;
     let figures: Vec<_> = rollup
         .figures
         .iter()
@@ -300,11 +305,9 @@ where
     })
 }
 
-/// The additive figures of one row, summed over the scope.
-#[derive(QueryableByName, Clone, Debug, Default)]
-pub struct Sums {
-    #[diesel(sql_type = Text)]
-    pub key: String,
+/// The additive figures of one commune and helper on one day, or summed over a report's row.
+#[derive(QueryableByName, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Figures {
     #[diesel(sql_type = BigInt)]
     pub self_enrolled: i64,
     #[diesel(sql_type = BigInt)]
@@ -325,6 +328,30 @@ pub struct Sums {
     pub cod_collected_vnd: i64,
     #[diesel(sql_type = BigInt)]
     pub listings_by_helpers: i64,
+}
+
+impl Figures {
+    pub fn add(&mut self, other: &Figures) {
+        self.self_enrolled += other.self_enrolled;
+        self.enrolled_by_helper += other.enrolled_by_helper;
+        self.orders += other.orders;
+        self.goods_value_vnd += other.goods_value_vnd;
+        self.delivered_shipments += other.delivered_shipments;
+        self.delivered_value_vnd += other.delivered_value_vnd;
+        self.cancelled_shipments += other.cancelled_shipments;
+        self.rejected_shipments += other.rejected_shipments;
+        self.cod_collected_vnd += other.cod_collected_vnd;
+        self.listings_by_helpers += other.listings_by_helpers;
+    }
+}
+
+/// The figures of one row key, summed over the scope.
+#[derive(QueryableByName, Debug)]
+pub struct Sums {
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(embed)]
+    pub figures: Figures,
 }
 
 pub fn sums(conn: &mut Conn<'_>, scope: &Scope, key: Key) -> Result<Vec<Sums>, AppError> {

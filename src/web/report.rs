@@ -170,9 +170,10 @@ async fn report_page(
         csv_href: String::new(),
         errors: BTreeMap::new(),
     };
-    let status = match rules::check(&page_.query.request(), places, state.clock.now()) {
-        Ok(checked) => {
-            let report = rules::impact_report(&state.db, places, checked, visitor.lang).await?;
+    let (now, lang) = (state.clock.now(), visitor.lang);
+    let asked = rules::checked_report(&state.db, places, &page_.query.request(), now, lang).await;
+    let status = match asked {
+        Ok(report) => {
             page_.from = report.from.to_string();
             page_.to = report.to.to_string();
             page_.lines = report.rows.iter().map(line).collect();
@@ -200,9 +201,8 @@ async fn report_csv(
     query: web::Query<ImpactQuery>,
 ) -> Result<HttpResponse, AppError> {
     or_show!(operator_or_page(&visitor, &req));
-    let places = &state.reference.places;
-    let checked = rules::check(&query.request(), places, state.clock.now())?;
-    csv_response(&rules::impact_report(&state.db, places, checked, visitor.lang).await?)
+    let (places, now) = (&state.reference.places, state.clock.now());
+    csv_response(&rules::checked_report(&state.db, places, &query.request(), now, visitor.lang).await?)
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

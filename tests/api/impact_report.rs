@@ -24,7 +24,8 @@ async fn run_rollups(app: &TestApp) {
 
 /// A helper enrols a farmer in `ward` (with consent): the farmer's id.
 async fn enrol(app: &TestApp, helper: &str, ward: i32) -> i64 {
-    let body = json!({"phone": fresh_phone(), "name": "Y Bhim Niê", "ward_code": ward, "pin": "582047", "consent": true});
+    let body =
+        json!({"phone": fresh_phone(), "name": "Y Bhim Niê", "ward_code": ward, "pin": "582047", "consent": true});
     let enrolled = TestApp::expect_json(app.post("/api/v1/helper/farmers", Some(helper), &body).await, 201).await;
     enrolled["farmer"]["id"].as_i64().expect("farmer id")
 }

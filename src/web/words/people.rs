@@ -93,7 +93,8 @@ words!(People {
     back_to_operations: "Về trang quản lý" / "Back to operations",
     period_from: "Từ ngày" / "From",
     period_to: "Đến trước ngày" / "Up to (not including)",
-    period_to_hint: "Giờ Việt Nam. Để trống: từ đầu tháng đến hết hôm nay." / "Vietnam time. Empty: from the first of this month to the end of today.",
+    period_to_hint: "Giờ Việt Nam. Để trống: từ đầu tháng đến hết hôm nay."
+        / "Vietnam time. Empty: from the first of this month to the end of today.",
     province: "Tỉnh" / "Province",
     whole_country: "Cả nước" / "Whole country",
     group_by: "Mỗi dòng là" / "One row per",
