@@ -32,7 +32,7 @@ if [[ "$BACKEND" == sqlite ]]; then
     analyze() { sqlite3 "$DATA/nongsan.db" 'ANALYZE;'; }
 else
     ts() { echo "(TIMESTAMP '$T0' + ($1) * INTERVAL '1 second')"; }
-    series() { echo "(SELECT generate_series(0, $1 - 1) AS i) s"; }
+    series() { echo "(SELECT generate_series(0::bigint, $1 - 1) AS i) s"; }
     run_sql() { psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL"; }
     analyze() { psql -q "$DATABASE_URL" -c 'ANALYZE;'; }
 fi
