@@ -64,7 +64,7 @@ INSERT INTO listings (farmer_id, title, title_search, category_code, unit, unit_
         $(ts "(i * 631) % 31536000"), $(ts "(i * 631) % 31536000"), FALSE
     FROM $(series $LISTINGS) JOIN bench_farmers f ON f.n = i % $FARMERS;
 INSERT INTO partners (name, created_at) VALUES ('Bưu điện', $(ts 0));
--- Order i: placed at 31 s * i, its farmer (i * 7919) mod farmers, its fate i mod 20: 0 rejected, 1 expired,
+-- Order i (its code BENCH<i>; ids may come in another order): placed at 31 s * i, its farmer (i * 7919) mod farmers, its fate i mod 20: 0 rejected, 1 expired,
 -- 2-3 accepted and under way, 4-19 delivered.
 INSERT INTO orders (code, buyer_name, buyer_phone, ward_code, province_code, street, payment_method, payment_status,
         status, items_total_vnd, shipping_total_vnd, total_vnd, lang, created_at, updated_at)
@@ -81,7 +81,7 @@ INSERT INTO shipments (order_id, farmer_id, status, weight_g, items_total_vnd, f
         CASE WHEN i % 20 >= 2 THEN $(ts "i * 31 + ((i * 37) % 2400) * 36") END,
         CASE WHEN i % 20 = 0 THEN $(ts "i * 31 + ((i * 37) % 2400) * 36")
              WHEN i % 20 = 1 THEN $(ts "i * 31 + 86400") END
-    FROM (SELECT o.*, o.id - (SELECT MIN(id) FROM orders) AS i FROM orders o) o
+    FROM (SELECT o.*, CAST(substr(o.code, 6) AS BIGINT) AS i FROM orders o) o
     JOIN bench_farmers f ON f.n = (i * 7919) % $FARMERS;
 INSERT INTO fulfilment_jobs (shipment_id, order_id, pickup_province_code, pickup_ward_code, dropoff_province_code,
         dropoff_ward_code, weight_g, cod_vnd, declared_value_vnd, item_summary, status, partner_id, attempts,
@@ -92,8 +92,7 @@ INSERT INTO fulfilment_jobs (shipment_id, order_id, pickup_province_code, pickup
         CASE WHEN i % 20 >= 4 THEN o.total_vnd END,
         CASE WHEN i % 20 >= 4 THEN $(ts "i * 31 + 86400 + ((i * 53) % 2880) * 60") END,
         s.accepted_at, s.accepted_at
-    FROM (SELECT s.*, s.order_id - (SELECT MIN(id) FROM orders) AS i FROM shipments s) s
-    JOIN orders o ON o.id = s.order_id WHERE s.status = 'accepted';
+    FROM shipments s JOIN (SELECT o.*, CAST(substr(o.code, 6) AS BIGINT) AS i FROM orders o) o ON o.id = s.order_id WHERE s.status = 'accepted';
 DROP TABLE bench_farmers;
 DROP TABLE bench_wards;
 COMMIT;
