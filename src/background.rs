@@ -1,13 +1,14 @@
 //! The background work of one instance, in one place: the outbox sender, the expiry of unanswered and
 //! unpaid orders, the reminders of orders about to lapse, the daily digest of what helpers did for a farmer,
-//! the sweeper of lapsed carrier leases, and the removal of photos never attached to a listing. Every step
+//! the sweeper of lapsed carrier leases, the removal of photos never attached to a listing, and the impact
+//! report's rollups. Every step
 //! claims its rows in the database, so several instances running them at once never do the same work twice.
 
 use std::future::Future;
 use std::time::Duration;
 
 use crate::state::AppState;
-use crate::{fulfilment, listings, messages, orders, outbox, telemetry};
+use crate::{fulfilment, listings, messages, orders, outbox, reports, telemetry};
 
 /// Starts every loop on the current runtime; they run until the process ends.
 pub fn spawn_all(state: &AppState) {
@@ -59,6 +60,16 @@ pub fn spawn_all(state: &AppState) {
             if removed > 0 {
                 tracing::info!(removed, "photos never attached to a listing removed");
             }
+            Ok(())
+        }
+    });
+
+    let (db, clock) = (state.db.clone(), state.clock.clone());
+    every(Duration::from_secs(60), "report rollups", move || {
+        let (db, now) = (db.clone(), clock.now());
+        async move {
+            let days = reports::rules::run_rollups(&db, now).await?;
+            tracing::debug!(days, "impact report rollups current");
             Ok(())
         }
     });

@@ -38,6 +38,7 @@ pub mod payments;
 pub mod privacy;
 pub mod progress;
 pub mod reference;
+pub mod reports;
 pub mod sms;
 pub mod startup;
 pub mod state;

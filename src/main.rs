@@ -42,6 +42,8 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Bring the impact report's rollups current (the service does it every minute), then exit.
+    Rollups,
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
     /// Administration tasks.
@@ -105,6 +107,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 prepare_database(&connect_database(&settings).await?).await?;
             }
+        }
+        Command::Rollups => {
+            let state = AppState::start(settings).await?;
+            let started = std::time::Instant::now();
+            let rolled = nongsan::reports::rules::run_rollups(&state.db, state.clock.now()).await;
+            let days = rolled.map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            println!("rollups current: {days} days aggregated in {:.1} s", started.elapsed().as_secs_f64());
         }
         Command::Openapi => println!("{}", openapi().to_pretty_json()?),
         Command::Admin { command: AdminCommand::CreateOperator { name, email, phone, password_stdin } } => {

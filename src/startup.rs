@@ -20,7 +20,7 @@ use crate::http::{
 use crate::state::AppState;
 use crate::{
     accounts, admin, consents, fulfilment, health, helpers, listings, messages, orders, partners, payments, privacy,
-    reference, telemetry, web as pages,
+    reference, reports, telemetry, web as pages,
 };
 
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -76,7 +76,8 @@ where
             .configure(messages::routes)
             .configure(payments::routes)
             .configure(privacy::routes)
-            .configure(admin::routes),
+            .configure(admin::routes)
+            .configure(reports::routes),
     )
 }
 

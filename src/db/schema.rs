@@ -281,6 +281,8 @@ diesel::table! {
         updated_at -> Timestamp,
         reason_code -> Nullable<Text>,
         reminded_at -> Nullable<Timestamp>,
+        accepted_at -> Nullable<Timestamp>,
+        withdrawn_at -> Nullable<Timestamp>,
     }
 }
 
@@ -472,6 +474,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    report_days (day, ward_code, helper_id) {
+        day -> Text,
+        ward_code -> Integer,
+        helper_id -> BigInt,
+        self_enrolled -> BigInt,
+        enrolled_by_helper -> BigInt,
+        orders -> BigInt,
+        goods_value_vnd -> BigInt,
+        delivered_shipments -> BigInt,
+        delivered_value_vnd -> BigInt,
+        cancelled_shipments -> BigInt,
+        rejected_shipments -> BigInt,
+        cod_collected_vnd -> BigInt,
+        listings_by_helpers -> BigInt,
+    }
+}
+
+diesel::table! {
     payment_exceptions (id) {
         id -> BigInt,
         transfer_id -> BigInt,
@@ -486,6 +506,40 @@ diesel::table! {
         resolved_by -> Nullable<BigInt>,
         resolved_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_durations (day, ward_code, helper_id, measure, tenths) {
+        day -> Text,
+        ward_code -> Integer,
+        helper_id -> BigInt,
+        measure -> Text,
+        tenths -> Integer,
+        shipments -> BigInt,
+    }
+}
+
+diesel::table! {
+    report_seller_days (farmer_id, day) {
+        farmer_id -> BigInt,
+        day -> Text,
+    }
+}
+
+diesel::table! {
+    report_listings_live (day, ward_code, helper_id) {
+        day -> Text,
+        ward_code -> Integer,
+        helper_id -> BigInt,
+        listings -> BigInt,
+    }
+}
+
+diesel::table! {
+    report_watermark (id) {
+        id -> Integer,
+        through -> Timestamp,
     }
 }
 
@@ -564,4 +618,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     privacy_codes,
     bank_transfers,
     payment_exceptions,
+    report_days,
+    report_durations,
+    report_seller_days,
+    report_listings_live,
+    report_watermark,
 );

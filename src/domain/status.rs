@@ -419,6 +419,28 @@ impl AuditAction {
     }
 }
 
+text_enum! {
+    /// What the rows of the impact report are.
+    pub enum ReportGroup {
+        Province = "province",
+        Ward = "ward",
+        Month = "month",
+        /// The team of the helper who enrolled the farmer (or made the listing).
+        Team = "team",
+        Helper = "helper",
+    }
+}
+
+text_enum! {
+    /// A duration the impact report gives the median of.
+    pub enum DurationMeasure {
+        /// From the order to the farmer's acceptance.
+        Accept = "accept",
+        /// From the order to the delivery.
+        Deliver = "deliver",
+    }
+}
+
 impl ShipmentStatus {
     /// Waiting for the farmer's answer: what accepting and expiry move from.
     pub const WAITING: &'static [ShipmentStatus] = &[ShipmentStatus::Pending];

@@ -336,6 +336,7 @@ pub fn place(
                 respond_by,
                 created_at: now,
                 updated_at: now,
+                accepted_at: auto_accept.then_some(now),
             },
         )?;
         for line in &group.lines {

@@ -112,6 +112,8 @@ pub struct NewShipment {
     pub respond_by: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Set when the farmer accepts automatically.
+    pub accepted_at: Option<NaiveDateTime>,
 }
 
 pub fn insert_shipment(conn: &mut Conn<'_>, shipment: &NewShipment) -> Result<i64, AppError> {
@@ -301,16 +303,23 @@ pub fn move_shipment(
     reason_code: Option<ReasonCode>,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
-    let moved = with_conn!(conn, |c| diesel::update(
-        shipments::table.filter(shipments::id.eq(id)).filter(shipments::status.eq_any(from))
-    )
-    .set((
+    let target = shipments::table.filter(shipments::id.eq(id)).filter(shipments::status.eq_any(from));
+    let moving = (
         shipments::status.eq(to),
         shipments::reject_reason.eq(reason),
         shipments::reason_code.eq(reason_code),
         shipments::updated_at.eq(now),
-    ))
-    .execute(c))?;
+    );
+    // When it was accepted, and when it was rejected or cancelled: the impact report's days of those events.
+    let moved = match to {
+        ShipmentStatus::Accepted => {
+            with_conn!(conn, |c| diesel::update(target).set((moving, shipments::accepted_at.eq(now))).execute(c))?
+        }
+        ShipmentStatus::Rejected | ShipmentStatus::Cancelled => {
+            with_conn!(conn, |c| diesel::update(target).set((moving, shipments::withdrawn_at.eq(now))).execute(c))?
+        }
+        ShipmentStatus::Pending => with_conn!(conn, |c| diesel::update(target).set(moving).execute(c))?,
+    };
     Ok(moved == 1)
 }
 

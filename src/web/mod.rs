@@ -16,6 +16,7 @@ pub mod login;
 pub mod lookups;
 pub mod operator;
 pub mod payments;
+pub mod report;
 pub mod seat;
 pub mod shop;
 pub mod statements;
@@ -257,6 +258,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(operator::routes)
         .configure(payments::routes)
         .configure(lookups::routes)
+        .configure(report::routes)
         .configure(farmer::routes)
         .configure(statements::routes);
 }

@@ -380,6 +380,8 @@ fn matrix(world: &World) -> Vec<Row> {
         row("POST", "/api/v1/admin/listings/{id}/unhide", format!("/api/v1/admin/listings/{}/unhide", world.listing_id))
             .allow(&[Who::Operator], 200),
         row("GET", "/api/v1/admin/helper-audit", "/api/v1/admin/helper-audit".into()).allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/reports/impact", "/api/v1/admin/reports/impact?group=ward".into()).allow(&[Who::Operator], 200),
+        row("GET", "/api/v1/admin/reports/impact", "/api/v1/admin/reports/impact?format=csv".into()).allow(&[Who::Operator], 200),
         row("GET", "/api/v1/partner/me", "/api/v1/partner/me".into()).allow(&[Who::Partner], 200),
         row("PUT", "/api/v1/partner/webhook", "/api/v1/partner/webhook".into())
             .body(|_| json!({"url": "http://127.0.0.1:9/nongsan", "secret": "whsec-matrix-0123456789"}))

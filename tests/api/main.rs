@@ -14,6 +14,7 @@ mod crash;
 mod errors;
 mod fulfilment;
 mod fuzz;
+mod impact_report;
 mod listings;
 mod messages;
 mod money;

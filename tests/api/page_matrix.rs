@@ -161,6 +161,8 @@ fn matrix(world: &World) -> Vec<PageRow> {
         .form(|_| vec![("new_pin", "639251".into()), ("identity_checked", "yes".into())])
         .household(403),
         page("GET", "/operator", "/operator".into()).allow(&[Who::Operator], 200),
+        page("GET", "/operator/report", "/operator/report?group=ward".into()).allow(&[Who::Operator], 200),
+        page("GET", "/operator/report.csv", "/operator/report.csv?group=month".into()).allow(&[Who::Operator], 200),
         page("POST", "/operator/teams", "/operator/teams".into())
             .form(|_| vec![("name", "Tổ mới".into()), ("ward_codes", WARD_BUON_MA_THUOT.to_string())])
             .allow(&[Who::Operator], 201),

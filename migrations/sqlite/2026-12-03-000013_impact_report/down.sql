@@ -1,0 +1,15 @@
+DROP TABLE report_watermark;
+DROP TABLE report_listings_live;
+DROP TABLE report_seller_days;
+DROP TABLE report_durations;
+DROP TABLE report_days;
+DROP INDEX users_created_idx;
+DROP INDEX users_updated_idx;
+DROP INDEX fulfilment_jobs_delivered_at_idx;
+DROP INDEX fulfilment_jobs_updated_idx;
+DROP INDEX shipments_withdrawn_idx;
+DROP INDEX shipments_accepted_idx;
+DROP INDEX shipments_created_idx;
+DROP INDEX shipments_updated_idx;
+ALTER TABLE shipments DROP COLUMN withdrawn_at;
+ALTER TABLE shipments DROP COLUMN accepted_at;
