@@ -115,10 +115,14 @@ fn a_cycle_is_found_when_there_is_one() {
     assert_eq!(named_modules("use crate::{db, error::AppError};\nuse crate::http::Page;").len(), 3);
 }
 
+/// The table declarations, one block per table as diesel writes them: long by nature, with no logic to split.
+const TABLES: &str = "db/schema.rs";
+
 #[test]
 fn no_file_is_longer_than_six_hundred_lines_before_its_tests() {
     let long: Vec<String> = rust_files(Path::new(SRC))
         .into_iter()
+        .filter(|file| !file.ends_with(TABLES))
         .map(|file| (code_of(&file).lines().count(), file))
         .filter(|(lines, _)| *lines > MAX_LINES)
         .map(|(lines, file)| format!("{} ({lines})", file.display()))

@@ -3,8 +3,8 @@
 
 pub mod buyer;
 pub mod farmer;
-pub mod payments;
 pub mod lookups;
+pub mod payments;
 pub mod people;
 
 use crate::error::Lang;
