@@ -13,6 +13,13 @@ use crate::domain::status::{AuditAction, OperatorAction, OperatorSubject, Role, 
 use crate::error::AppError;
 use crate::with_conn;
 
+/// The `LIKE` pattern for names that hold `text` as typed: `%` and `_` in it are letters, not wildcards
+/// (escaped with `\`).
+fn holding(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// When `subject` was suspended: `None` when there is no such helper, team, partner or farmer, `Some(None)`
 /// when it is not suspended.
 pub fn suspended_at(
@@ -169,7 +176,7 @@ pub fn people(conn: &mut Conn<'_>, filter: &PersonFilter, limit: i64, offset: i6
             query = query.filter(users::id.eq(id));
         }
         if let Some(name) = &filter.name {
-            query = query.filter(users::name.like(format!("%{name}%")));
+            query = query.filter(users::name.like(holding(name)).escape('\\'));
         }
         if let Some(phone) = &filter.phone {
             query = query.filter(users::phone.eq(phone));
@@ -208,7 +215,7 @@ pub fn teams(
         let mut query =
             teams::table.select((teams::id, teams::name, teams::created_at, teams::suspended_at)).into_boxed();
         if let Some(name) = name {
-            query = query.filter(teams::name.like(format!("%{name}%")));
+            query = query.filter(teams::name.like(holding(name)).escape('\\'));
         }
         query.order(teams::id.desc()).limit(limit).offset(offset).load(c)
     })?)
@@ -245,7 +252,7 @@ pub fn partners(
             .select((partners::id, partners::name, partners::created_at, partners::suspended_at))
             .into_boxed();
         if let Some(name) = name {
-            query = query.filter(partners::name.like(format!("%{name}%")));
+            query = query.filter(partners::name.like(holding(name)).escape('\\'));
         }
         query.order(partners::id.desc()).limit(limit).offset(offset).load(c)
     })?)
@@ -322,4 +329,16 @@ pub fn helper_audit(
 /// (id, name) of these people.
 pub fn names(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<(i64, String)>, AppError> {
     Ok(with_conn!(conn, |c| users::table.filter(users::id.eq_any(ids)).select((users::id, users::name)).load(c))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holding;
+
+    #[test]
+    fn wildcards_typed_in_a_name_are_matched_as_letters() {
+        assert_eq!(holding("Hợp tác xã"), "%Hợp tác xã%");
+        assert_eq!(holding("50%_giảm"), "%50\\%\\_giảm%");
+        assert_eq!(holding("a\\b"), "%a\\\\b%");
+    }
 }
