@@ -3,7 +3,7 @@
 # communes of six provinces, 40% enrolled by 200 helpers, 50,000 listings, ORDERS orders over the past year,
 # each with its shipment and, once accepted, its carrier job: 5% rejected, 5% expired, 10% under way, 80%
 # delivered with cash collected), brings the rollups current (`nongsan rollups`, timed), then times the report
-# for the past year by province and by commune, and `/healthz` beside it, with sequential curl requests.
+# for the past twelve months (and 365 days) by every group, and `/healthz` beside it, with sequential curl requests.
 #
 #   bench/report.sh [orders]             SQLite (embedded default)
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/nongsan_bench bench/report.sh
@@ -105,7 +105,9 @@ analyze
 echo "== rollups from nothing"
 "$BIN" rollups
 echo "rollup rows: $(sql 'SELECT COUNT(*) FROM report_days') day figures, \
-$(sql 'SELECT COUNT(*) FROM report_durations') duration buckets, $(sql 'SELECT COUNT(*) FROM report_seller_days') seller days"
+$(sql 'SELECT COUNT(*) FROM report_durations') duration buckets, $(sql 'SELECT COUNT(*) FROM report_seller_days') seller days; \
+$(sql 'SELECT COUNT(*) FROM report_months') month figures, $(sql 'SELECT COUNT(*) FROM report_month_durations') month histograms, \
+$(sql 'SELECT COUNT(*) FROM report_seller_months') seller months"
 echo "== rollups again, nothing changed"
 "$BIN" rollups
 analyze
@@ -116,7 +118,11 @@ TOKEN=$(curl -sf "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
     -d '{"login": "bench-ops@nongsan.test", "password": "bench-operator-password"}' |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 
-FROM=$(date -u -d '+7 hours 365 days ago' +%F)
+# The past twelve months (this one so far and the eleven before: whole months, as operators report), and the
+# past 365 days to the day (its first days are read from the daily rollups).
+MONTH=$(date -u -d '+7 hours' +%Y-%m-01)
+FROM=$(date -u -d "$MONTH -11 months" +%F)
+DAYS_FROM=$(date -u -d '+7 hours 365 days ago' +%F)
 TO=$(date -u -d '+7 hours 1 day' +%F)
 time_requests() { # name, path: p50 and p99 of REQUESTS sequential requests (after 3 to warm up)
     local name=$1 path=$2
@@ -130,7 +136,7 @@ pick = lambda q: times[min(len(times) - 1, int(q * len(times)))]
 print(f"{name:44} n={len(times):3}  p50 {pick(0.5):7.1f} ms  p99 {pick(0.99):7.1f} ms  max {times[-1]:7.1f} ms")
 ' "$name"
 }
-echo "== past year ($FROM to $TO), $REQUESTS sequential requests each"
+echo "== past twelve months ($FROM to $TO), $REQUESTS sequential requests each"
 curl -sf -o "$DATA/province.json" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/admin/reports/impact?from=$FROM&to=$TO"
 python3 -c '
 import json, sys
@@ -139,11 +145,17 @@ total = report["total"]
 print("total row:", len(report["rows"]), "provinces;", {k: total[k] for k in ("households_enrolled", "active_sellers",
       "listings_live", "orders", "delivered_shipments", "cod_collected_vnd", "median_hours_to_accept", "median_hours_to_deliver")})
 ' "$DATA/province.json"
+REPORT="/api/v1/admin/reports/impact?from=$FROM&to=$TO"
+PROVINCE=$(sql 'SELECT MIN(code) FROM provinces')
 time_requests "/healthz" "/healthz"
-time_requests "report by province" "/api/v1/admin/reports/impact?from=$FROM&to=$TO&group=province"
-time_requests "report by commune" "/api/v1/admin/reports/impact?from=$FROM&to=$TO&group=ward"
-time_requests "report by month" "/api/v1/admin/reports/impact?from=$FROM&to=$TO&group=month"
-time_requests "report by province, CSV" "/api/v1/admin/reports/impact?from=$FROM&to=$TO&format=csv"
-time_requests "report by commune, one province" \
-    "/api/v1/admin/reports/impact?from=$FROM&to=$TO&group=ward&province=$(sql 'SELECT MIN(code) FROM provinces')"
+time_requests "report by province" "$REPORT&group=province"
+time_requests "report by commune" "$REPORT&group=ward"
+time_requests "report by month" "$REPORT&group=month"
+time_requests "report by team" "$REPORT&group=team"
+time_requests "report by helper" "$REPORT&group=helper"
+time_requests "report by province, CSV" "$REPORT&format=csv"
+time_requests "report by commune, one province" "$REPORT&group=ward&province=$PROVINCE"
+echo "== past 365 days to the day ($DAYS_FROM to $TO)"
+time_requests "report by province, 365 days" "/api/v1/admin/reports/impact?from=$DAYS_FROM&to=$TO&group=province"
+time_requests "report by commune, 365 days" "/api/v1/admin/reports/impact?from=$DAYS_FROM&to=$TO&group=ward"
 stop

@@ -68,7 +68,7 @@ pub fn spawn_all(state: &AppState) {
     every(Duration::from_secs(60), "report rollups", move || {
         let (db, now) = (db.clone(), clock.now());
         async move {
-            let days = reports::rules::run_rollups(&db, now).await?;
+            let days = reports::rollups::run_rollups(&db, now).await?;
             tracing::debug!(days, "impact report rollups current");
             Ok(())
         }

@@ -111,7 +111,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rollups => {
             let state = AppState::start(settings).await?;
             let started = std::time::Instant::now();
-            let rolled = nongsan::reports::rules::run_rollups(&state.db, state.clock.now()).await;
+            let rolled = nongsan::reports::rollups::run_rollups(&state.db, state.clock.now()).await;
             let days = rolled.map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
             println!("rollups current: {days} days aggregated in {:.1} s", started.elapsed().as_secs_f64());
         }

@@ -543,6 +543,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    report_months (month, ward_code, helper_id) {
+        month -> Text,
+        ward_code -> Integer,
+        helper_id -> BigInt,
+        self_enrolled -> BigInt,
+        enrolled_by_helper -> BigInt,
+        orders -> BigInt,
+        goods_value_vnd -> BigInt,
+        delivered_shipments -> BigInt,
+        delivered_value_vnd -> BigInt,
+        cancelled_shipments -> BigInt,
+        rejected_shipments -> BigInt,
+        cod_collected_vnd -> BigInt,
+        listings_by_helpers -> BigInt,
+    }
+}
+
+diesel::table! {
+    report_month_durations (month, province_code, ward_code, helper_id, measure) {
+        month -> Text,
+        province_code -> Integer,
+        ward_code -> Integer,
+        helper_id -> BigInt,
+        measure -> Text,
+        histogram -> Text,
+    }
+}
+
+diesel::table! {
+    report_seller_months (month, farmer_id) {
+        month -> Text,
+        farmer_id -> BigInt,
+    }
+}
+
 diesel::joinable!(team_wards -> teams (team_id));
 diesel::joinable!(team_wards -> wards (ward_code));
 diesel::joinable!(users -> wards (ward_code));
@@ -623,4 +659,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_seller_days,
     report_listings_live,
     report_watermark,
+    report_months,
+    report_month_durations,
+    report_seller_months,
 );

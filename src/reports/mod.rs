@@ -1,8 +1,10 @@
 //! The impact report for operators: households enrolled, sales and deliveries by province, commune, month,
 //! team or helper, as JSON or as CSV a spreadsheet opens with Vietnamese intact. It reads per-day rollups
-//! that `rules::run_rollups` keeps current in the background, so it stays fast however many orders there are.
+//! that `rollups::run_rollups` keeps current in the background, so it stays fast however many orders there are.
 
+pub mod rollups;
 pub mod rules;
+mod sql;
 pub mod store;
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};

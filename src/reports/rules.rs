@@ -1,5 +1,5 @@
-//! The impact report's rules: what each figure counts, the per-day rollups a background step keeps current
-//! (so orders are never slowed by counters), and the report assembled from them.
+//! The impact report's rules: what each figure counts, and the report assembled from the rollups
+//! (`rollups`): the monthly ones for the whole months of a period, the daily ones for the days around them.
 //!
 //! Where a figure belongs: a farmer's figures (enrolment, their shipments, their listings) belong to the
 //! farmer's commune and to the helper who enrolled them (none when they joined alone); a listing made on a
@@ -7,176 +7,21 @@
 //! enrolment, order placed (`orders`, `goods_value_vnd`), accepted (`active_sellers`, time to accept),
 //! rejected or cancelled, delivered (`delivered_*`, `cod_collected_vnd`, time to deliver).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::store::{self, Accepted, Bucket, Count, Delivered, Figures, Key, Place, Scope, Sums};
-use crate::clock::{VIETNAM_UTC_OFFSET_HOURS, in_vietnam};
+use super::rollups::{add_histogram, first_of_month, month_name, next_month, vietnam_day};
+use super::store::{self, Bucket, Count, Cut, Figures, Grain, Key, MonthDurations, Scope, Sums};
 use crate::db::{Conn, Db};
-use crate::domain::status::{DurationMeasure, ReportGroup, ShipmentStatus};
+use crate::domain::status::{DurationMeasure, ReportGroup};
 use crate::error::{AppError, Lang, Text};
 use crate::reference::places::Places;
 
-/// Rows changed this long before the last run are looked at again: a transaction stamps its rows with the
-/// time it started, and may commit after a run that began later.
-const MARGIN_MINUTES: i64 = 10;
-
 /// The longest period a report covers.
 const MAX_PERIOD_DAYS: i64 = 3660;
-
-/// The UTC instants of one Vietnamese day.
-#[derive(Clone, Copy, Debug)]
-pub struct Window {
-    pub start: NaiveDateTime,
-    pub end: NaiveDateTime,
-}
-
-impl Window {
-    pub fn of(day: NaiveDate) -> Window {
-        let start = day.and_time(chrono::NaiveTime::MIN) - Duration::hours(VIETNAM_UTC_OFFSET_HOURS);
-        Window { start, end: start + Duration::days(1) }
-    }
-}
-
-/// The Vietnamese day of a UTC instant.
-pub fn vietnam_day(at: NaiveDateTime) -> NaiveDate {
-    in_vietnam(at).date()
-}
-
-/// What happened on one day, as the store reads it.
-#[derive(Default)]
-pub struct DayEvents {
-    pub enrolments: Vec<Place>,
-    pub placed: Vec<(Place, i64)>,
-    pub accepted: Vec<Accepted>,
-    pub withdrawn: Vec<(Place, ShipmentStatus)>,
-    pub delivered: Vec<Delivered>,
-    pub listings_by_helpers: Vec<(Option<i32>, i64)>,
-}
-
-/// The rollups of one day: figures and duration histograms per commune and helper, and who sold.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct DayRollup {
-    pub figures: BTreeMap<(i32, i64), Figures>,
-    pub durations: HashMap<(i32, i64, DurationMeasure, i32), i64>,
-    pub sellers: BTreeSet<i64>,
-}
-
-/// A duration in tenths of an hour (6-minute buckets), rounded to the nearest, half up; never negative.
-pub fn tenths_of_hour(from: NaiveDateTime, to: NaiveDateTime) -> i32 {
-    let seconds = (to - from).num_seconds().max(0);
-    i32::try_from((seconds + 180) / 360).unwrap_or(i32::MAX)
-}
-
-/// Aggregates one day's events. Farmers without a commune (erased) are left out.
-pub fn aggregate(events: &DayEvents) -> DayRollup {
-    let mut rollup = DayRollup::default();
-    let mut add = |(ward, helper): Place, change: &dyn Fn(&mut Figures)| {
-        if let Some(ward) = ward {
-            change(rollup.figures.entry((ward, helper.unwrap_or(0))).or_default());
-        }
-    };
-    for &place in &events.enrolments {
-        if place.1.is_some() {
-            add(place, &|f| f.enrolled_by_helper += 1);
-        } else {
-            add(place, &|f| f.self_enrolled += 1);
-        }
-    }
-    for &(place, value) in &events.placed {
-        add(place, &|f| {
-            f.orders += 1;
-            f.goods_value_vnd += value;
-        });
-    }
-    for &(place, status) in &events.withdrawn {
-        match status {
-            ShipmentStatus::Rejected => add(place, &|f| f.rejected_shipments += 1),
-            ShipmentStatus::Cancelled => add(place, &|f| f.cancelled_shipments += 1),
-            ShipmentStatus::Pending | ShipmentStatus::Accepted => {}
-        }
-    }
-    for &(place, value, cod, _, _) in &events.delivered {
-        add(place, &|f| {
-            f.delivered_shipments += 1;
-            f.delivered_value_vnd += value;
-            f.cod_collected_vnd += cod.unwrap_or(0);
-        });
-    }
-    for &(ward, helper) in &events.listings_by_helpers {
-        add((ward, Some(helper)), &|f| f.listings_by_helpers += 1);
-    }
-    let mut time = |(ward, helper): Place, measure: DurationMeasure, from: NaiveDateTime, to: NaiveDateTime| {
-        if let Some(ward) = ward {
-            *rollup.durations.entry((ward, helper.unwrap_or(0), measure, tenths_of_hour(from, to))).or_default() += 1;
-        }
-    };
-    for &(place, _, placed, accepted) in &events.accepted {
-        if let Some(accepted) = accepted {
-            time(place, DurationMeasure::Accept, placed, accepted);
-        }
-    }
-    for &(place, _, _, placed, delivered) in &events.delivered {
-        if let Some(delivered) = delivered {
-            time(place, DurationMeasure::Deliver, placed, delivered);
-        }
-    }
-    rollup.sellers =
-        events.accepted.iter().filter(|(place, ..)| place.0.is_some()).map(|&(_, farmer, ..)| farmer).collect();
-    rollup
-}
-
-fn day_events(conn: &mut Conn<'_>, window: Window) -> Result<DayEvents, AppError> {
-    Ok(DayEvents {
-        enrolments: store::enrolments(conn, window)?,
-        placed: store::placed(conn, window)?,
-        accepted: store::accepted(conn, window)?,
-        withdrawn: store::withdrawn(conn, window)?,
-        delivered: store::delivered(conn, window)?,
-        listings_by_helpers: store::listings_by_helpers(conn, window)?,
-    })
-}
-
-/// Brings the rollups current: aggregates again every day touched since the last run (every day, the first
-/// time), then counts today's live listings. Returns how many days were aggregated.
-pub async fn run_rollups(db: &Db, now: NaiveDateTime) -> Result<usize, AppError> {
-    let today = vietnam_day(now);
-    let days: BTreeSet<NaiveDate> = db
-        .read(move |conn| {
-            Ok(match store::watermark(conn)? {
-                Some(mark) => {
-                    let since = mark - Duration::minutes(MARGIN_MINUTES);
-                    store::touched_times(conn, since)?.into_iter().map(vietnam_day).collect()
-                }
-                None => store::first_event(conn)?
-                    .map(|first| vietnam_day(first).iter_days().take_while(|day| *day <= today).collect())
-                    .unwrap_or_default(),
-            })
-        })
-        .await?;
-    for &day in &days {
-        db.write(move |conn| {
-            store::lock_rollups(conn)?;
-            let rollup = aggregate(&day_events(conn, Window::of(day))?);
-            store::replace_day(conn, &day.to_string(), &rollup)
-        })
-        .await?;
-    }
-    db.write(move |conn| {
-        store::lock_rollups(conn)?;
-        let counts: Vec<(i32, i64, i64)> = store::live_listings(conn)?
-            .into_iter()
-            .filter_map(|((ward, helper), count)| Some((ward?, helper.unwrap_or(0), count)))
-            .collect();
-        store::replace_live_listings(conn, &today.to_string(), &counts)?;
-        store::set_watermark(conn, now)
-    })
-    .await?;
-    Ok(days.len())
-}
 
 /// The report's parameters, as received.
 #[derive(Debug, Default)]
@@ -196,6 +41,8 @@ pub struct Query {
     pub group: ReportGroup,
     pub province: Option<i32>,
     pub ward: Option<i32>,
+    /// Today in Vietnam: nothing after it is counted yet, so a period reaching past it reads its month whole.
+    pub today: NaiveDate,
 }
 
 fn invalid(field: &str, code: &'static str, vi: String, en: String) -> AppError {
@@ -224,7 +71,7 @@ pub fn check(request: &Request<'_>, places: &Places, now: NaiveDateTime) -> Resu
     let today = vietnam_day(now);
     let to = date("to", request.to)?.unwrap_or(today + Duration::days(1));
     let last = to.pred_opt().unwrap_or(to);
-    let from = date("from", request.from)?.unwrap_or(last.with_day(1).unwrap_or(last));
+    let from = date("from", request.from)?.unwrap_or(first_of_month(last));
     if from >= to {
         let (vi, en) = ("`from` phải trước `to`.".to_owned(), "`from` must be before `to`.".to_owned());
         return Err(invalid("from", "empty_period", vi, en));
@@ -259,7 +106,7 @@ pub fn check(request: &Request<'_>, places: &Places, now: NaiveDateTime) -> Resu
             return Err(invalid("ward", "ward_not_in_province", vi, en));
         }
     }
-    Ok(Query { from, to, group, province, ward })
+    Ok(Query { from, to, group, province, ward, today })
 }
 
 /// One row of the impact report.
@@ -347,6 +194,12 @@ impl Tally {
         *histogram.entry(bucket.tenths).or_default() += bucket.shipments;
     }
 
+    fn add_month(&mut self, durations: &MonthDurations) -> Result<(), AppError> {
+        let histogram =
+            if durations.measure == DurationMeasure::Accept.as_str() { &mut self.accept } else { &mut self.deliver };
+        add_histogram(&durations.histogram, histogram)
+    }
+
     fn row(&self, key: String, name: String) -> ImpactRow {
         let s = &self.sums;
         ImpactRow {
@@ -375,6 +228,9 @@ impl Tally {
 struct Read {
     sums: Vec<Sums>,
     buckets: Vec<Bucket>,
+    /// Month histograms, and how they are cut.
+    month_durations: Vec<MonthDurations>,
+    cut: Option<Cut>,
     sellers: Vec<Count>,
     live: Vec<Count>,
     /// For month rows: live listings at the end of each month; and the period's sellers, who do not add up
@@ -385,26 +241,85 @@ struct Read {
     teams: Vec<(i64, String)>,
 }
 
+/// How a period splits over the rollups: its whole months `[first, end)` and the days around them.
+#[derive(Debug, PartialEq, Eq)]
+struct Parts {
+    months: Option<(NaiveDate, NaiveDate)>,
+    days: Vec<(NaiveDate, NaiveDate)>,
+}
+
+/// A month is whole in `[from, to)` when the period starts by its first day and ends after its last, or
+/// after today (its later days hold nothing yet).
+fn parts(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Parts {
+    let mut first = first_of_month(from);
+    if first < from {
+        first = next_month(first);
+    }
+    let mut end = first;
+    while end < to && (next_month(end) <= to || (to > today && end <= today)) {
+        end = next_month(end);
+    }
+    if end == first {
+        return Parts { months: None, days: vec![(from, to)] };
+    }
+    let days = [(from, first), (end, to)].into_iter().filter(|(start, stop)| start < stop).collect();
+    Parts { months: Some((first, end)), days }
+}
+
+/// Which month histograms serve a report: by province, commune or helper, as its rows and its place need.
+/// None: helpers within one commune, read from the days.
+fn cut_of(query: &Query) -> Option<Cut> {
+    match (query.group, query.ward) {
+        (ReportGroup::Province | ReportGroup::Month, None) => Some(Cut::Province),
+        (ReportGroup::Province | ReportGroup::Month | ReportGroup::Ward, _) => Some(Cut::Ward),
+        (ReportGroup::Team | ReportGroup::Helper, None) => Some(Cut::Helper),
+        (ReportGroup::Team | ReportGroup::Helper, Some(_)) => None,
+    }
+}
+
 fn read(conn: &mut Conn<'_>, query: &Query) -> Result<Read, AppError> {
-    let scope =
-        Scope { from: query.from.to_string(), to: query.to.to_string(), province: query.province, ward: query.ward };
+    let scope = |grain, from: String, to: String| Scope { grain, from, to, province: query.province, ward: query.ward };
+    let whole = scope(Grain::Days, query.from.to_string(), query.to.to_string());
+    let parts = parts(query.from, query.to, query.today);
+    let months = parts.months.map(|(first, end)| scope(Grain::Months, month_name(first), month_name(end)));
+    let days: Vec<Scope> =
+        parts.days.iter().map(|(from, to)| scope(Grain::Days, from.to_string(), to.to_string())).collect();
     let key = match query.group {
         ReportGroup::Province | ReportGroup::Ward => Key::Ward,
         ReportGroup::Team | ReportGroup::Helper => Key::Helper,
         ReportGroup::Month => Key::Month,
     };
-    let sums = store::sums(conn, &scope, key)?;
-    let buckets = store::durations(conn, &scope, key)?;
-    let sellers = store::active_sellers(conn, &scope, key)?;
-    let live = store::listings_live(conn, &scope, key)?;
+    let (mut sums, mut buckets, mut month_durations) = (Vec::new(), Vec::new(), Vec::new());
+    for part in days.iter().chain(&months) {
+        sums.extend(store::sums(conn, part, key)?);
+    }
+    let cut = cut_of(query).filter(|_| months.is_some());
+    match (cut, &months) {
+        (Some(cut), Some(months)) => {
+            month_durations = store::month_durations(conn, months, cut)?;
+            for part in &days {
+                buckets.extend(store::durations(conn, part, key)?);
+            }
+        }
+        _ => buckets = store::durations(conn, &whole, key)?,
+    }
+    let sellers = if key == Key::Month {
+        let mut sellers = Vec::new();
+        for part in days.iter().chain(&months) {
+            sellers.extend(store::active_sellers(conn, part, key)?);
+        }
+        sellers
+    } else {
+        store::active_sellers(conn, &whole, key)?
+    };
+    let live = store::listings_live(conn, &whole, key)?;
     let (mut month_live, mut all_sellers) = (Vec::new(), sellers.iter().map(|count| count.count).sum());
     if key == Key::Month {
-        all_sellers = store::active_sellers(conn, &scope, Key::Ward)?.iter().map(|count| count.count).sum();
-        for month in months(query.from, query.to) {
-            let end = next_month(month).min(query.to).to_string();
-            let at_end = Scope { to: end, from: scope.from.clone(), ..scope };
+        all_sellers = store::active_sellers(conn, &whole, Key::Ward)?.iter().map(|count| count.count).sum();
+        for month in months_of(query.from, query.to) {
+            let at_end = scope(Grain::Days, whole.from.clone(), next_month(month).min(query.to).to_string());
             let count = store::listings_live(conn, &at_end, Key::Ward)?.iter().map(|count| count.count).sum();
-            month_live.push((month.format("%Y-%m").to_string(), count));
+            month_live.push((month_name(month), count));
         }
     }
     let (mut helpers, mut teams) = (Vec::new(), Vec::new());
@@ -415,17 +330,18 @@ fn read(conn: &mut Conn<'_>, query: &Query) -> Result<Read, AppError> {
             .chain(sellers.iter().map(|c| &c.key))
             .chain(live.iter().map(|c| &c.key))
             .filter_map(|key| key.parse().ok())
+            .chain(month_durations.iter().map(|durations| durations.helper_id))
             .collect();
         helpers = store::helpers(conn, &ids.into_iter().collect::<Vec<_>>())?;
         let team_ids: BTreeSet<i64> = helpers.iter().filter_map(|(_, _, team)| *team).collect();
         teams = store::teams(conn, &team_ids.into_iter().collect::<Vec<_>>())?;
     }
-    Ok(Read { sums, buckets, sellers, live, month_live, all_sellers, helpers, teams })
+    Ok(Read { sums, buckets, month_durations, cut, sellers, live, month_live, all_sellers, helpers, teams })
 }
 
 /// The first day of each month the period touches.
-fn months(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
-    let mut month = from.with_day(1).unwrap_or(from);
+fn months_of(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    let mut month = first_of_month(from);
     let mut all = Vec::new();
     while month < to {
         all.push(month);
@@ -434,8 +350,10 @@ fn months(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
     all
 }
 
-fn next_month(month: NaiveDate) -> NaiveDate {
-    month.checked_add_months(chrono::Months::new(1)).unwrap_or(NaiveDate::MAX).with_day(1).unwrap_or(NaiveDate::MAX)
+/// A province's row: its sort order, key and name.
+fn province_row(places: &Places, code: i32) -> (i64, String, String) {
+    let name = places.province(code).map(|p| p.name.clone()).unwrap_or_default();
+    (i64::from(code), code.to_string(), name)
 }
 
 /// Which row a rollup key goes to, with the row's sort order and name.
@@ -445,10 +363,8 @@ fn row_of(query: &Query, key: &str, places: &Places, read: &Read, lang: Lang) ->
     let helper = |id: i64| read.helpers.iter().find(|(helper, ..)| *helper == id);
     match query.group {
         ReportGroup::Province => {
-            let code =
-                i32::try_from(number).ok().and_then(|code| places.ward(code)).map_or(0, |ward| ward.province_code);
-            let name = places.province(code).map(|p| p.name.clone()).unwrap_or_default();
-            (i64::from(code), code.to_string(), name)
+            let ward = i32::try_from(number).ok().and_then(|code| places.ward(code));
+            province_row(places, ward.map_or(0, |ward| ward.province_code))
         }
         ReportGroup::Ward => {
             let ward = i32::try_from(number).ok().and_then(|code| places.ward(code));
@@ -483,8 +399,24 @@ struct Rows<'a> {
 
 impl Rows<'_> {
     fn tally(&mut self, key: &str) -> &mut Tally {
-        let (order, key, name) = row_of(self.query, key, self.places, self.read, self.lang);
+        let row = row_of(self.query, key, self.places, self.read, self.lang);
+        self.tally_of(row)
+    }
+
+    fn tally_of(&mut self, (order, key, name): (i64, String, String)) -> &mut Tally {
         &mut self.rows.entry((order, key)).or_insert_with(|| (name, Tally::default())).1
+    }
+
+    /// The row a month histogram goes to.
+    fn month_tally(&mut self, durations: &MonthDurations, cut: Cut) -> &mut Tally {
+        if self.query.group == ReportGroup::Month {
+            return self.tally(&durations.month);
+        }
+        match cut {
+            Cut::Province => self.tally_of(province_row(self.places, durations.province_code)),
+            Cut::Ward => self.tally(&durations.ward_code.to_string()),
+            Cut::Helper => self.tally(&durations.helper_id.to_string()),
+        }
     }
 }
 
@@ -515,6 +447,12 @@ pub async fn impact_report(db: &Db, places: &Places, query: Query, lang: Lang) -
     for bucket in &read.buckets {
         rows.tally(&bucket.key).add_bucket(bucket);
         total.add_bucket(bucket);
+    }
+    if let Some(cut) = read.cut {
+        for durations in &read.month_durations {
+            rows.month_tally(durations, cut).add_month(durations)?;
+            total.add_month(durations)?;
+        }
     }
     for count in &read.sellers {
         rows.tally(&count.key).active_sellers += count.count;
@@ -548,19 +486,6 @@ pub async fn impact_report(db: &Db, places: &Places, query: Query, lang: Lang) -
 mod tests {
     use super::*;
 
-    fn at(text: &str) -> NaiveDateTime {
-        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").expect("time")
-    }
-
-    #[test]
-    fn durations_round_to_the_nearest_tenth_of_an_hour() {
-        let start = at("2026-12-01 00:00:00");
-        assert_eq!(tenths_of_hour(start, at("2026-12-01 00:02:59")), 0);
-        assert_eq!(tenths_of_hour(start, at("2026-12-01 00:03:00")), 1);
-        assert_eq!(tenths_of_hour(start, at("2026-12-01 02:30:00")), 25);
-        assert_eq!(tenths_of_hour(at("2026-12-01 01:00:00"), start), 0);
-    }
-
     #[test]
     fn a_median_is_the_middle_or_the_mean_of_the_two_middles() {
         let histogram = |pairs: &[(i32, i64)]| pairs.iter().copied().collect::<BTreeMap<_, _>>();
@@ -572,33 +497,18 @@ mod tests {
     }
 
     #[test]
-    fn a_vietnamese_day_starts_at_17_utc_the_day_before() {
-        let window = Window::of(NaiveDate::from_ymd_opt(2026, 12, 3).expect("date"));
-        assert_eq!(window.start, at("2026-12-02 17:00:00"));
-        assert_eq!(window.end, at("2026-12-03 17:00:00"));
-        assert_eq!(vietnam_day(at("2026-12-02 17:00:00")), NaiveDate::from_ymd_opt(2026, 12, 3).expect("date"));
-    }
-
-    #[test]
-    fn a_day_aggregates_by_commune_and_enrolling_helper() {
-        let placed = at("2026-12-01 01:00:00");
-        let events = DayEvents {
-            enrolments: vec![(Some(1), None), (Some(1), Some(7)), (None, None)],
-            placed: vec![((Some(1), Some(7)), 50_000), ((Some(1), Some(7)), 20_000)],
-            accepted: vec![((Some(1), Some(7)), 42, placed, Some(at("2026-12-01 03:30:00")))],
-            withdrawn: vec![((Some(1), None), ShipmentStatus::Rejected), ((Some(1), None), ShipmentStatus::Cancelled)],
-            delivered: vec![((Some(1), Some(7)), 50_000, Some(65_000), placed, Some(at("2026-12-02 01:00:00")))],
-            listings_by_helpers: vec![(Some(1), 9)],
-        };
-        let rollup = aggregate(&events);
-        let by_helper = &rollup.figures[&(1, 7)];
-        assert_eq!((by_helper.enrolled_by_helper, by_helper.orders, by_helper.goods_value_vnd), (1, 2, 70_000));
-        assert_eq!((by_helper.delivered_value_vnd, by_helper.cod_collected_vnd), (50_000, 65_000));
-        let alone = &rollup.figures[&(1, 0)];
-        assert_eq!((alone.self_enrolled, alone.rejected_shipments, alone.cancelled_shipments), (1, 1, 1));
-        assert_eq!(rollup.figures[&(1, 9)].listings_by_helpers, 1);
-        assert_eq!(rollup.durations[&(1, 7, DurationMeasure::Accept, 25)], 1);
-        assert_eq!(rollup.durations[&(1, 7, DurationMeasure::Deliver, 240)], 1);
-        assert_eq!(rollup.sellers, BTreeSet::from([42]));
+    fn a_period_reads_its_whole_months_and_the_days_around_them() {
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date");
+        let today = day("2026-12-04");
+        let year = parts(day("2025-12-04"), day("2026-12-05"), today);
+        assert_eq!(year.months, Some((day("2026-01-01"), day("2027-01-01"))));
+        assert_eq!(year.days, vec![(day("2025-12-04"), day("2026-01-01"))]);
+        let closed = parts(day("2026-01-01"), day("2026-03-15"), today);
+        assert_eq!(closed.months, Some((day("2026-01-01"), day("2026-03-01"))));
+        assert_eq!(closed.days, vec![(day("2026-03-01"), day("2026-03-15"))]);
+        let inside = parts(day("2026-03-02"), day("2026-03-30"), today);
+        assert_eq!(inside, Parts { months: None, days: vec![(day("2026-03-02"), day("2026-03-30"))] });
+        let this_month = parts(day("2026-12-01"), day("2026-12-03"), today);
+        assert_eq!(this_month.months, None);
     }
 }

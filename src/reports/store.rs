@@ -5,11 +5,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 
-use super::rules::{DayRollup, Window};
+use super::rollups::{DayRollup, MonthHistogram, NO_HELPER, NO_WARD, Window};
+use super::sql::{execute, scoped};
 use crate::db::Conn;
 use crate::db::schema::{
-    audit_log, fulfilment_jobs, listings, report_days, report_durations, report_listings_live, report_seller_days,
-    report_watermark, shipments, users,
+    audit_log, fulfilment_jobs, listings, report_days, report_durations, report_listings_live, report_month_durations,
+    report_months, report_seller_days, report_seller_months, report_watermark, shipments, users,
 };
 use crate::domain::status::{AuditAction, ListingStatus, Role, ShipmentStatus};
 use crate::error::AppError;
@@ -244,6 +245,94 @@ pub fn replace_live_listings(conn: &mut Conn<'_>, day: &str, counts: &[(i32, i64
     Ok(())
 }
 
+/// The additive figures, as the rollup tables name their columns.
+const FIGURES: [&str; 10] = [
+    "self_enrolled",
+    "enrolled_by_helper",
+    "orders",
+    "goods_value_vnd",
+    "delivered_shipments",
+    "delivered_value_vnd",
+    "cancelled_shipments",
+    "rejected_shipments",
+    "cod_collected_vnd",
+    "listings_by_helpers",
+];
+
+/// Re-sums the figures and the sellers of `month` (`YYYY-MM`) from its days `[first, next)`.
+pub fn resum_month(conn: &mut Conn<'_>, month: &str, first: &str, next: &str) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::delete(report_months::table.filter(report_months::month.eq(month))).execute(c))?;
+    with_conn!(conn, |c| diesel::delete(report_seller_months::table.filter(report_seller_months::month.eq(month)))
+        .execute(c))?;
+    let sums = FIGURES.map(|column| format!("SUM({column})")).join(", ");
+    let figures = format!(
+        "INSERT INTO report_months (month, ward_code, helper_id, {columns}) SELECT $1, ward_code, helper_id, {sums} \
+         FROM report_days WHERE day >= $2 AND day < $3 GROUP BY ward_code, helper_id",
+        columns = FIGURES.join(", "),
+    );
+    execute(conn, &figures, [month, first, next])?;
+    let sellers = "INSERT INTO report_seller_months (month, farmer_id) SELECT DISTINCT $1, farmer_id \
+                   FROM report_seller_days WHERE day >= $2 AND day < $3";
+    execute(conn, sellers, [month, first, next])
+}
+
+/// A bucket of the day histograms of a month, with the province of its commune.
+#[derive(QueryableByName, Debug)]
+pub struct MonthBucket {
+    #[diesel(sql_type = Integer)]
+    pub province_code: i32,
+    #[diesel(sql_type = Integer)]
+    pub ward_code: i32,
+    #[diesel(sql_type = BigInt)]
+    pub helper_id: i64,
+    #[diesel(sql_type = Text)]
+    pub measure: String,
+    #[diesel(sql_type = Integer)]
+    pub tenths: i32,
+    #[diesel(sql_type = BigInt)]
+    pub shipments: i64,
+}
+
+/// The duration buckets of the days of `scope`, summed per commune, helper, measure and tenths.
+pub fn buckets_of_days(conn: &mut Conn<'_>, scope: &Scope) -> Result<Vec<MonthBucket>, AppError> {
+    let text = format!(
+        "SELECT w.province_code, d.ward_code, d.helper_id, d.measure, d.tenths, \
+         CAST(SUM(d.shipments) AS BIGINT) AS shipments FROM report_durations d JOIN wards w ON w.code = d.ward_code \
+         WHERE d.day >= $1 AND d.day < $2{place} GROUP BY w.province_code, d.ward_code, d.helper_id, d.measure, d.tenths",
+        place = scope.place_filter("d.ward_code"),
+    );
+    scoped(conn, &text, scope)
+}
+
+/// Replaces the duration histograms of `month` with `histograms`.
+pub fn replace_month_durations(
+    conn: &mut Conn<'_>,
+    month: &str,
+    histograms: &[MonthHistogram],
+) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::delete(
+        report_month_durations::table.filter(report_month_durations::month.eq(month))
+    )
+    .execute(c))?;
+    let rows: Vec<_> = histograms
+        .iter()
+        .map(|(province, ward, helper, measure, histogram)| {
+            (
+                report_month_durations::month.eq(month),
+                report_month_durations::province_code.eq(province),
+                report_month_durations::ward_code.eq(ward),
+                report_month_durations::helper_id.eq(helper),
+                report_month_durations::measure.eq(measure),
+                report_month_durations::histogram.eq(histogram),
+            )
+        })
+        .collect();
+    for batch in rows.chunks(BATCH) {
+        with_conn!(conn, |c| diesel::insert_into(report_month_durations::table).values(batch).execute(c))?;
+    }
+    Ok(())
+}
+
 /// What the report's rows are keyed by in the rollups: provinces and communes both read by commune (the
 /// province of a commune is reference data), teams and helpers both by helper.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,18 +343,37 @@ pub enum Key {
 }
 
 impl Key {
-    fn column(self) -> &'static str {
-        match self {
-            Key::Ward => "CAST(ward_code AS TEXT)",
-            Key::Helper => "CAST(helper_id AS TEXT)",
-            Key::Month => "substr(day, 1, 7)",
+    fn column(self, grain: Grain) -> &'static str {
+        match (self, grain) {
+            (Key::Ward, _) => "CAST(ward_code AS TEXT)",
+            (Key::Helper, _) => "CAST(helper_id AS TEXT)",
+            (Key::Month, Grain::Days) => "substr(day, 1, 7)",
+            (Key::Month, Grain::Months) => "month",
         }
     }
 }
 
-/// Which rollup rows a report reads: the days `[from, to)` (`YYYY-MM-DD`) and optionally one province or
-/// one commune.
+/// Which rollups a report reads: the daily ones, or the monthly ones for the whole months of its period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grain {
+    Days,
+    Months,
+}
+
+impl Grain {
+    /// The table of figures and its period column.
+    fn figures(self) -> (&'static str, &'static str) {
+        match self {
+            Grain::Days => ("report_days", "day"),
+            Grain::Months => ("report_months", "month"),
+        }
+    }
+}
+
+/// Which rollup rows a report reads: the periods `[from, to)` (days `YYYY-MM-DD`, or months `YYYY-MM`) and
+/// optionally one province or one commune.
 pub struct Scope {
+    pub grain: Grain,
     pub from: String,
     pub to: String,
     pub province: Option<i32>,
@@ -282,27 +390,9 @@ impl Scope {
         }
     }
 
-    fn place(&self) -> i32 {
+    pub(super) fn place(&self) -> i32 {
         self.ward.or(self.province).unwrap_or(0)
     }
-}
-
-/// Runs `text`, whose `$1`, `$2` and `$3` are the scope's first day, day after the last and place.
-fn scoped<T>(conn: &mut Conn<'_>, text: &str, scope: &Scope) -> Result<Vec<T>, AppError>
-where
-    T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
-{
-    let bind = |text: String| {
-        diesel::sql_query(text)
-            .bind::<Text, _>(scope.from.clone())
-            .bind::<Text, _>(scope.to.clone())
-            .bind::<Integer, _>(scope.place())
-    };
-    Ok(match conn {
-        Conn::Pg(c) => bind(text.to_owned()).load(&mut **c)?,
-        // SQLite numbers its parameters `?1`; `$1` there would be a name, numbered by first appearance.
-        Conn::Sqlite(c) => bind(text.replace('$', "?")).load(&mut **c)?,
-    })
 }
 
 /// The additive figures of one commune and helper on one day, or summed over a report's row.
@@ -355,24 +445,11 @@ pub struct Sums {
 }
 
 pub fn sums(conn: &mut Conn<'_>, scope: &Scope, key: Key) -> Result<Vec<Sums>, AppError> {
-    let sum = |column: &str| format!("CAST(SUM({column}) AS BIGINT) AS {column}");
-    let columns = [
-        "self_enrolled",
-        "enrolled_by_helper",
-        "orders",
-        "goods_value_vnd",
-        "delivered_shipments",
-        "delivered_value_vnd",
-        "cancelled_shipments",
-        "rejected_shipments",
-        "cod_collected_vnd",
-        "listings_by_helpers",
-    ]
-    .map(sum)
-    .join(", ");
+    let columns = FIGURES.map(|column| format!("CAST(SUM({column}) AS BIGINT) AS {column}")).join(", ");
+    let (table, period) = scope.grain.figures();
     let text = format!(
-        "SELECT {key} AS key, {columns} FROM report_days WHERE day >= $1 AND day < $2{place} GROUP BY {key}",
-        key = key.column(),
+        "SELECT {key} AS key, {columns} FROM {table} WHERE {period} >= $1 AND {period} < $2{place} GROUP BY {key}",
+        key = key.column(scope.grain),
         place = scope.place_filter("ward_code"),
     );
     scoped(conn, &text, scope)
@@ -391,12 +468,57 @@ pub struct Bucket {
     pub shipments: i64,
 }
 
+/// The day histograms of `scope` (days).
 pub fn durations(conn: &mut Conn<'_>, scope: &Scope, key: Key) -> Result<Vec<Bucket>, AppError> {
     let text = format!(
         "SELECT {key} AS key, measure, tenths, CAST(SUM(shipments) AS BIGINT) AS shipments FROM report_durations \
          WHERE day >= $1 AND day < $2{place} GROUP BY {key}, measure, tenths",
-        key = key.column(),
+        key = key.column(Grain::Days),
         place = scope.place_filter("ward_code"),
+    );
+    scoped(conn, &text, scope)
+}
+
+/// Which month histograms a report reads (see `rollups::NO_WARD`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cut {
+    Province,
+    Ward,
+    Helper,
+}
+
+/// A month histogram as stored.
+#[derive(QueryableByName, Debug)]
+pub struct MonthDurations {
+    #[diesel(sql_type = Text)]
+    pub month: String,
+    #[diesel(sql_type = Integer)]
+    pub province_code: i32,
+    #[diesel(sql_type = Integer)]
+    pub ward_code: i32,
+    #[diesel(sql_type = BigInt)]
+    pub helper_id: i64,
+    #[diesel(sql_type = Text)]
+    pub measure: String,
+    #[diesel(sql_type = Text)]
+    pub histogram: String,
+}
+
+/// The month histograms of `scope` (months) cut as `cut`, in its province or commune.
+pub fn month_durations(conn: &mut Conn<'_>, scope: &Scope, cut: Cut) -> Result<Vec<MonthDurations>, AppError> {
+    let cut_filter = match cut {
+        Cut::Province => format!("ward_code = {NO_WARD} AND helper_id = {NO_HELPER}"),
+        Cut::Ward => format!("ward_code <> {NO_WARD} AND helper_id = {NO_HELPER}"),
+        Cut::Helper => format!("ward_code = {NO_WARD} AND helper_id <> {NO_HELPER}"),
+    };
+    let place = match (scope.ward, scope.province) {
+        (Some(_), _) => " AND ward_code = $3",
+        (None, Some(_)) => " AND province_code = $3",
+        (None, None) => " AND $3 = $3",
+    };
+    let text = format!(
+        "SELECT month, province_code, ward_code, helper_id, measure, histogram FROM report_month_durations \
+         WHERE month >= $1 AND month < $2 AND {cut_filter}{place}"
     );
     scoped(conn, &text, scope)
 }
@@ -411,7 +533,8 @@ pub struct Count {
 }
 
 /// Farmers with a shipment accepted within the scope, per commune or enrolling helper (each farmer has one
-/// of each, so these add up) or per month (a farmer selling in two months counts in both).
+/// of each, so these add up; read from the days whatever the grain) or per month (a farmer selling in two
+/// months counts in both).
 pub fn active_sellers(conn: &mut Conn<'_>, scope: &Scope, key: Key) -> Result<Vec<Count>, AppError> {
     let place = scope.place_filter("u.ward_code");
     let farmer = Role::Farmer.as_str();
@@ -421,6 +544,10 @@ pub fn active_sellers(conn: &mut Conn<'_>, scope: &Scope, key: Key) -> Result<Ve
              AND EXISTS (SELECT 1 FROM report_seller_days d WHERE d.farmer_id = u.id AND d.day >= $1 AND d.day < $2)\
              {place} GROUP BY {column}",
             column = if key == Key::Ward { "u.ward_code" } else { "COALESCE(u.enrolled_by, 0)" },
+        ),
+        Key::Month if scope.grain == Grain::Months => format!(
+            "SELECT d.month AS key, COUNT(*) AS count FROM report_seller_months d \
+             JOIN users u ON u.id = d.farmer_id WHERE d.month >= $1 AND d.month < $2{place} GROUP BY d.month"
         ),
         Key::Month => format!(
             "SELECT substr(d.day, 1, 7) AS key, COUNT(DISTINCT d.farmer_id) AS count FROM report_seller_days d \
@@ -436,7 +563,7 @@ pub fn listings_live(conn: &mut Conn<'_>, scope: &Scope, key: Key) -> Result<Vec
     let text = format!(
         "SELECT {key} AS key, CAST(SUM(listings) AS BIGINT) AS count FROM report_listings_live \
          WHERE day = (SELECT MAX(day) FROM report_listings_live WHERE day < $2) AND $1 = $1{place} GROUP BY {key}",
-        key = key.column(),
+        key = key.column(Grain::Days),
         place = scope.place_filter("ward_code"),
     );
     scoped(conn, &text, scope)

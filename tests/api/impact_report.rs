@@ -19,7 +19,7 @@ fn move_to(app: &TestApp, day: NaiveDate, hour: u32, minute: u32) {
 }
 
 async fn run_rollups(app: &TestApp) {
-    nongsan::reports::rules::run_rollups(&app.db, app.clock.now()).await.expect("rollups run");
+    nongsan::reports::rollups::run_rollups(&app.db, app.clock.now()).await.expect("rollups run");
 }
 
 /// A helper enrols a farmer in `ward` (with consent): the farmer's id.
