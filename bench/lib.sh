@@ -14,7 +14,7 @@ export NONGSAN_DATA_DIR="$DATA" NONGSAN_ADDR="127.0.0.1:$PORT" RUST_LOG=${RUST_L
 export NONGSAN_THROTTLE=off
 
 cargo build --release --quiet
-BIN=./target/release/nongsan
+BIN="${CARGO_TARGET_DIR:-./target}/release/nongsan"
 
 BACKEND=sqlite
 if [[ "${DATABASE_URL:-}" == postgres* ]]; then
