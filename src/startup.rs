@@ -136,7 +136,9 @@ impl Application {
     /// Builds the catalogue's index from the database, then listens.
     pub async fn build(state: AppState) -> anyhow::Result<Application> {
         let index = web::Data::new(
-            CatalogueIndex::start(&state.db).await.map_err(|e| anyhow::anyhow!("building the catalogue index: {e:?}"))?,
+            CatalogueIndex::start(&state.db)
+                .await
+                .map_err(|e| anyhow::anyhow!("building the catalogue index: {e:?}"))?,
         );
         let addr = &state.settings.addr;
         let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;

@@ -211,9 +211,7 @@ impl CatalogueIndex {
         subjects: Vec<Subject>,
     ) -> Result<(), AppError> {
         let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || shared.apply(rows, farmers, &subjects))
-            .await
-            .map_err(AppError::internal)?
+        tokio::task::spawn_blocking(move || shared.apply(rows, farmers, &subjects)).await.map_err(AppError::internal)?
     }
 
     /// One page of the catalogue: up to `filter.limit` listings, in the filter's order.

@@ -84,7 +84,8 @@ impl Search {
             return Ok(());
         }
         let f = self.fields;
-        let mut writer = self.writer.lock().map_err(|_| AppError::internal(anyhow::anyhow!("index writer poisoned")))?;
+        let mut writer =
+            self.writer.lock().map_err(|_| AppError::internal(anyhow::anyhow!("index writer poisoned")))?;
         for id in remove.iter().chain(put.iter().map(|doc| &doc.row.id)) {
             writer.delete_term(Term::from_field_i64(f.id, *id));
         }

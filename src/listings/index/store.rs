@@ -56,7 +56,10 @@ pub fn changes_since(conn: &mut Conn<'_>, above: i64) -> Result<Vec<Change>, App
     })?;
     Ok(rows
         .into_iter()
-        .map(|(kind, id, seq)| Change { subject: if kind == 2 { Subject::Farmer(id) } else { Subject::Listing(id) }, seq })
+        .map(|(kind, id, seq)| Change {
+            subject: if kind == 2 { Subject::Farmer(id) } else { Subject::Listing(id) },
+            seq,
+        })
         .collect())
 }
 
