@@ -136,7 +136,7 @@ impl Application {
     /// Builds the catalogue's index from the database, then listens.
     pub async fn build(state: AppState) -> anyhow::Result<Application> {
         let index = web::Data::new(
-            CatalogueIndex::start(&state.db)
+            CatalogueIndex::start(&state.db, &state.cache)
                 .await
                 .map_err(|e| anyhow::anyhow!("building the catalogue index: {e:?}"))?,
         );

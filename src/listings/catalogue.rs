@@ -22,7 +22,9 @@ use crate::http::{ApiQuery, DEFAULT_LIMIT, MAX_LIMIT, cached_json, etag_json};
 use crate::reference::PlaceRef;
 use crate::state::AppState;
 
-const VERSION_KEY: &str = "catalogue:version";
+/// Bumped by every listing change, after it commits: the key of cached pages, and what tells the index of
+/// every instance sharing Redis to catch up before answering.
+pub(super) const VERSION_KEY: &str = "catalogue:version";
 /// The version counter never expires in practice.
 const VERSION_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -225,12 +227,7 @@ pub async fn list_catalogue(
     }
     let version = state.cache.count(VERSION_KEY).await.count;
     let key = page_key(version, &filter);
-    cached_json(&req, &state.cache, &key, max_age, || async {
-        // The version moved: another instance changed a listing; the page cached under it must show that.
-        index.follow_version(version).await?;
-        load_page(&index, filter).await
-    })
-    .await
+    cached_json(&req, &state.cache, &key, max_age, || load_page(&index, filter)).await
 }
 
 /// A farmer's public page: name, commune and what they sell. No phone number.

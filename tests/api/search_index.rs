@@ -38,13 +38,7 @@ async fn patch(app: &TestApp, token: &str, id: i64, body: &Value) {
     assert_eq!(request.json(body).send().await.expect("sent").status(), 200, "PATCH {body}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_listing_created_or_edited_on_one_instance_is_found_on_another_within_a_second() {
-    let Some(first) = TestApp::postgres_with(no_page_cache).await else { return };
-    if first.settings.redis_url.is_none() {
-        eprintln!("TEST_REDIS_URL not set: two-instance index test skipped");
-        return;
-    }
+async fn found_on_another_instance_within_a_second(first: TestApp) {
     let second = first.another_instance().await;
     let farmer = first.farmer(WARD_BUON_MA_THUOT).await;
     let listing = first.listing(&farmer.token, "Sầu riêng Ri6", "80k", "50 kg").await;
@@ -56,6 +50,28 @@ async fn a_listing_created_or_edited_on_one_instance_is_found_on_another_within_
     assert_eq!(page["items"][0]["price_vnd"], 120_000);
     assert_eq!(second.get_json(&format!("/api/v1/listings/{id}")).await["title"], "Sầu riêng Musang King");
     assert!(ids(&second.get_json("/api/v1/listings?q=ri6").await).is_empty(), "the old title is forgotten");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_created_or_edited_on_one_instance_is_found_on_another_within_a_second() {
+    let Some(first) = TestApp::postgres_with(no_page_cache).await else { return };
+    if first.settings.redis_url.is_none() {
+        eprintln!("TEST_REDIS_URL not set: two-instance index test skipped");
+        return;
+    }
+    found_on_another_instance_within_a_second(first).await;
+}
+
+/// Without Redis, the change feed alone (read every 250 ms) carries the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_the_change_feed_alone_brings_it_within_a_second() {
+    let without_redis = |settings: &mut Settings| {
+        no_page_cache(settings);
+        settings.redis_url = None;
+    };
+    found_on_another_instance_within_a_second(TestApp::sqlite_with(without_redis).await).await;
+    let Some(first) = TestApp::postgres_with(without_redis).await else { return };
+    found_on_another_instance_within_a_second(first).await;
 }
 
 async fn changes_show_at_once_on_the_instance_that_made_them(app: TestApp) {

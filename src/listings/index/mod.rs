@@ -2,7 +2,9 @@
 //! full-text index of those in stock (`search`). The database stays the source of truth: the index is built
 //! from it at start and follows its change feed (`catalogue_changes`, written by triggers in the transaction
 //! of every change), read every 250 ms by each instance, and before a read as soon as this instance has
-//! committed a write since (`Db::commits`), so a person sees at once what they just changed.
+//! committed a write since (`Db::commits`), so a person sees at once what they just changed. With Redis, a
+//! read also catches up when the catalogue's version (bumped after every listing change, for the page
+//! cache) moved: every instance then shows a change as soon as it is answered, as the database did.
 
 mod search;
 pub mod store;
@@ -15,7 +17,9 @@ use std::time::{Duration, Instant};
 use search::{Doc, Search};
 use store::{Change, Indexed, Subject};
 
+use super::catalogue::VERSION_KEY;
 use super::store::{CatalogueFilter, ListingRow, PublicFarmer};
+use crate::cache::Cache;
 use crate::db::Db;
 use crate::domain::status::ListingStatus;
 use crate::error::AppError;
@@ -39,13 +43,16 @@ pub struct CatalogueIndex {
 
 struct Shared {
     db: Db,
+    cache: Cache,
     memory: RwLock<Memory>,
     search: Search,
     follow: tokio::sync::Mutex<Follow>,
     /// `Db::commits` as of the last catch-up that started after it.
     synced: AtomicU64,
-    /// The page cache's version (bumped by any instance's listing change) when last caught up with.
-    cache_version: AtomicU64,
+    /// Reads of the change feed started so far.
+    reads: AtomicU64,
+    /// The catalogue's version in the shared cache when last caught up with.
+    version: AtomicU64,
 }
 
 #[derive(Default)]
@@ -85,16 +92,18 @@ fn lock_failed() -> AppError {
 
 impl CatalogueIndex {
     /// Builds the index from the database (logging how long it took) and starts following its changes.
-    pub async fn start(db: &Db) -> Result<CatalogueIndex, AppError> {
+    pub async fn start(db: &Db, cache: &Cache) -> Result<CatalogueIndex, AppError> {
         let started = Instant::now();
         let index = CatalogueIndex {
             shared: Arc::new(Shared {
                 db: db.clone(),
+                cache: cache.clone(),
                 memory: RwLock::new(Memory::default()),
                 search: Search::new()?,
                 follow: tokio::sync::Mutex::new(Follow { high: 0, applied: HashMap::new() }),
                 synced: AtomicU64::new(0),
-                cache_version: AtomicU64::new(0),
+                reads: AtomicU64::new(0),
+                version: AtomicU64::new(0),
             }),
         };
         let (listings, farmers) = index.build().await?;
@@ -125,34 +134,35 @@ impl CatalogueIndex {
         Ok((count, farmer_count))
     }
 
-    /// Catches up with what this instance wrote since the last read (nothing to do, mostly).
+    /// Catches up with what this instance wrote since the last read and, with Redis, with what any instance
+    /// changed (nothing to do, mostly).
     pub async fn fresh(&self) -> Result<(), AppError> {
-        if self.shared.synced.load(Ordering::Acquire) >= self.shared.db.commits() {
+        let shared = &self.shared;
+        if shared.cache.is_shared() {
+            let version = shared.cache.count(VERSION_KEY).await.count;
+            if version != shared.version.load(Ordering::Acquire) {
+                self.catch_up().await?;
+                shared.version.store(version, Ordering::Release);
+                return Ok(());
+            }
+        }
+        if shared.synced.load(Ordering::Acquire) >= shared.db.commits() {
             return Ok(());
         }
-        self.catch_up(false).await
+        self.catch_up().await
     }
 
-    /// Catches up when the page cache's version moved since the last call: a listing changed on some
-    /// instance, and a page cached under the new version must show it.
-    pub async fn follow_version(&self, version: u64) -> Result<(), AppError> {
-        if self.shared.cache_version.load(Ordering::Acquire) == version {
-            return self.fresh().await;
-        }
-        self.catch_up(true).await?;
-        self.shared.cache_version.store(version, Ordering::Release);
-        Ok(())
-    }
-
-    /// Reads the change feed and applies what changed. Concurrent callers wait for one read; unless
-    /// `always`, a caller whose writes that read already covers returns without another.
-    async fn catch_up(&self, always: bool) -> Result<(), AppError> {
+    /// Reads the change feed and applies what changed. Callers that queue while a read runs need one that
+    /// started after they asked: the first of them to get the lock reads for all.
+    async fn catch_up(&self) -> Result<(), AppError> {
         let shared = &self.shared;
         let commits = shared.db.commits();
+        let asked = shared.reads.load(Ordering::Acquire);
         let mut follow = shared.follow.lock().await;
-        if !always && shared.synced.load(Ordering::Acquire) >= commits {
+        if shared.reads.load(Ordering::Acquire) > asked {
             return Ok(());
         }
+        shared.reads.fetch_add(1, Ordering::AcqRel);
         let above = follow.high;
         let changes = shared.db.read(move |conn| store::changes_since(conn, above)).await?;
         let now = Instant::now();
@@ -316,7 +326,7 @@ async fn follow(shared: Weak<Shared>) {
     loop {
         ticks.tick().await;
         let Some(shared) = shared.upgrade() else { return };
-        if let Err(error) = (CatalogueIndex { shared }).catch_up(true).await {
+        if let Err(error) = (CatalogueIndex { shared }).catch_up().await {
             tracing::warn!(error = %error, "catalogue index: reading changes failed; retrying");
         }
     }
