@@ -177,20 +177,13 @@ impl CatalogueIndex {
             .filter(|change| follow.applied.get(&change.subject).is_none_or(|(seq, _)| change.seq > *seq))
             .collect();
         if !fresh.is_empty() {
-            let listing_ids: Vec<i64> = fresh
-                .iter()
-                .filter_map(|change| match change.subject {
-                    Subject::Listing(id) => Some(id),
-                    Subject::Farmer(_) => None,
-                })
-                .collect();
-            let farmer_ids: Vec<i64> = fresh
-                .iter()
-                .filter_map(|change| match change.subject {
-                    Subject::Farmer(id) => Some(id),
-                    Subject::Listing(_) => None,
-                })
-                .collect();
+            let (mut listing_ids, mut farmer_ids) = (Vec::new(), Vec::new());
+            for change in &fresh {
+                match change.subject {
+                    Subject::Listing(id) => listing_ids.push(id),
+                    Subject::Farmer(id) => farmer_ids.push(id),
+                }
+            }
             let (rows, farmers) = shared
                 .db
                 .read(move |conn| {
