@@ -109,6 +109,11 @@ impl Cache {
         Cache { inner: Arc::new(Inner { prefix: prefix.to_owned(), local, local_counters, redis }) }
     }
 
+    /// Whether other instances see what this one stores (Redis).
+    pub fn is_shared(&self) -> bool {
+        self.inner.redis.is_some()
+    }
+
     pub fn backend_name(&self) -> &'static str {
         if self.inner.redis.is_some() { "redis" } else { "in-process" }
     }

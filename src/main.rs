@@ -89,7 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => {
             let state = AppState::start(settings).await?;
             background::spawn_all(&state);
-            Application::build(state)?.run_until_stopped().await?;
+            Application::build(state).await?.run_until_stopped().await?;
         }
         Command::Migrate => {
             let applied = connect_database(&settings).await?.migrate().await?;

@@ -17,6 +17,7 @@ use crate::http::{
     HtmlErrors, RouteTable, bad_path_parameter, gzip_responses, personal_no_store, render_problems, request_context,
     unmatched,
 };
+use crate::listings::index::CatalogueIndex;
 use crate::state::AppState;
 use crate::{
     accounts, admin, consents, fulfilment, health, helpers, listings, messages, orders, partners, payments, privacy,
@@ -132,7 +133,13 @@ pub struct Application {
 }
 
 impl Application {
-    pub fn build(state: AppState) -> anyhow::Result<Application> {
+    /// Builds the catalogue's index from the database, then listens.
+    pub async fn build(state: AppState) -> anyhow::Result<Application> {
+        let index = web::Data::new(
+            CatalogueIndex::start(&state.db, &state.cache)
+                .await
+                .map_err(|e| anyhow::anyhow!("building the catalogue index: {e:?}"))?,
+        );
         let addr = &state.settings.addr;
         let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
         let port = listener.local_addr()?.port();
@@ -154,6 +161,7 @@ impl Application {
         let server = HttpServer::new(move || {
             let app = App::new()
                 .app_data(state.clone())
+                .app_data(index.clone())
                 .app_data(reference.clone())
                 .app_data(routes.clone())
                 .app_data(document.clone())

@@ -8,6 +8,7 @@ pub mod schema;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -81,6 +82,9 @@ enum Pools {
 #[derive(Clone)]
 pub struct Db {
     pools: Arc<Pools>,
+    /// Transactions this process committed: what it keeps in memory (the catalogue's index) catches up when
+    /// this moved, so a request sees what an earlier one wrote on the same instance.
+    commits: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -101,7 +105,7 @@ impl Db {
             }
             DatabaseTarget::Sqlite(path) => open_sqlite(path, pool_size, timeout)?,
         };
-        Ok(Db { pools: Arc::new(pools) })
+        Ok(Db { pools: Arc::new(pools), commits: Arc::new(AtomicU64::new(0)) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -159,11 +163,20 @@ impl Db {
         F: FnOnce(&mut Conn<'_>) -> Result<T, AppError> + Send + 'static,
     {
         let pools = self.pools.clone();
-        run_blocking(move || match &*pools {
+        let done = run_blocking(move || match &*pools {
             Pools::Postgres(pool) => checkout(pool)?.transaction(|c| work(&mut Conn::Pg(c))),
             Pools::Sqlite { writer, .. } => checkout(writer)?.immediate_transaction(|c| work(&mut Conn::Sqlite(c))),
         })
-        .await
+        .await;
+        if done.is_ok() {
+            self.commits.fetch_add(1, Ordering::Release);
+        }
+        done
+    }
+
+    /// How many write transactions this process has committed so far.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 
     /// A round trip to the database, for `/readyz`.

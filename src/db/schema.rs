@@ -234,6 +234,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    catalogue_changes (kind, subject_id) {
+        kind -> Integer,
+        subject_id -> BigInt,
+        seq -> BigInt,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     listing_photos (listing_id, media_id) {
         listing_id -> BigInt,
         media_id -> BigInt,
@@ -638,6 +647,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     media,
     listings,
     listing_photos,
+    catalogue_changes,
     orders,
     shipments,
     order_lines,

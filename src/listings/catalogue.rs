@@ -1,6 +1,6 @@
-//! The public catalogue: filters, accent-free word-start search, keyset pages, and a cache of hot pages
-//! that any listing change invalidates at once on every instance (the version key lives in Redis when
-//! configured).
+//! The public catalogue: filters, accent-free word-start search, keyset pages, listing pages and storefronts,
+//! all answered from the in-memory index (`index`), and a cache of hot pages that any listing change
+//! invalidates at once on every instance (the version key lives in Redis when configured).
 
 use std::time::Duration;
 
@@ -10,19 +10,21 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::store::{self, After, CatalogueFilter, Sort};
+use super::index::CatalogueIndex;
+use super::store::{After, CatalogueFilter, ListingRow, PublicFarmer, Sort};
 use super::{FarmerRef, Listing, media_url};
 use crate::auth::rate_limit::{Throttles, client_address};
 use crate::cache::Cache;
 use crate::domain::quantity::Unit;
-use crate::domain::status::ListingStatus;
 use crate::domain::text::search_terms;
 use crate::error::{AppError, FieldError, Problem, Text};
 use crate::http::{ApiQuery, DEFAULT_LIMIT, MAX_LIMIT, cached_json, etag_json};
 use crate::reference::PlaceRef;
 use crate::state::AppState;
 
-const VERSION_KEY: &str = "catalogue:version";
+/// Bumped by every listing change, after it commits: the key of cached pages, and what tells the index of
+/// every instance sharing Redis to catch up before answering.
+pub(super) const VERSION_KEY: &str = "catalogue:version";
 /// The version counter never expires in practice.
 const VERSION_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -94,7 +96,7 @@ fn parse_sort(sort: Option<&str>) -> Result<Sort, FieldError> {
     }
 }
 
-fn encode_cursor(sort: Sort, last: &store::CatalogueRow) -> String {
+fn encode_cursor(sort: Sort, last: &ListingRow) -> String {
     let raw = match sort {
         Sort::PriceAsc | Sort::PriceDesc => format!("p{}:{}", last.price_vnd, last.id),
         Sort::Relevance | Sort::Newest => format!("i{}", last.id),
@@ -170,33 +172,34 @@ fn page_key(version: u64, filter: &CatalogueFilter) -> String {
     )
 }
 
-/// One page of the catalogue, straight from the database.
-pub async fn load_page(state: &AppState, filter: CatalogueFilter) -> Result<CataloguePage, AppError> {
-    let (sort, limit) = (filter.sort, filter.limit);
-    let fetch = CatalogueFilter { limit: limit + 1, ..filter };
-    let mut rows = state.db.read(move |conn| store::catalogue(conn, &fetch)).await?;
-    let next_cursor = if rows.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
-        rows.truncate(usize::try_from(limit).unwrap_or(0));
-        rows.last().map(|last| encode_cursor(sort, last))
-    } else {
-        None
-    };
-    let items = rows
-        .into_iter()
-        .map(|row| CatalogueItem {
+impl From<&ListingRow> for CatalogueItem {
+    fn from(row: &ListingRow) -> CatalogueItem {
+        CatalogueItem {
             id: row.id,
-            title: row.title,
-            category: row.category_code,
+            title: row.title.clone(),
+            category: row.category_code.clone(),
             price_vnd: row.price_vnd,
             unit: Unit::parse_code(&row.unit).unwrap_or(Unit::Kg),
             quantity: row.quantity,
             thumb_url: row.thumb_name.as_deref().map(media_url),
-            farmer: FarmerRef { id: row.farmer_id, name: row.farmer_name },
-            ward: PlaceRef { code: row.ward_code, name: row.ward_name },
-            province: PlaceRef { code: row.province_code, name: row.province_name },
-        })
-        .collect();
-    Ok(CataloguePage { items, next_cursor })
+            farmer: FarmerRef { id: row.farmer_id, name: row.farmer_name.clone() },
+            ward: PlaceRef { code: row.ward_code, name: row.ward_name.clone() },
+            province: PlaceRef { code: row.province_code, name: row.province_name.clone() },
+        }
+    }
+}
+
+/// One page of the catalogue, from the index.
+pub async fn load_page(index: &CatalogueIndex, filter: CatalogueFilter) -> Result<CataloguePage, AppError> {
+    let (sort, limit) = (filter.sort, usize::try_from(filter.limit).unwrap_or(usize::MAX));
+    let mut rows = index.page(&CatalogueFilter { limit: filter.limit + 1, ..filter }).await?;
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|last| encode_cursor(sort, last))
+    } else {
+        None
+    };
+    Ok(CataloguePage { items: rows.iter().map(|row| CatalogueItem::from(&**row)).collect(), next_cursor })
 }
 
 /// Active listings with stock, filtered, searched and sorted.
@@ -212,6 +215,7 @@ pub async fn load_page(state: &AppState, filter: CatalogueFilter) -> Result<Cata
 #[get("/listings")]
 pub async fn list_catalogue(
     state: web::Data<AppState>,
+    index: web::Data<CatalogueIndex>,
     req: HttpRequest,
     ApiQuery(query): ApiQuery<CatalogueQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -219,11 +223,11 @@ pub async fn list_catalogue(
     let filter = filter_from(&query)?;
     let max_age = Duration::from_secs(state.settings.catalogue_cache_secs);
     if max_age.is_zero() {
-        return Ok(HttpResponse::Ok().json(load_page(&state, filter).await?));
+        return Ok(HttpResponse::Ok().json(load_page(&index, filter).await?));
     }
     let version = state.cache.count(VERSION_KEY).await.count;
     let key = page_key(version, &filter);
-    cached_json(&req, &state.cache, &key, max_age, || load_page(&state, filter)).await
+    cached_json(&req, &state.cache, &key, max_age, || load_page(&index, filter)).await
 }
 
 /// A farmer's public page: name, commune and what they sell. No phone number.
@@ -247,36 +251,30 @@ pub struct Storefront {
 )]
 #[get("/farmers/{id}")]
 pub async fn storefront(
-    state: web::Data<AppState>,
+    index: web::Data<CatalogueIndex>,
     req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    etag_json(&req, &storefront_of(&state, id.into_inner()).await?)
+    etag_json(&req, &storefront_of(&index, id.into_inner()).await?)
 }
 
 /// A listing as buyers see it: active ones only (sold out included); 404 otherwise.
-pub async fn public_listing(state: &AppState, id: i64) -> Result<Listing, AppError> {
-    match state.db.read(move |conn| store::listing(conn, id)).await? {
-        Some(row) if row.status == ListingStatus::Active => Ok(Listing::from(row)),
-        _ => Err(AppError::not_found()),
+pub async fn public_listing(index: &CatalogueIndex, id: i64) -> Result<Listing, AppError> {
+    match index.listing(id).await? {
+        Some(row) => Ok(Listing::from(ListingRow::clone(&row))),
+        None => Err(AppError::not_found()),
     }
 }
 
 /// A farmer's public page; 404 for anyone who is not a farmer.
-pub async fn storefront_of(state: &AppState, farmer_id: i64) -> Result<Storefront, AppError> {
-    let (farmer, rows) = state
-        .db
-        .read(move |conn| {
-            let farmer = store::public_farmer(conn, farmer_id)?.ok_or_else(AppError::not_found)?;
-            Ok((farmer, store::farmer_listings(conn, farmer_id, true, 100, 0)?))
-        })
-        .await?;
-    let (id, name, ward_code, ward_name, province_code, province_name) = farmer;
+pub async fn storefront_of(index: &CatalogueIndex, farmer_id: i64) -> Result<Storefront, AppError> {
+    let (farmer, rows) = index.storefront(farmer_id, 100).await?.ok_or_else(AppError::not_found)?;
+    let (id, name, ward_code, ward_name, province_code, province_name) = PublicFarmer::clone(&farmer);
     Ok(Storefront {
         farmer: FarmerRef { id, name },
         ward: PlaceRef { code: ward_code, name: ward_name },
         province: PlaceRef { code: province_code, name: province_name },
-        listings: rows.into_iter().map(Listing::from).collect(),
+        listings: rows.iter().map(|row| Listing::from(ListingRow::clone(row))).collect(),
     })
 }
 
@@ -286,20 +284,35 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_per_sort_and_refuse_the_wrong_kind() {
-        let row = store::CatalogueRow {
+        let row = ListingRow {
             id: 42,
             title: String::new(),
+            description: None,
             category_code: String::new(),
+            category_name_vi: String::new(),
+            category_name_en: String::new(),
             price_vnd: 25_000,
             unit: "kg".into(),
+            unit_weight_g: 1000,
             quantity: 1,
-            thumb_name: None,
+            status: crate::domain::status::ListingStatus::Active,
             farmer_id: 1,
             farmer_name: String::new(),
             ward_code: 1,
             ward_name: String::new(),
             province_code: 1,
             province_name: String::new(),
+            photo_id: None,
+            display_name: None,
+            thumb_name: None,
+            available_from: None,
+            ocop_stars: None,
+            vietgap: false,
+            organic: false,
+            version: 1,
+            created_at: chrono::NaiveDateTime::default(),
+            updated_at: chrono::NaiveDateTime::default(),
+            hidden_reason: None,
         };
         let by_price = encode_cursor(Sort::PriceAsc, &row);
         assert_eq!(decode_cursor(Sort::PriceAsc, &by_price), Ok(After::PriceId(25_000, 42)));

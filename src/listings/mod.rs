@@ -4,6 +4,7 @@
 
 pub mod catalogue;
 pub mod demo;
+pub mod index;
 pub mod photos;
 pub mod rules;
 pub mod selling;
@@ -381,9 +382,9 @@ async fn my_listings(
 )]
 #[get("/listings/{id}")]
 async fn get_listing(
-    state: web::Data<AppState>,
+    index: web::Data<index::CatalogueIndex>,
     req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    etag_json(&req, &catalogue::public_listing(&state, id.into_inner()).await?)
+    etag_json(&req, &catalogue::public_listing(&index, id.into_inner()).await?)
 }

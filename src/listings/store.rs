@@ -170,8 +170,8 @@ pub struct ListingRow {
     pub hidden_reason: Option<String>,
 }
 
-/// One listing query text for detail, "my listings" and storefronts.
-macro_rules! listing_rows {
+/// One listing query text for detail, "my listings", storefronts and the search index.
+macro_rules! listing_joins {
     () => {
         listings::table
             .inner_join(users::table.on(users::id.eq(listings::farmer_id)))
@@ -179,38 +179,51 @@ macro_rules! listing_rows {
             .inner_join(provinces::table.on(provinces::code.eq(listings::province_code)))
             .inner_join(categories::table.on(categories::code.eq(listings::category_code)))
             .left_join(media::table.on(media::id.nullable().eq(listings::photo_id)))
-            .select((
-                listings::id,
-                listings::title,
-                listings::description,
-                listings::category_code,
-                categories::name_vi,
-                categories::name_en,
-                listings::price_vnd,
-                listings::unit,
-                listings::unit_weight_g,
-                listings::quantity,
-                listings::status,
-                listings::farmer_id,
-                users::name,
-                listings::ward_code,
-                wards::name,
-                listings::province_code,
-                provinces::name,
-                listings::photo_id,
-                media::display_name.nullable(),
-                media::thumb_name.nullable(),
-                listings::available_from,
-                listings::ocop_stars,
-                listings::vietgap,
-                listings::organic,
-                listings::version,
-                listings::created_at,
-                listings::updated_at,
-                listings::hidden_reason,
-            ))
     };
 }
+
+/// The columns of a [`ListingRow`].
+macro_rules! listing_columns {
+    () => {
+        (
+            listings::id,
+            listings::title,
+            listings::description,
+            listings::category_code,
+            categories::name_vi,
+            categories::name_en,
+            listings::price_vnd,
+            listings::unit,
+            listings::unit_weight_g,
+            listings::quantity,
+            listings::status,
+            listings::farmer_id,
+            users::name,
+            listings::ward_code,
+            wards::name,
+            listings::province_code,
+            provinces::name,
+            listings::photo_id,
+            media::display_name.nullable(),
+            media::thumb_name.nullable(),
+            listings::available_from,
+            listings::ocop_stars,
+            listings::vietgap,
+            listings::organic,
+            listings::version,
+            listings::created_at,
+            listings::updated_at,
+            listings::hidden_reason,
+        )
+    };
+}
+
+macro_rules! listing_rows {
+    () => {
+        listing_joins!().select(listing_columns!())
+    };
+}
+pub(super) use {listing_columns, listing_joins};
 
 pub fn listing(conn: &mut Conn<'_>, id: i64) -> Result<Option<ListingRow>, AppError> {
     Ok(with_conn!(conn, |c| listing_rows!().filter(listings::id.eq(id)).first(c).optional())?)

@@ -13,6 +13,7 @@ use crate::domain::money::format_vnd;
 use crate::error::AppError;
 use crate::listings::Listing;
 use crate::listings::catalogue::{self, CatalogueItem, CatalogueQuery};
+use crate::listings::index::CatalogueIndex;
 use crate::state::AppState;
 
 /// A listing as a card of a list.
@@ -103,6 +104,7 @@ const FIRST_TILES: usize = 6;
 #[get("/")]
 async fn home_page(
     state: web::Data<AppState>,
+    index: web::Data<CatalogueIndex>,
     req: HttpRequest,
     visitor: Visitor,
     query: web::Query<HomeQuery>,
@@ -123,7 +125,7 @@ async fn home_page(
         limit: Some(20),
         cursor: query.cursor.clone(),
     };
-    let found = catalogue::load_page(&state, catalogue::filter_from(&catalogue_query)?).await?;
+    let found = catalogue::load_page(&index, catalogue::filter_from(&catalogue_query)?).await?;
     let next = found.next_cursor.map(|cursor| {
         let mut next = form_urlencoded::Serializer::new(String::new());
         next.append_pair("q", &q);
@@ -175,13 +177,13 @@ struct ListingPage {
 /// One listing: photo, price, stock, farmer, commune; a quantity and "add to basket" / "buy now".
 #[get("/listings/{id}")]
 async fn listing_page(
-    state: web::Data<AppState>,
+    index: web::Data<CatalogueIndex>,
     req: HttpRequest,
     visitor: Visitor,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let w = Buyer::of(visitor.lang);
-    let listing = catalogue::public_listing(&state, id.into_inner()).await?;
+    let listing = catalogue::public_listing(&index, id.into_inner()).await?;
     let price = format!("{}/{}", format_vnd(listing.price_vnd), listing.unit_name);
     let stock = if listing.sold_out {
         w.sold_out.to_owned()
@@ -205,12 +207,12 @@ struct StorefrontPage {
 /// A farmer's storefront: their name, commune and what they sell (never their phone).
 #[get("/farmers/{id}")]
 async fn storefront_page(
-    state: web::Data<AppState>,
+    index: web::Data<CatalogueIndex>,
     req: HttpRequest,
     visitor: Visitor,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let front = catalogue::storefront_of(&state, id.into_inner()).await?;
+    let front = catalogue::storefront_of(&index, id.into_inner()).await?;
     let cards = front.listings.iter().map(Card::from).collect();
     let place = format!("{}, {}", front.ward.name, front.province.name);
     let frame = Frame::new(&visitor, &req);

@@ -164,7 +164,7 @@ impl TestApp {
             state.clock.clone(),
             state.reference.clone(),
         );
-        let app = Application::build(state).expect("app builds");
+        let app = Application::build(state).await.expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());

@@ -29,6 +29,7 @@ mod redis_outage;
 mod reference;
 mod reliability;
 mod schema;
+mod search_index;
 mod smtp;
 mod statements;
 mod structure;
