@@ -98,6 +98,34 @@ on_both_backends! {
         assert_eq!(stock(&app, &listing["id"]).await, 499);
     }
 
+    a_guest_order_costs_a_few_statements(app) {
+        let dak_lak = app.farmer(WARD_BUON_MA_THUOT).await;
+        let lam_dong = app.farmer(WARD_DA_LAT).await;
+        let rice = app.listing(&dak_lak.token, "Gạo ST25", "35k", "500 kg").await;
+        let coffee = app.listing(&dak_lak.token, "Cà phê Robusta", "120k", "50 kg").await;
+        let strawberries = app.listing(&lam_dong.token, "Dâu tây Đà Lạt", "150k", "20 kg").await;
+        // Every statement the service sends for one order, BEGIN and COMMIT included.
+        let spent = |body: Value| {
+            let app = &app;
+            async move {
+                let before = app.db.statements();
+                TestApp::expect_json(order(app, &random_suffix(), &body).await, 201).await;
+                app.db.statements() - before
+            }
+        };
+        let one_line = spent(guest_order(&rice["id"], 2, &fresh_phone())).await;
+        let mut basket = guest_order(&rice["id"], 1, &fresh_phone());
+        basket["items"] = json!([
+            {"listing_id": rice["id"], "quantity": 1},
+            {"listing_id": coffee["id"], "quantity": 1},
+            {"listing_id": strawberries["id"], "quantity": 1},
+        ]);
+        let two_farmers = spent(basket).await;
+        eprintln!("statements per order: {one_line} (one line), {two_farmers} (three lines of two farmers)");
+        assert!(one_line <= 100, "one line: {one_line} statements");
+        assert!(two_farmers <= 100, "three lines of two farmers: {two_farmers} statements");
+    }
+
     a_two_farmer_basket_is_two_shipments_and_a_rejection_restores_that_farmers_stock(app) {
         let dak_lak = app.farmer(WARD_BUON_MA_THUOT).await;
         let lam_dong = app.farmer(WARD_DA_LAT).await;
