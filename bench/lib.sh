@@ -14,7 +14,9 @@ export NONGSAN_DATA_DIR="$DATA" NONGSAN_ADDR="127.0.0.1:$PORT" RUST_LOG=${RUST_L
 export NONGSAN_THROTTLE=off
 
 cargo build --release --quiet
-BIN="${CARGO_TARGET_DIR:-./target}/release/nongsan"
+# A copy: another build into a shared CARGO_TARGET_DIR must not swap the binary under a running benchmark.
+cp "${CARGO_TARGET_DIR:-target}/release/nongsan" "$DATA/nongsan"
+BIN="$DATA/nongsan"
 
 BACKEND=sqlite
 if [[ "${DATABASE_URL:-}" == postgres* ]]; then

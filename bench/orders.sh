@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Order placement throughput and latency (one guest order of one unit per request), then the 500-buyer race:
-# 500 concurrent orders of 1 unit each for a listing of exactly 100 units.
+# Order placement throughput, latency and statements per order (one guest order of one unit per request),
+# then the 500-buyer race: 500 concurrent orders of 1 unit each for a listing of exactly 100 units.
+# Statements per order: `db_statements_total` from /metrics (every statement the instance sent, BEGIN and
+# COMMIT included) over the load, divided by the orders written; it includes the background loops (the
+# outbox sending each order's messages). The order's own transaction alone is counted by the test
+# `orders::a_guest_order_costs_a_few_statements`.
 #
 #   bench/orders.sh [listings]        SQLite (embedded default)
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/nongsan_bench_orders REDIS_URL=redis://127.0.0.1:6379 bench/orders.sh
@@ -26,7 +30,9 @@ seed_listings "$LISTINGS"
 start
 sleep 1
 echo "idle RSS: $(rss)"
+statements() { curl -sf "$BASE/metrics" | awk '$1 == "db_statements_total" {print $2}'; }
 orders_before=$(sql "SELECT count(*) FROM orders")
+statements_before=$(statements)
 stock_before=$(sql "SELECT sum(quantity) FROM listings")
 
 # -- 1. one order per request, random listings ------------------------------------------------------------------
@@ -43,6 +49,7 @@ created=$(grep '^statuses:' "$W" | tr ' ' '\n' | awk -F= '$1=="201" {print $2}' 
 seconds=$(awk '/requests in/ {sub(/s,$/, "", $4); print $4}' "$W")
 non2xx=$(awk '/Non-2xx/ {print $5}' "$W" | grep . || echo 0)
 sleep 1 # let the requests still in flight when wrk stopped finish before counting
+statements_after=$(statements)
 orders_after=$(sql "SELECT count(*) FROM orders")
 stock_after=$(sql "SELECT sum(quantity) FROM listings")
 printf '%-26s %s req/s, %s orders placed (201) = %s orders/s   p50 %s   p99 %s   non-2xx %s   peak RSS %s MiB\n' \
@@ -50,6 +57,9 @@ printf '%-26s %s req/s, %s orders placed (201) = %s orders/s   p50 %s   p99 %s  
     "$(awk '/Requests\/sec/ {print $2}' "$W")" "$created" "$(awk -v n="$created" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')" \
     "$(awk '$1=="50%" {print $2}' "$W")" "$(awk '$1=="99%" {print $2}' "$W")" "$non2xx" \
     "$(( $(sort -n "$DATA/rss.orders" | tail -1) / 1024 ))"
+printf 'statements per order (%s): %s = %s statements during the load, background loops included / %s orders written\n' \
+    "$BACKEND" "$(awk -v s=$((statements_after - statements_before)) -v n=$((orders_after - orders_before)) 'BEGIN {printf "%.1f", s / n}')" \
+    "$((statements_after - statements_before))" "$((orders_after - orders_before))"
 echo "database: $((orders_after - orders_before)) orders written, $((stock_before - stock_after)) units taken (wrk saw $created × 201; the rest were in flight when wrk stopped), $(sql "SELECT count(DISTINCT listing_id) FROM order_lines") distinct listings, $(sql "SELECT count(DISTINCT buyer_phone) FROM orders") distinct phones"
 echo "RSS after the load: $(rss)"
 if [[ "$non2xx" != 0 ]] || grep -q 'ERROR\|panicked' "$DATA/server.log"; then log_tail; fi

@@ -72,6 +72,8 @@ async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
     let bearer = req.headers().get(AUTHORIZATION).and_then(|value| value.to_str().ok());
     let peer = req.peer_addr().map(|address| address.ip());
     may_read_metrics(state.settings.metrics_token.as_deref(), bearer, peer)?;
+    // Read here rather than counted per statement through the recorder: one atomic load per scrape.
+    ::metrics::counter!("db_statements_total").absolute(state.db.statements());
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))
         .body(telemetry::prometheus().render()))

@@ -72,21 +72,31 @@ pub struct Answer {
     pub body: String,
 }
 
-/// Claims a key in its own transaction, so a concurrent retry sees it as running. `None`: the key is this
-/// request's now. `Some`: the key was answered, and this is the answer. 409 while the first request is still
-/// being answered; 422 when the key was used with another body.
+/// Claims `keyed` for this request. `None`: the key is this request's now. `Some`: the key was answered, and
+/// this is the answer. 422 when the key was used with another body; 409 while a request that claimed it in
+/// a transaction of its own ([`run_once`]) is still running.
+///
+/// Claimed in the transaction that does the work, with `answer` (what this request answers if that
+/// transaction commits), the key commits or rolls back with the work, and a concurrent retry waits on the
+/// claim until the first transaction ends (PostgreSQL's unique index; SQLite's one writer), then gets its
+/// answer, or the key if it rolled back. Without an answer the key stays unanswered until [`complete`].
 pub fn claim(
     conn: &mut Conn<'_>,
-    scope: &str,
-    key: &str,
-    hash: &str,
+    keyed: &Keyed,
+    answer: Option<&Answer>,
     now: NaiveDateTime,
 ) -> Result<Option<Answer>, AppError> {
+    let (scope, key, hash) = (keyed.scope.as_str(), keyed.key.as_str(), keyed.hash.as_str());
+    let answered = (
+        idempotency_keys::response_status.eq(answer.map(|a| i32::from(a.status))),
+        idempotency_keys::response_body.eq(answer.map(|a| a.body.as_str())),
+    );
     let row = (
         idempotency_keys::scope.eq(scope),
         idempotency_keys::idem_key.eq(key),
         idempotency_keys::request_hash.eq(hash),
         idempotency_keys::created_at.eq(now),
+        answered,
     );
     let inserted = with_conn!(conn, |c| diesel::insert_into(idempotency_keys::table)
         .values(row)
@@ -95,34 +105,50 @@ pub fn claim(
     if inserted == 1 {
         return Ok(None);
     }
-    let (stored_hash, status, body, created_at): (String, Option<i32>, Option<String>, NaiveDateTime) =
-        with_conn!(conn, |c| idempotency_keys::table
-            .find((scope, key))
-            .select((
-                idempotency_keys::request_hash,
-                idempotency_keys::response_status,
-                idempotency_keys::response_body,
-                idempotency_keys::created_at,
-            ))
-            .first(c))?;
-    match (stored_hash == hash, status, body) {
-        (false, _, _) => Err(key_reused()),
-        (true, Some(status), Some(body)) => Ok(Some(Answer { status: u16::try_from(status).unwrap_or(500), body })),
+    let (stored_hash, stored, created_at) = stored(conn, keyed)?.ok_or_else(in_progress)?;
+    match (stored_hash == hash, stored) {
+        (false, _) => Err(key_reused()),
+        (true, Some(answer)) => Ok(Some(answer)),
         // Claimed but never answered for this long: the instance that claimed it died before the transaction
         // that answers it committed, so this request may take the key over.
-        (true, _, _) if created_at < now - ABANDONED_AFTER => {
+        (true, None) if created_at < now - ABANDONED_AFTER => {
             let taken = with_conn!(conn, |c| diesel::update(
                 idempotency_keys::table
                     .find((scope, key))
                     .filter(idempotency_keys::response_status.is_null())
                     .filter(idempotency_keys::created_at.eq(created_at))
             )
-            .set(idempotency_keys::created_at.eq(now))
+            .set((idempotency_keys::created_at.eq(now), answered))
             .execute(c))?;
             if taken == 1 { Ok(None) } else { Err(in_progress()) }
         }
-        (true, _, _) => Err(in_progress()),
+        (true, None) => Err(in_progress()),
     }
+}
+
+/// The answer stored for `keyed` when it was answered for the same request (a replay), without claiming it.
+pub fn answer_of(conn: &mut Conn<'_>, keyed: &Keyed) -> Result<Option<Answer>, AppError> {
+    Ok(stored(conn, keyed)?.and_then(|(hash, answer, _)| answer.filter(|_| hash == keyed.hash)))
+}
+
+/// The key's request hash, its answer once there is one, and when it was claimed.
+fn stored(conn: &mut Conn<'_>, keyed: &Keyed) -> Result<Option<(String, Option<Answer>, NaiveDateTime)>, AppError> {
+    let row: Option<(String, Option<i32>, Option<String>, NaiveDateTime)> =
+        with_conn!(conn, |c| idempotency_keys::table
+            .find((&keyed.scope, &keyed.key))
+            .select((
+                idempotency_keys::request_hash,
+                idempotency_keys::response_status,
+                idempotency_keys::response_body,
+                idempotency_keys::created_at,
+            ))
+            .first(c)
+            .optional())?;
+    Ok(row.map(|(hash, status, body, created_at)| {
+        let answer =
+            status.zip(body).map(|(status, body)| Answer { status: u16::try_from(status).unwrap_or(500), body });
+        (hash, answer, created_at)
+    }))
 }
 
 /// Stores the answer of a claimed key; call in the transaction that did the work, so both commit together.
@@ -157,7 +183,8 @@ pub enum Once<T> {
     Before(Answer),
 }
 
-/// Runs `work` once per key: claims the key in its own transaction (a concurrent retry sees it as running),
+/// Runs `work` once per key, for work that cannot run in one transaction with the claim (a listing's photo is
+/// stored first): claims the key in its own transaction (a concurrent retry sees it as running, 409),
 /// gives a retry the stored answer, and frees the key when `work` fails, so the corrected retry may use it.
 /// `work` answers the key with [`complete`] in the transaction that makes the change, so both commit together.
 pub async fn run_once<T, F, Fut>(db: &Db, keyed: &Keyed, now: NaiveDateTime, work: F) -> Result<Once<T>, AppError>
@@ -166,7 +193,7 @@ where
     Fut: std::future::Future<Output = Result<T, AppError>>,
 {
     let claimed = keyed.clone();
-    let answered = db.write(move |conn| claim(conn, &claimed.scope, &claimed.key, &claimed.hash, now)).await?;
+    let answered = db.write(move |conn| claim(conn, &claimed, None, now)).await?;
     if let Some(answer) = answered {
         return Ok(Once::Before(answer));
     }

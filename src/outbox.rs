@@ -4,6 +4,7 @@
 //! database (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer), so two instances never send the
 //! same row, and a crash, a dead SMTP server, SMS gateway or partner endpoint only delays delivery.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
@@ -52,30 +53,26 @@ pub const WEBHOOK_ATTEMPTS: i32 = 100;
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One row to send: on `channel` to `recipient` (an email address, a partner's id for a webhook call, a phone
-/// in E.164 for a text), not before `due`.
+/// in E.164 for a text), not before `next_attempt_at`.
+#[derive(Insertable)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)] // one statement for a batch on SQLite too
 struct Queued<'a> {
     channel: Channel,
     kind: &'a str,
-    recipient: &'a str,
-    subject: &'a str,
-    body: &'a str,
-    due: NaiveDateTime,
+    recipient: String,
+    subject: String,
+    body: String,
+    status: OutboxStatus,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    created_at: NaiveDateTime,
 }
 
-fn enqueue(conn: &mut Conn<'_>, message: &Queued<'_>, now: NaiveDateTime) -> Result<(), AppError> {
-    let row = (
-        outbox::channel.eq(message.channel),
-        outbox::kind.eq(message.kind),
-        outbox::recipient.eq(message.recipient),
-        outbox::subject.eq(message.subject),
-        outbox::body.eq(message.body),
-        outbox::status.eq(OutboxStatus::Pending),
-        outbox::attempts.eq(0),
-        outbox::next_attempt_at.eq(message.due),
-        outbox::created_at.eq(now),
-    );
-    with_conn!(conn, |c| diesel::insert_into(outbox::table).values(row).execute(c))?;
-    Ok(())
+impl<'a> Queued<'a> {
+    fn pending(channel: Channel, kind: &'a str, to: String, subject: String, body: String, now: NaiveDateTime) -> Self {
+        let (status, attempts) = (OutboxStatus::Pending, 0);
+        Queued { channel, kind, recipient: to, subject, body, status, attempts, next_attempt_at: now, created_at: now }
+    }
 }
 
 /// Who a message is for, by the ways they can be reached.
@@ -105,9 +102,14 @@ impl Preferences {
     pub const EVERY_CHANNEL: Preferences = Preferences { email: true, texts: true, zalo: true };
 }
 
-pub fn preferences_of(conn: &mut Conn<'_>, user_id: i64) -> Result<Preferences, AppError> {
-    let query = users::table.find(user_id).select((users::email_messages, users::text_messages, users::zalo_messages));
-    Ok(with_conn!(conn, |c| query.first(c))?)
+/// What `template` says to a person, to queue with [`notify_all`].
+pub struct Notice<'a> {
+    pub to: Person<'a>,
+    /// Their choices when the caller has read them already; `None` reads them.
+    pub wants: Option<Preferences>,
+    pub template: Template,
+    pub lang: Lang,
+    pub values: &'a [(&'a str, &'a str)],
 }
 
 /// Queues the message `template` says to a person, in the transaction of the change it reports: an email if
@@ -121,68 +123,98 @@ pub fn notify(
     values: &[(&str, &str)],
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    // Their choices are read only when there is a channel to choose: the app's list is always kept.
-    let reachable = to.email.is_some() || to.phone.is_some();
-    let wants = match to.user_id {
-        Some(user_id) if reachable && !template.protects_the_account() => preferences_of(conn, user_id)?,
-        _ => Preferences::EVERY_CHANNEL,
-    };
-    if let Some(email) = to.email.filter(|_| wants.email).and_then(|to| template.render(lang, to, values)) {
-        let message = Queued {
-            channel: Channel::Email,
-            kind: template.kind(),
-            recipient: &email.to,
-            subject: &email.subject,
-            body: &email.body,
-            due: now,
-        };
-        enqueue(conn, &message, now)?;
-    }
-    let Some(text) = template.text(lang, values) else { return Ok(()) };
-    if let Some(user_id) = to.user_id {
-        let row = (
-            notifications::user_id.eq(user_id),
-            notifications::kind.eq(template.kind()),
-            notifications::text.eq(&text),
-            notifications::created_at.eq(now),
-        );
-        with_conn!(conn, |c| diesel::insert_into(notifications::table).values(row).execute(c))?;
-    }
-    let lane = if wants.zalo { Channel::Zns } else { Channel::Sms };
-    match to.phone.filter(|_| wants.texts) {
-        Some(phone) => enqueue_text(conn, phone, lane, template, &text, values, now),
-        None => Ok(()),
-    }
+    notify_all(conn, &[Notice { to, wants: None, template, lang, values }], now)
 }
 
-/// A text queued with its SMS alongside: on the Zalo lane, which sends it or hands it to the SMS lane, or
-/// straight on the SMS lane.
-fn enqueue_text(
-    conn: &mut Conn<'_>,
-    phone: &str,
-    lane: Channel,
-    template: Template,
-    text: &str,
-    values: &[(&str, &str)],
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
-    let recent = outbox::table
-        .filter(outbox::recipient.eq(phone))
-        .filter(outbox::created_at.gt(now - chrono::Duration::hours(1)))
-        .count();
-    if with_conn!(conn, |c| recent.get_result::<i64>(c))? >= TEXTS_PER_PHONE_PER_HOUR {
-        tracing::warn!(kind = template.kind(), "per-phone cap reached; text dropped");
-        metrics::counter!("messages_total", "channel" => "sms", "kind" => template.kind(), "result" => "capped")
-            .increment(1);
-        return Ok(());
+/// Queues several messages as [`notify`] does, in at most four statements whatever their number: the
+/// choices not given, the texts already sent to the phones (the per-phone cap), then one insert into the
+/// outbox and one into the in-app list.
+pub fn notify_all(conn: &mut Conn<'_>, notices: &[Notice<'_>], now: NaiveDateTime) -> Result<(), AppError> {
+    // Choices matter only when there is a channel to choose: the app's list is always kept.
+    let chooses = |n: &Notice<'_>| (n.to.email.is_some() || n.to.phone.is_some()) && !n.template.protects_the_account();
+    let unknown: Vec<i64> =
+        notices.iter().filter(|n| chooses(n) && n.wants.is_none()).filter_map(|n| n.to.user_id).collect();
+    let read: HashMap<i64, Preferences> = if unknown.is_empty() {
+        HashMap::new()
+    } else {
+        let query = users::table
+            .filter(users::id.eq_any(&unknown))
+            .select((users::id, (users::email_messages, users::text_messages, users::zalo_messages)));
+        with_conn!(conn, |c| query.load::<(i64, Preferences)>(c))?.into_iter().collect()
+    };
+    let mut rows = Vec::new();
+    let mut listed = Vec::new();
+    let mut texts = Vec::new();
+    for notice in notices {
+        let (to, template) = (notice.to, notice.template);
+        let wants = match (chooses(notice), notice.wants, to.user_id) {
+            (true, Some(wants), _) => wants,
+            (true, None, Some(user_id)) => read.get(&user_id).copied().unwrap_or(Preferences::EVERY_CHANNEL),
+            _ => Preferences::EVERY_CHANNEL,
+        };
+        if let Some(email) =
+            to.email.filter(|_| wants.email).and_then(|to| template.render(notice.lang, to, notice.values))
+        {
+            rows.push(Queued::pending(Channel::Email, template.kind(), email.to, email.subject, email.body, now));
+        }
+        let Some(text) = template.text(notice.lang, notice.values) else { continue };
+        if let Some(user_id) = to.user_id {
+            listed.push((
+                notifications::user_id.eq(user_id),
+                notifications::kind.eq(template.kind()),
+                notifications::text.eq(text.clone()),
+                notifications::created_at.eq(now),
+            ));
+        }
+        if let Some(phone) = to.phone.filter(|_| wants.texts) {
+            // On the Zalo lane, which sends it or hands it to the SMS lane, with what its template needs.
+            let lane = if wants.zalo { Channel::Zns } else { Channel::Sms };
+            let data: serde_json::Map<String, Value> =
+                notice.values.iter().map(|(key, value)| ((*key).to_owned(), Value::from(*value))).collect();
+            let body = json!({"text": text, "data": data}).to_string();
+            let due = if template.waits_for_daytime() { clock::after_quiet_hours(now) } else { now };
+            let queued = Queued::pending(lane, template.kind(), phone.into(), template.kind().into(), body, now);
+            texts.push(Queued { next_attempt_at: due, ..queued });
+        }
     }
-    let data: serde_json::Map<String, Value> =
-        values.iter().map(|(key, value)| ((*key).to_owned(), Value::from(*value))).collect();
-    let body = json!({"text": text, "data": data}).to_string();
-    let due = if template.waits_for_daytime() { clock::after_quiet_hours(now) } else { now };
-    let kind = template.kind();
-    let message = Queued { channel: lane, kind, recipient: phone, subject: kind, body: &body, due };
-    enqueue(conn, &message, now)
+    rows.extend(within_cap(conn, texts, now)?);
+    if !rows.is_empty() {
+        with_conn!(conn, |c| diesel::insert_into(outbox::table).values(&rows).execute(c))?;
+    }
+    if !listed.is_empty() {
+        with_conn!(conn, |c| diesel::insert_into(notifications::table).values(&listed).execute(c))?;
+    }
+    Ok(())
+}
+
+/// The texts that keep each phone under `TEXTS_PER_PHONE_PER_HOUR` (counting those queued in the last hour,
+/// and these in order); the others are dropped, counted as `capped`.
+fn within_cap<'a>(
+    conn: &mut Conn<'_>,
+    texts: Vec<Queued<'a>>,
+    now: NaiveDateTime,
+) -> Result<Vec<Queued<'a>>, AppError> {
+    if texts.is_empty() {
+        return Ok(texts);
+    }
+    let phones: Vec<&str> = texts.iter().map(|t| t.recipient.as_str()).collect();
+    let recent = outbox::table
+        .filter(outbox::recipient.eq_any(&phones))
+        .filter(outbox::created_at.gt(now - chrono::Duration::hours(1)))
+        .group_by(outbox::recipient)
+        .select((outbox::recipient, diesel::dsl::count_star()));
+    let mut sent: HashMap<String, i64> = with_conn!(conn, |c| recent.load::<(String, i64)>(c))?.into_iter().collect();
+    let mut within = |text: &Queued<'_>| {
+        let count = sent.entry(text.recipient.clone()).or_default();
+        *count += 1;
+        if *count > TEXTS_PER_PHONE_PER_HOUR {
+            tracing::warn!(kind = text.kind, "per-phone cap reached; text dropped");
+            let kind = text.kind.to_owned();
+            metrics::counter!("messages_total", "channel" => "sms", "kind" => kind, "result" => "capped").increment(1);
+        }
+        *count <= TEXTS_PER_PHONE_PER_HOUR
+    };
+    Ok(texts.into_iter().filter(|text| within(text)).collect())
 }
 
 /// Queues a call to a partner's webhook; `body` is the JSON posted and carries its `event_id`.
@@ -193,9 +225,9 @@ pub fn enqueue_webhook(
     body: &str,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let partner = partner_id.to_string();
-    let message = Queued { channel: Channel::Webhook, kind, recipient: &partner, subject: kind, body, due: now };
-    enqueue(conn, &message, now)
+    let row = Queued::pending(Channel::Webhook, kind, partner_id.to_string(), kind.into(), body.into(), now);
+    with_conn!(conn, |c| diesel::insert_into(outbox::table).values(&row).execute(c))?;
+    Ok(())
 }
 
 #[derive(QueryableByName)]

@@ -150,6 +150,11 @@ impl<'a> Throttles<'a> {
         Limit { name, max, window, refusal }.take(self.cache, subject).await
     }
 
+    /// Whether these throttles count at all (`NONGSAN_THROTTLE=off` lifts them).
+    pub fn enabled(&self) -> bool {
+        self.settings.enabled
+    }
+
     /// A sign-up (farmer or buyer), accepted or not: a refused one still costs a hash check or tells whether
     /// a phone has an account. Phones count in E.164, however typed.
     pub async fn sign_up(&self, address: &str, phone: Option<&str>) -> Result<(), AppError> {

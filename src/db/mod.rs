@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -85,11 +85,38 @@ pub struct Db {
     /// Transactions this process committed: what it keeps in memory (the catalogue's index) catches up when
     /// this moved, so a request sees what an earlier one wrote on the same instance.
     commits: Arc<AtomicU64>,
+    statements: Statements,
+}
+
+/// Counts the statements every connection of a [`Db`] sends, `BEGIN` and `COMMIT` included: what a request
+/// costs in round trips (a test's budget for an order, `db_statements_total` in `/metrics`). One relaxed
+/// atomic add per statement.
+#[derive(Clone, Debug, Default)]
+struct Statements(Arc<AtomicU64>);
+
+impl Instrumentation for Statements {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Hands each new PostgreSQL connection the pool's statement counter.
+#[derive(Debug)]
+struct PgCounted(Statements);
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgCounted {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.set_instrumentation(self.0.clone());
+        Ok(())
+    }
 }
 
 impl Db {
     /// Opens the pools (creating the SQLite file and its folder if needed). Blocking; call at start-up.
     pub fn connect(target: &DatabaseTarget, pool_size: u32, timeout: Duration) -> anyhow::Result<Db> {
+        let statements = Statements::default();
         let pools = match target {
             DatabaseTarget::Postgres(url) => {
                 // No test query on every checkout: a connection broken by a server restart fails its next
@@ -99,13 +126,19 @@ impl Db {
                     .min_idle(Some(1))
                     .test_on_check_out(false)
                     .connection_timeout(timeout)
+                    .connection_customizer(Box::new(PgCounted(statements.clone())))
                     .build(ConnectionManager::<PgConnection>::new(url))
                     .context("cannot connect to PostgreSQL")?;
                 Pools::Postgres(pool)
             }
-            DatabaseTarget::Sqlite(path) => open_sqlite(path, pool_size, timeout)?,
+            DatabaseTarget::Sqlite(path) => open_sqlite(path, pool_size, timeout, &statements)?,
         };
-        Ok(Db { pools: Arc::new(pools), commits: Arc::new(AtomicU64::new(0)) })
+        Ok(Db { pools: Arc::new(pools), commits: Arc::new(AtomicU64::new(0)), statements })
+    }
+
+    /// Statements sent so far by this handle's connections (and its clones'), since it was opened.
+    pub fn statements(&self) -> u64 {
+        self.statements.0.load(Ordering::Relaxed)
     }
 
     pub fn backend(&self) -> Backend {
@@ -204,7 +237,7 @@ where
     tokio::task::spawn_blocking(work).await.map_err(AppError::internal)?
 }
 
-fn open_sqlite(path: &Path, readers: u32, timeout: Duration) -> anyhow::Result<Pools> {
+fn open_sqlite(path: &Path, readers: u32, timeout: Duration, statements: &Statements) -> anyhow::Result<Pools> {
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -219,7 +252,11 @@ fn open_sqlite(path: &Path, readers: u32, timeout: Duration) -> anyhow::Result<P
             .max_size(size)
             .test_on_check_out(false)
             .connection_timeout(timeout)
-            .connection_customizer(Box::new(SqlitePragmas { busy_timeout_ms, read_only }))
+            .connection_customizer(Box::new(SqlitePragmas {
+                busy_timeout_ms,
+                read_only,
+                statements: statements.clone(),
+            }))
             .build(ConnectionManager::<SqliteConnection>::new(url))
             .with_context(|| format!("cannot open SQLite database {url}"))
     };
@@ -230,6 +267,7 @@ fn open_sqlite(path: &Path, readers: u32, timeout: Duration) -> anyhow::Result<P
 struct SqlitePragmas {
     busy_timeout_ms: u128,
     read_only: bool,
+    statements: Statements,
 }
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
@@ -240,6 +278,8 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
              PRAGMA query_only = {query_only};",
             self.busy_timeout_ms
         ))
-        .map_err(diesel::r2d2::Error::QueryError)
+        .map_err(diesel::r2d2::Error::QueryError)?;
+        conn.set_instrumentation(self.statements.clone());
+        Ok(())
     }
 }

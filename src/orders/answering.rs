@@ -156,27 +156,21 @@ pub async fn answer(
         }
         None => None,
     };
-    let work = {
-        let (acting, answer, keyed) = (acting.clone(), answer.clone(), keyed.clone());
-        move || async move {
-            state
-                .db
-                .write(move |conn| {
-                    give(conn, &acting, id, &answer, now)?;
-                    match &keyed {
-                        Some(keyed) => idempotency::complete(conn, &keyed.scope, &keyed.key, 204, ""),
-                        None => Ok(()),
-                    }
-                })
-                .await
-        }
-    };
-    match &keyed {
-        Some(keyed) => {
-            idempotency::run_once(&state.db, keyed, now, work).await?;
-        }
-        None => work().await?,
-    }
+    let (acting2, answer2) = (acting.clone(), answer.clone());
+    state
+        .db
+        .write(move |conn| {
+            // The key joins the answer's transaction: a retry sent while the first runs waits, then finds
+            // the key answered and changes nothing.
+            let done = idempotency::Answer { status: 204, body: String::new() };
+            if let Some(keyed) = &keyed
+                && idempotency::claim(conn, keyed, Some(&done), now)?.is_some()
+            {
+                return Ok(());
+            }
+            give(conn, &acting2, id, &answer2, now)
+        })
+        .await?;
     if matches!(answer, Answer::Reject(_)) {
         // The stock went back on sale.
         catalogue::invalidate(&state.cache).await;

@@ -4,6 +4,7 @@
 //! (by token, or as a guest with its phone), pay it by VietQR, cancel it.
 
 use actix_web::web;
+use chrono::SubsecRound;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -64,13 +65,15 @@ pub async fn place_once(
         None => guest_scope(&placement.order.buyer.phone),
     };
     let keyed = Keyed { scope, key: key.to_owned(), hash };
-    let work = || async {
-        if let Some(phone) = &guest_phone {
-            Throttles::of(state).guest_order(address, phone).await?;
+    if let Some(phone) = guest_phone.filter(|_| Throttles::of(state).enabled()) {
+        // A replay is free: only a key not answered yet counts against the guest limits.
+        let asked = keyed.clone();
+        if let Some(answer) = state.db.read(move |conn| idempotency::answer_of(conn, &asked)).await? {
+            return order_by_code(state, placed_code(&answer.body), lang).await;
         }
-        create_order(state, placement, &keyed).await
-    };
-    match idempotency::run_once(&state.db, &keyed, state.clock.now(), work).await? {
+        Throttles::of(state).guest_order(address, &phone).await?;
+    }
+    match create_order(state, placement, keyed).await? {
         Once::Now(order) => Ok(order),
         // The order this key placed, as it is now, in this request's language.
         Once::Before(answer) => order_by_code(state, placed_code(&answer.body), lang).await,
@@ -154,21 +157,37 @@ pub async fn checked_order(
     })
 }
 
-/// Places the order; the key is answered with its code in the same transaction.
-async fn create_order(state: &web::Data<AppState>, placement: Placement, keyed: &Keyed) -> Result<Order, AppError> {
-    let (scope, key, now, state2) = (keyed.scope.clone(), keyed.key.clone(), state.clock.now(), state.clone());
-    let lang = placement.lang;
-    let order = state
+/// Places the order in one transaction with the key's claim, which stores the order's code as the key's
+/// answer: a retry sent meanwhile waits for this transaction, then gets the order (or the key, if nothing was
+/// placed). `Before`: the key had placed an order already.
+async fn create_order(
+    state: &web::Data<AppState>,
+    placement: Placement,
+    keyed: Keyed,
+) -> Result<Once<Order>, AppError> {
+    // What PostgreSQL keeps of a time, so the order built from what was written reads as it will read back.
+    let now = state.clock.now().trunc_subsecs(6);
+    let state2 = state.clone();
+    let placed = state
         .db
         .write(move |conn| {
-            let order_id = placement::place(conn, &state2.reference, &placement, now)?;
-            let order = load_order(conn, &state2, order_id, lang)?;
-            idempotency::complete(conn, &scope, &key, 201, &order.code)?;
-            Ok(order)
+            let code = codes::new_order_code(&mut rand::rng());
+            let answer = idempotency::Answer { status: 201, body: code.clone() };
+            if let Some(before) = idempotency::claim(conn, &keyed, Some(&answer), now)? {
+                return Ok(Once::Before(before));
+            }
+            let order = placement::place(conn, &state2, &placement, code, now)?;
+            if order.code != answer.body {
+                // The code drawn first was taken by another order: the key answers the one this order got.
+                idempotency::complete(conn, &keyed.scope, &keyed.key, 201, &order.code)?;
+            }
+            Ok(Once::Now(order))
         })
         .await?;
-    catalogue::invalidate(&state.cache).await;
-    Ok(order)
+    if matches!(placed, Once::Now(_)) {
+        catalogue::invalidate(&state.cache).await;
+    }
+    Ok(placed)
 }
 
 /// Whose `Idempotency-Key`s a guest's orders are placed under: their phone's (E.164).

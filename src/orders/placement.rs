@@ -2,13 +2,14 @@
 //! transaction that takes the stock of every line (or none), writes the order with one shipment per farmer,
 //! and queues the emails. Nothing is ever oversold: stock is taken by a conditional decrement.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
 
 use super::codes;
-use super::rules::{deadline_text, items_summary, open_jobs, respond_by};
-use super::store::{self, OrderableListing};
+use super::rules::{deadline_text, items_summary, respond_by};
+use super::store::{self, OrderRow, OrderableListing};
+use super::view::{self, Order};
 use crate::db::Conn;
 use crate::domain::account::{parse_email, parse_name};
 use crate::domain::money::format_vnd;
@@ -17,10 +18,13 @@ use crate::domain::quantity::Unit;
 use crate::domain::status::{ListingStatus, OrderStatus, PaymentMethod, ShipmentStatus};
 use crate::domain::text::{Lines, typed_text};
 use crate::error::{AppError, FieldError, Kind, Lang, Text};
+use crate::fulfilment::rules::{OrderToShip, deliveries, open_jobs};
+use crate::listings::FarmerRef;
 use crate::mail::templates::Template;
-use crate::outbox;
+use crate::outbox::{self, Notice};
 use crate::reference::tariff::zone;
 use crate::reference::{Places, Reference};
+use crate::state::AppState;
 
 /// One line of a basket, as asked.
 #[derive(Clone, Debug, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
@@ -275,96 +279,221 @@ pub struct Placement {
     pub bank_account: String,
 }
 
-/// Writes the order in the caller's transaction: stock, order, one shipment per farmer with its lines, the
-/// farmers' and the buyer's emails, and the carrier jobs of farmers who accept automatically. Returns the
-/// order's id.
+/// Writes the order in the caller's transaction under `code` (another one if it is taken): stock, order,
+/// shipments (one per farmer), lines, the farmers' and the buyer's messages, each kind in one statement, and
+/// the carrier jobs of farmers who accept automatically. Returns the order as its buyer sees it, built from
+/// what was written (`now` with the microseconds the databases keep, so it reads the same when read back).
 pub fn place(
     conn: &mut Conn<'_>,
-    reference: &Reference,
-    order: &Placement,
+    state: &AppState,
+    placement: &Placement,
+    mut code: String,
     now: NaiveDateTime,
-) -> Result<i64, AppError> {
-    let (placement, order) = (order, &order.order);
-    let province = reference.places.known_ward(order.ward_code)?.province_code;
-    let basket = price_basket(conn, reference, &order.items, province)?;
+) -> Result<Order, AppError> {
+    let order = &placement.order;
+    let province = state.reference.places.known_ward(order.ward_code)?.province_code;
+    let basket = price_basket(conn, &state.reference, &order.items, province)?;
     take_all_stock(conn, &basket)?;
-    let mut code = codes::new_order_code(&mut rand::rng());
-    while store::code_taken(conn, &code)? {
-        code = codes::new_order_code(&mut rand::rng());
-    }
-    let total = basket.items_total_vnd + basket.shipping_total_vnd;
     let buyer = &order.buyer;
-    let order_id = store::insert_order(
-        conn,
-        &store::NewOrder {
+    let mut row = OrderRow {
+        id: 0,
+        code: String::new(),
+        buyer_id: placement.buyer_id,
+        buyer_name: buyer.name.clone(),
+        buyer_phone: buyer.phone.clone(),
+        buyer_email: buyer.email.clone(),
+        ward_code: order.ward_code,
+        province_code: province,
+        street: order.street.clone(),
+        payment_method: order.payment_method,
+        payment_status: order.payment_method.initial_status(),
+        status: OrderStatus::Placed,
+        items_total_vnd: basket.items_total_vnd,
+        shipping_total_vnd: basket.shipping_total_vnd,
+        total_vnd: basket.items_total_vnd + basket.shipping_total_vnd,
+        lang: if placement.lang == Lang::En { "en" } else { "vi" }.to_owned(),
+        created_at: now,
+    };
+    row.id = loop {
+        let new = store::NewOrder {
             code: &code,
-            buyer_id: placement.buyer_id,
-            buyer_name: &buyer.name,
-            buyer_phone: &buyer.phone,
-            buyer_email: buyer.email.as_deref(),
-            ward_code: order.ward_code,
-            province_code: province,
-            street: &order.street,
+            buyer_id: row.buyer_id,
+            buyer_name: &row.buyer_name,
+            buyer_phone: &row.buyer_phone,
+            buyer_email: row.buyer_email.as_deref(),
+            ward_code: row.ward_code,
+            province_code: row.province_code,
+            street: &row.street,
             note: order.note.as_deref(),
-            payment_method: order.payment_method,
-            payment_status: order.payment_method.initial_status(),
-            status: OrderStatus::Placed,
-            items_total_vnd: basket.items_total_vnd,
-            shipping_total_vnd: basket.shipping_total_vnd,
-            total_vnd: total,
-            lang: if placement.lang == Lang::En { "en" } else { "vi" },
+            payment_method: row.payment_method,
+            payment_status: row.payment_status,
+            status: row.status,
+            items_total_vnd: row.items_total_vnd,
+            shipping_total_vnd: row.shipping_total_vnd,
+            total_vnd: row.total_vnd,
+            lang: &row.lang,
             created_at: now,
             updated_at: now,
-        },
-    )?;
-    let mut auto_accepted = false;
-    for group in &basket.groups {
-        let farmer = store::farmer_contact(conn, group.farmer_id)?;
-        let auto_accept = farmer.auto_accept;
-        auto_accepted |= auto_accept;
-        let respond_by = respond_by(now, placement.confirm_hours);
-        let shipment_id = store::insert_shipment(
-            conn,
-            &store::NewShipment {
-                order_id,
-                farmer_id: group.farmer_id,
-                status: if auto_accept { ShipmentStatus::Accepted } else { ShipmentStatus::Pending },
-                weight_g: group.weight_g,
-                items_total_vnd: group.items_total_vnd,
-                fee_vnd: group.fee_vnd,
-                stock_restored: false,
-                respond_by,
-                created_at: now,
-                updated_at: now,
-                accepted_at: auto_accept.then_some(now),
-            },
-        )?;
-        for line in &group.lines {
-            store::insert_line(
-                conn,
-                &store::NewLine {
-                    order_id,
-                    shipment_id,
+        };
+        match store::insert_order(conn, &new)? {
+            Some(id) => break id,
+            None => code = codes::new_order_code(&mut rand::rng()),
+        }
+    };
+    row.code = code;
+    let respond_by = respond_by(now, placement.confirm_hours);
+    let shipments = write_shipments(conn, row.id, &basket, respond_by, now)?;
+    notify_placed(conn, placement, &row, &shipments, now)?;
+    let auto_accepted = shipments.iter().any(|(group, _)| group.auto_accept());
+    let mut deliveries = if auto_accepted {
+        let to_ship = OrderToShip {
+            id: row.id,
+            ward_code: row.ward_code,
+            province_code: row.province_code,
+            payment_method: row.payment_method,
+            payable: true,
+            paid: false,
+        };
+        open_jobs(conn, &to_ship, now)?;
+        deliveries(conn, row.id)?
+    } else {
+        HashMap::new()
+    };
+    let shipments = shipments
+        .into_iter()
+        .map(|(group, id)| view::Shipment {
+            id,
+            farmer: FarmerRef { id: group.farmer_id, name: group.lines[0].listing.farmer_name.clone() },
+            status: group.initial_status(),
+            weight_g: group.weight_g,
+            items_total_vnd: group.items_total_vnd,
+            fee_vnd: group.fee_vnd,
+            reject_reason: None,
+            reason_code: None,
+            respond_by: respond_by.and_utc(),
+            lines: group
+                .lines
+                .iter()
+                .map(|line| view::OrderLine {
                     listing_id: line.listing.id,
-                    title: &line.listing.title,
-                    unit: &line.listing.unit,
+                    title: line.listing.title.clone(),
+                    unit: line.listing.unit.clone(),
                     price_vnd: line.listing.price_vnd,
                     quantity: line.quantity,
                     line_total_vnd: line.line_total_vnd,
-                },
-            )?;
-        }
-        let hours = placement.confirm_hours.to_string();
-        let lines: Vec<(&str, &str, i64)> =
-            group.lines.iter().map(|l| (l.listing.title.as_str(), l.listing.unit.as_str(), l.quantity)).collect();
-        let (items, deadline) = (items_summary(&lines), deadline_text(respond_by));
-        let values = [("code", code.as_str()), ("hours", &hours), ("items", &items), ("deadline", &deadline)];
-        outbox::notify(conn, farmer.person(), Template::NewOrder, Lang::Vi, &values, now)?;
+                })
+                .collect(),
+            delivery: deliveries.remove(&id),
+        })
+        .collect();
+    Ok(view::order_view(state, row, shipments, Vec::new()))
+}
+
+impl FarmerGroup {
+    fn auto_accept(&self) -> bool {
+        self.lines[0].listing.farmer.auto_accept
     }
-    if auto_accepted {
-        open_jobs(conn, order_id, now)?;
+
+    /// Accepted at once when the farmer accepts every order without a tap, else waiting for them.
+    fn initial_status(&self) -> ShipmentStatus {
+        if self.auto_accept() { ShipmentStatus::Accepted } else { ShipmentStatus::Pending }
     }
-    let total = format_vnd(total);
+}
+
+/// Writes one shipment per farmer, then every line, in two statements: each group with its shipment's id.
+fn write_shipments<'a>(
+    conn: &mut Conn<'_>,
+    order_id: i64,
+    basket: &'a Basket,
+    respond_by: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<Vec<(&'a FarmerGroup, i64)>, AppError> {
+    let new: Vec<store::NewShipment> = basket
+        .groups
+        .iter()
+        .map(|group| store::NewShipment {
+            order_id,
+            farmer_id: group.farmer_id,
+            status: group.initial_status(),
+            weight_g: group.weight_g,
+            items_total_vnd: group.items_total_vnd,
+            fee_vnd: group.fee_vnd,
+            stock_restored: false,
+            respond_by,
+            created_at: now,
+            updated_at: now,
+            accepted_at: group.auto_accept().then_some(now),
+        })
+        .collect();
+    // The rows come back in no promised order: matched by farmer, who has one shipment per order.
+    let ids: HashMap<i64, i64> =
+        store::insert_shipments(conn, &new)?.into_iter().map(|(id, farmer_id)| (farmer_id, id)).collect();
+    let written = basket
+        .groups
+        .iter()
+        .map(|group| match ids.get(&group.farmer_id) {
+            Some(id) => Ok((group, *id)),
+            None => Err(AppError::internal(anyhow::anyhow!("no shipment written for farmer {}", group.farmer_id))),
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let lines: Vec<store::NewLine<'_>> = written
+        .iter()
+        .flat_map(|(group, shipment_id)| {
+            group.lines.iter().map(move |line| store::NewLine {
+                order_id,
+                shipment_id: *shipment_id,
+                listing_id: line.listing.id,
+                title: &line.listing.title,
+                unit: &line.listing.unit,
+                price_vnd: line.listing.price_vnd,
+                quantity: line.quantity,
+                line_total_vnd: line.line_total_vnd,
+            })
+        })
+        .collect();
+    store::insert_lines(conn, &lines)?;
+    Ok(written)
+}
+
+/// Queues, at once, each farmer's message (what, how much, the deadline) and the buyer's (code, total and,
+/// for a bank transfer, where to send it).
+fn notify_placed(
+    conn: &mut Conn<'_>,
+    placement: &Placement,
+    order: &OrderRow,
+    shipments: &[(&FarmerGroup, i64)],
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let hours = placement.confirm_hours.to_string();
+    let deadline = deadline_text(respond_by(now, placement.confirm_hours));
+    let items: Vec<String> = shipments
+        .iter()
+        .map(|(group, _)| {
+            let lines: Vec<(&str, &str, i64)> =
+                group.lines.iter().map(|l| (l.listing.title.as_str(), l.listing.unit.as_str(), l.quantity)).collect();
+            items_summary(&lines)
+        })
+        .collect();
+    let code = order.code.as_str();
+    let farmer_values: Vec<[(&str, &str); 4]> = items
+        .iter()
+        .map(|items| [("code", code), ("hours", &hours), ("items", items), ("deadline", &deadline)])
+        .collect();
+    let mut notices: Vec<Notice<'_>> = shipments
+        .iter()
+        .zip(&farmer_values)
+        .map(|((group, _), values)| {
+            let listing = &group.lines[0].listing;
+            Notice {
+                to: listing.farmer.person(),
+                wants: Some(listing.farmer_wants),
+                template: Template::NewOrder,
+                lang: Lang::Vi,
+                values,
+            }
+        })
+        .collect();
+    let total = format_vnd(order.total_vnd);
     let payment = match order.payment_method {
         PaymentMethod::BankTransfer => Text::new(
             format!(" Chuyển khoản {total} vào TK {}, nội dung {code}.", placement.bank_account),
@@ -374,10 +503,14 @@ pub fn place(
         .to_owned(),
         PaymentMethod::Cod => String::new(),
     };
-    let values = [("name", buyer.name.as_str()), ("code", &code), ("total", &total), ("payment", &payment)];
-    let to = outbox::Person { user_id: placement.buyer_id, email: buyer.email.as_deref(), phone: Some(&buyer.phone) };
-    outbox::notify(conn, to, Template::OrderPlaced, placement.lang, &values, now)?;
-    Ok(order_id)
+    let values = [("name", order.buyer_name.as_str()), ("code", code), ("total", &total), ("payment", &payment)];
+    let to = outbox::Person {
+        user_id: placement.buyer_id,
+        email: order.buyer_email.as_deref(),
+        phone: Some(&order.buyer_phone),
+    };
+    notices.push(Notice { to, wants: None, template: Template::OrderPlaced, lang: placement.lang, values: &values });
+    outbox::notify_all(conn, &notices, now)
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@ use crate::domain::status::{
     ListingStatus, OrderStatus, PaymentMethod, PaymentStatus, ReasonCode, RefundStatus, ShipmentStatus,
 };
 use crate::error::AppError;
-use crate::outbox::Person;
+use crate::outbox::{Person, Preferences};
 use crate::with_conn;
 
-/// What an order needs to know of a listing.
+/// What an order needs to know of a listing, with how its farmer is told.
 #[derive(Queryable, Clone)]
 pub struct OrderableListing {
     pub id: i64,
@@ -25,8 +25,11 @@ pub struct OrderableListing {
     pub quantity: i64,
     pub status: ListingStatus,
     pub province_code: i32,
+    pub farmer: FarmerContact,
+    pub farmer_wants: Preferences,
 }
 
+/// The listings `ids` with their farmers, in one query.
 pub fn orderable(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<OrderableListing>, AppError> {
     Ok(with_conn!(conn, |c| listings::table
         .inner_join(users::table.on(users::id.eq(listings::farmer_id)))
@@ -42,6 +45,8 @@ pub fn orderable(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<OrderableListin
             listings::quantity,
             listings::status,
             listings::province_code,
+            (users::id, users::email, users::phone, users::auto_accept),
+            (users::email_messages, users::text_messages, users::zalo_messages),
         ))
         .load(c))?)
 }
@@ -90,17 +95,20 @@ pub struct NewOrder<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn insert_order(conn: &mut Conn<'_>, order: &NewOrder<'_>) -> Result<i64, AppError> {
-    Ok(with_conn!(conn, |c| diesel::insert_into(orders::table).values(order).returning(orders::id).get_result(c))?)
+/// Writes the order; `None` when its code is taken already (draw another).
+pub fn insert_order(conn: &mut Conn<'_>, order: &NewOrder<'_>) -> Result<Option<i64>, AppError> {
+    Ok(with_conn!(conn, |c| diesel::insert_into(orders::table)
+        .values(order)
+        .on_conflict(orders::code)
+        .do_nothing()
+        .returning(orders::id)
+        .get_result(c)
+        .optional())?)
 }
 
-pub fn code_taken(conn: &mut Conn<'_>, code: &str) -> Result<bool, AppError> {
-    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(orders::table.filter(orders::code.eq(code))))
-        .get_result(c))?)
-}
-
+/// Every column given (no `DEFAULT`), so that SQLite too writes a batch in one statement.
 #[derive(Insertable)]
-#[diesel(table_name = shipments)]
+#[diesel(table_name = shipments, treat_none_as_default_value = false)]
 pub struct NewShipment {
     pub order_id: i64,
     pub farmer_id: i64,
@@ -116,15 +124,17 @@ pub struct NewShipment {
     pub accepted_at: Option<NaiveDateTime>,
 }
 
-pub fn insert_shipment(conn: &mut Conn<'_>, shipment: &NewShipment) -> Result<i64, AppError> {
+/// Writes an order's shipments in one statement: (shipment id, farmer id) of each (one shipment per farmer).
+pub fn insert_shipments(conn: &mut Conn<'_>, shipments: &[NewShipment]) -> Result<Vec<(i64, i64)>, AppError> {
     Ok(with_conn!(conn, |c| diesel::insert_into(shipments::table)
-        .values(shipment)
-        .returning(shipments::id)
-        .get_result(c))?)
+        .values(shipments)
+        .returning((shipments::id, shipments::farmer_id))
+        .get_results(c))?)
 }
 
+/// Every column given (no `DEFAULT`), so that SQLite too writes a batch in one statement.
 #[derive(Insertable)]
-#[diesel(table_name = order_lines)]
+#[diesel(table_name = order_lines, treat_none_as_default_value = false)]
 pub struct NewLine<'a> {
     pub order_id: i64,
     pub shipment_id: i64,
@@ -136,8 +146,9 @@ pub struct NewLine<'a> {
     pub line_total_vnd: i64,
 }
 
-pub fn insert_line(conn: &mut Conn<'_>, line: &NewLine<'_>) -> Result<(), AppError> {
-    with_conn!(conn, |c| diesel::insert_into(order_lines::table).values(line).execute(c))?;
+/// Writes an order's lines in one statement.
+pub fn insert_lines(conn: &mut Conn<'_>, lines: &[NewLine<'_>]) -> Result<(), AppError> {
+    with_conn!(conn, |c| diesel::insert_into(order_lines::table).values(lines).execute(c))?;
     Ok(())
 }
 
@@ -360,7 +371,7 @@ pub fn farmer_shipment_orders(
 }
 
 /// How a farmer is reached, and whether they accept every order without a tap.
-#[derive(Queryable)]
+#[derive(Queryable, Clone)]
 pub struct FarmerContact {
     pub id: i64,
     pub email: Option<String>,

@@ -166,10 +166,11 @@ pub fn load_order(conn: &mut Conn<'_>, state: &AppState, order_id: i64, lang: La
             delivery: deliveries.remove(&row.id),
         })
         .collect();
-    Ok(view(state, order, shipments, refunds))
+    Ok(order_view(state, order, shipments, refunds))
 }
 
-fn view(state: &AppState, order: OrderRow, shipments: Vec<Shipment>, refunds: Vec<RefundRow>) -> Order {
+/// An order from its parts, read back or just written.
+pub fn order_view(state: &AppState, order: OrderRow, shipments: Vec<Shipment>, refunds: Vec<RefundRow>) -> Order {
     let due_vnd = due_of(&order, &shipments);
     let awaiting = order.payment_method == PaymentMethod::BankTransfer
         && order.payment_status == PaymentStatus::AwaitingTransfer

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem, fresh_phone, guest_order, random_suffix,
+    TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, assert_problem, e164, fresh_phone, guest_order, random_suffix,
 };
 use crate::on_both_backends;
 use nongsan::orders::vietqr;
@@ -76,26 +76,71 @@ on_both_backends! {
         assert_problem(no_key, 400, "idempotency_key_required").await;
     }
 
-    a_retry_while_the_first_is_running_is_409_and_an_abandoned_claim_is_taken_over(app) {
+    a_copy_sent_while_the_first_runs_waits_for_it_and_gets_its_order_and_an_abandoned_claim_is_taken_over(app) {
+        use nongsan::idempotency::{Answer, Keyed, claim};
         use sha2::Digest;
         let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
         let listing = app.listing(&farmer.token, "Gạo ST25", "35k", "500 kg").await;
         let phone = fresh_phone();
         let body = guest_order(&listing["id"], 1, &phone);
         let hash = hex::encode(sha2::Sha256::digest(serde_json::to_vec(&body).expect("json")));
-        let scope = format!("guest:+84{}", &phone.replace(' ', "")[1..]);
-        let claim = |key: String, minutes_ago: i64| {
-            let (scope, hash) = (scope.clone(), hash.clone());
-            let at = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(minutes_ago);
-            app.db.write(move |conn| nongsan::idempotency::claim(conn, &scope, &key, &hash, at).map(drop))
-        };
+        let keyed = |key: &str| Keyed { scope: format!("guest:{}", e164(&phone)), key: key.to_owned(), hash: hash.clone() };
+        let first = TestApp::expect_json(order(&app, &random_suffix(), &body).await, 201).await;
+        // The transaction of a first request has claimed its key (answering that order) and is still running
+        // when a copy comes: the copy waits for it, then answers the same order.
         let running = random_suffix();
-        claim(running.clone(), 0).await.expect("claim");
-        assert_problem(order(&app, &running, &body).await, 409, "request_in_progress").await;
+        let answer = Answer { status: 201, body: first["code"].as_str().expect("code").to_owned() };
+        let (claimed, now) = (keyed(&running), app.clock.now());
+        let first_running = app.db.write(move |conn| {
+            claim(conn, &claimed, Some(&answer), now)?;
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            Ok(std::time::Instant::now())
+        });
+        let copy = async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let answered = order(&app, &running, &body).await;
+            (answered, std::time::Instant::now())
+        };
+        let (committed, (copy, answered_at)) = tokio::join!(first_running, copy);
+        assert!(answered_at >= committed.expect("first"), "the copy answered before the first committed");
+        let copy = TestApp::expect_json(copy, 201).await;
+        assert_eq!(copy["code"], first["code"]);
+        // A key claimed in a transaction of its own (before orders claimed in theirs) and never answered is
+        // taken over after 2 minutes.
         let abandoned = random_suffix();
-        claim(abandoned.clone(), 10).await.expect("claim");
-        TestApp::expect_json(order(&app, &abandoned, &body).await, 201).await;
-        assert_eq!(stock(&app, &listing["id"]).await, 499);
+        let (claimed, long_ago) = (keyed(&abandoned), now - chrono::Duration::minutes(10));
+        app.db.write(move |conn| claim(conn, &claimed, None, long_ago).map(drop)).await.expect("claim");
+        let taken_over = TestApp::expect_json(order(&app, &abandoned, &body).await, 201).await;
+        assert_ne!(taken_over["code"], first["code"]);
+        assert_eq!(stock(&app, &listing["id"]).await, 498);
+    }
+
+    a_guest_order_costs_a_few_statements(app) {
+        let dak_lak = app.farmer(WARD_BUON_MA_THUOT).await;
+        let lam_dong = app.farmer(WARD_DA_LAT).await;
+        let rice = app.listing(&dak_lak.token, "Gạo ST25", "35k", "500 kg").await;
+        let coffee = app.listing(&dak_lak.token, "Cà phê Robusta", "120k", "50 kg").await;
+        let strawberries = app.listing(&lam_dong.token, "Dâu tây Đà Lạt", "150k", "20 kg").await;
+        // Every statement the service sends for one order, BEGIN and COMMIT included.
+        let spent = |body: Value| {
+            let app = &app;
+            async move {
+                let before = app.db.statements();
+                TestApp::expect_json(order(app, &random_suffix(), &body).await, 201).await;
+                app.db.statements() - before
+            }
+        };
+        let one_line = spent(guest_order(&rice["id"], 2, &fresh_phone())).await;
+        let mut basket = guest_order(&rice["id"], 1, &fresh_phone());
+        basket["items"] = json!([
+            {"listing_id": rice["id"], "quantity": 1},
+            {"listing_id": coffee["id"], "quantity": 1},
+            {"listing_id": strawberries["id"], "quantity": 1},
+        ]);
+        let two_farmers = spent(basket).await;
+        eprintln!("statements per order: {one_line} (one line), {two_farmers} (three lines of two farmers)");
+        assert!(one_line <= 11, "one line: {one_line} statements");
+        assert!(two_farmers <= 13, "three lines of two farmers: {two_farmers} statements");
     }
 
     a_two_farmer_basket_is_two_shipments_and_a_rejection_restores_that_farmers_stock(app) {
