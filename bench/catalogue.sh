@@ -78,19 +78,21 @@ figure() { # wrk output file, awk pattern of the line, field
 HEALTHZ_RPS=
 run() { # name, paths file or single path: req/s at CONNECTIONS, p99 at TAIL_CONNECTIONS, ratios to /healthz
     local name=$1 target=$2 peak rps p99 errors ratio
-    ( while kill -0 "$SERVER" 2>/dev/null; do ps -o rss= -p "$SERVER"; sleep 0.5; done ) > "$DATA/rss.$name" &
+    local file
+    file=$(tr -c 'a-zA-Z0-9' '_' <<< "$name")
+    ( while kill -0 "$SERVER" 2>/dev/null; do ps -o rss= -p "$SERVER"; sleep 0.5; done ) > "$DATA/rss.$file" &
     local sampler=$!
-    wrk_run "$name" "$CONNECTIONS" "$target"
-    wrk_run "$name" "$TAIL_CONNECTIONS" "$target"
+    wrk_run "$file" "$CONNECTIONS" "$target"
+    wrk_run "$file" "$TAIL_CONNECTIONS" "$target"
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
-    peak=$(sort -n "$DATA/rss.$name" | tail -1)
-    rps=$(figure "$DATA/wrk.$name.$CONNECTIONS" Requests/sec: 2)
-    p99=$(figure "$DATA/wrk.$name.$TAIL_CONNECTIONS" 99% 2)
-    errors=$(cat "$DATA/wrk.$name".* | awk '/Non-2xx/ {n += $5} END {print n + 0}')
+    peak=$(sort -n "$DATA/rss.$file" | tail -1)
+    rps=$(figure "$DATA/wrk.$file.$CONNECTIONS" Requests/sec: 2)
+    p99=$(figure "$DATA/wrk.$file.$TAIL_CONNECTIONS" 99% 2)
+    errors=$(cat "$DATA/wrk.$file".* | awk '/Non-2xx/ {n += $5} END {print n + 0}')
     [[ -z "$HEALTHZ_RPS" ]] && HEALTHZ_RPS=$rps
     ratio=$(awk -v a="$rps" -v b="$HEALTHZ_RPS" 'BEGIN {printf "%.2f", a / b}')
     printf '%-36s %10s req/s (%s of /healthz)  p99 at %s conn %8s  p50 %8s  non-2xx %s  peak RSS %s MiB\n' "$name" \
-        "$rps" "$ratio" "$TAIL_CONNECTIONS" "$p99" "$(figure "$DATA/wrk.$name.$TAIL_CONNECTIONS" 50% 2)" "$errors" \
+        "$rps" "$ratio" "$TAIL_CONNECTIONS" "$p99" "$(figure "$DATA/wrk.$file.$TAIL_CONNECTIONS" 50% 2)" "$errors" \
         "$(( peak / 1024 ))"
 }
 

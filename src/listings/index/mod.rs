@@ -225,7 +225,14 @@ impl CatalogueIndex {
     /// One page of the catalogue: up to `filter.limit` listings, in the filter's order.
     pub async fn page(&self, filter: &CatalogueFilter) -> Result<Vec<Arc<ListingRow>>, AppError> {
         self.fresh().await?;
-        if filter.terms.is_empty() {
+        // The whole catalogue in order walks the sorted sets and stops when the page is full; words or a filter
+        // (which a walk may have to pass thousands of listings to fill) go to the index.
+        let filtered = filter.category.is_some()
+            || filter.province.is_some()
+            || filter.ward.is_some()
+            || filter.min_price.is_some()
+            || filter.max_price.is_some();
+        if filter.terms.is_empty() && !filtered {
             return Ok(self.shared.memory.read().map_err(|_| lock_failed())?.browse(filter));
         }
         let ids = self.shared.search.page(filter)?;
