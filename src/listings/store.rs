@@ -1,23 +1,16 @@
 //! Queries over listings and photos.
 
-use std::sync::LazyLock;
-
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::Bool;
 
 use crate::db::Conn;
 use crate::db::schema::{categories, listing_photos, listings, media, provinces, users, wards};
-use crate::domain::status::{ListingStatus, Role, sql_literal};
+use crate::domain::status::{ListingStatus, Role};
 use crate::error::AppError;
 use crate::with_conn;
 
-/// The catalogue's visibility rule, as literal SQL: both backends then use the partial indexes whose
-/// predicate is exactly this (a bound parameter would hide it from the planner).
-static VISIBLE: LazyLock<String> = LazyLock::new(|| {
-    format!("listings.status = {} AND listings.quantity > 0", sql_literal(ListingStatus::Active.as_str()))
-});
 
 #[derive(Insertable)]
 #[diesel(table_name = media)]
@@ -240,7 +233,8 @@ pub fn farmer_listings(
     Ok(with_conn!(conn, |c| {
         let mut query = listing_rows!().filter(listings::farmer_id.eq(farmer_id)).into_boxed();
         if only_visible {
-            query = query.filter(sql::<Bool>(&VISIBLE));
+            // The catalogue's rule, as `index::visible` applies it.
+            query = query.filter(listings::status.eq(ListingStatus::Active)).filter(listings::quantity.gt(0));
         }
         query.order(listings::id.desc()).limit(limit).offset(offset).load(c)
     })?)
@@ -353,110 +347,6 @@ pub struct CatalogueFilter {
     pub sort: Sort,
     pub after: Option<After>,
     pub limit: i64,
-}
-
-/// A catalogue line.
-#[derive(Queryable)]
-pub struct CatalogueRow {
-    pub id: i64,
-    pub title: String,
-    pub category_code: String,
-    pub price_vnd: i64,
-    pub unit: String,
-    pub quantity: i64,
-    pub thumb_name: Option<String>,
-    pub farmer_id: i64,
-    pub farmer_name: String,
-    pub ward_code: i32,
-    pub ward_name: String,
-    pub province_code: i32,
-    pub province_name: String,
-}
-
-/// The FTS5 query for word-start matches of every term: `"xoai"* AND "cat"*` (terms are alphanumeric).
-fn fts_match(terms: &[String]) -> String {
-    terms.iter().map(|term| format!("\"{term}\"*")).collect::<Vec<_>>().join(" AND ")
-}
-
-pub fn catalogue(conn: &mut Conn<'_>, filter: &CatalogueFilter) -> Result<Vec<CatalogueRow>, AppError> {
-    // SQLite searches its FTS5 index; PostgreSQL's trigram index serves LIKE '% term%'.
-    let full_text = matches!(conn, Conn::Sqlite(_));
-    Ok(with_conn!(conn, |c| {
-        let mut query = listings::table
-            .inner_join(users::table.on(users::id.eq(listings::farmer_id)))
-            .inner_join(wards::table.on(wards::code.eq(listings::ward_code)))
-            .inner_join(provinces::table.on(provinces::code.eq(listings::province_code)))
-            .left_join(media::table.on(media::id.nullable().eq(listings::photo_id)))
-            .select((
-                listings::id,
-                listings::title,
-                listings::category_code,
-                listings::price_vnd,
-                listings::unit,
-                listings::quantity,
-                media::thumb_name.nullable(),
-                listings::farmer_id,
-                users::name,
-                listings::ward_code,
-                wards::name,
-                listings::province_code,
-                provinces::name,
-            ))
-            .filter(sql::<Bool>(&VISIBLE))
-            .limit(filter.limit)
-            .into_boxed();
-        if full_text && !filter.terms.is_empty() {
-            query = query.filter(
-                sql::<Bool>("listings.id IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH ")
-                    .bind::<Text, _>(fts_match(&filter.terms))
-                    .sql(")"),
-            );
-        } else {
-            for term in &filter.terms {
-                query = query.filter(listings::title_search.like(format!("% {term}%")));
-            }
-        }
-        if let Some(category) = &filter.category {
-            query = query.filter(listings::category_code.eq(category.clone()));
-        }
-        if let Some(province) = filter.province {
-            query = query.filter(listings::province_code.eq(province));
-        }
-        if let Some(ward) = filter.ward {
-            query = query.filter(listings::ward_code.eq(ward));
-        }
-        if let Some(min) = filter.min_price {
-            query = query.filter(listings::price_vnd.ge(min));
-        }
-        if let Some(max) = filter.max_price {
-            query = query.filter(listings::price_vnd.le(max));
-        }
-        query = match (filter.sort, filter.after) {
-            (Sort::PriceAsc, after) => {
-                if let Some(After::PriceId(price, id)) = after {
-                    query = query.filter(
-                        listings::price_vnd.gt(price).or(listings::price_vnd.eq(price).and(listings::id.gt(id))),
-                    );
-                }
-                query.order((listings::price_vnd.asc(), listings::id.asc()))
-            }
-            (Sort::PriceDesc, after) => {
-                if let Some(After::PriceId(price, id)) = after {
-                    query = query.filter(
-                        listings::price_vnd.lt(price).or(listings::price_vnd.eq(price).and(listings::id.lt(id))),
-                    );
-                }
-                query.order((listings::price_vnd.desc(), listings::id.desc()))
-            }
-            (Sort::Relevance | Sort::Newest, after) => {
-                if let Some(After::Id(id)) = after {
-                    query = query.filter(listings::id.lt(id));
-                }
-                query.order(listings::id.desc())
-            }
-        };
-        query.load(c)
-    })?)
 }
 
 /// What an operator looks listings up by; every part is optional.
