@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod allocator;
 pub mod audit;
 pub mod auth;
 pub mod background;

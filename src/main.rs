@@ -10,7 +10,7 @@ use nongsan::error::{AppError, Lang};
 use nongsan::listings::demo::{DEMO_PIN, seed_demo};
 use nongsan::startup::{Application, openapi};
 use nongsan::state::{AppState, connect_database, prepare_database};
-use nongsan::{background, telemetry};
+use nongsan::{allocator, background, telemetry};
 use rand::distr::{Alphanumeric, SampleString};
 
 /// nongsan: agricultural e-marketplace backend. Runs on SQLite out of the box; set DATABASE_URL,
@@ -70,11 +70,16 @@ enum AdminCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    allocator::one_arena_per_core();
     let cli = Cli::parse();
     telemetry::init_logging(cli.settings.log_format);
-    match run(cli).await {
+    let done = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");

@@ -199,7 +199,7 @@ pub async fn load_page(index: &CatalogueIndex, filter: CatalogueFilter) -> Resul
     } else {
         None
     };
-    Ok(CataloguePage { items: rows.iter().map(|row| CatalogueItem::from(&**row)).collect(), next_cursor })
+    Ok(CataloguePage { items: rows.iter().map(CatalogueItem::from).collect(), next_cursor })
 }
 
 /// Active listings with stock, filtered, searched and sorted.
@@ -261,7 +261,7 @@ pub async fn storefront(
 /// A listing as buyers see it: active ones only (sold out included); 404 otherwise.
 pub async fn public_listing(index: &CatalogueIndex, id: i64) -> Result<Listing, AppError> {
     match index.listing(id).await? {
-        Some(row) => Ok(Listing::from(ListingRow::clone(&row))),
+        Some(row) => Ok(Listing::from(row)),
         None => Err(AppError::not_found()),
     }
 }
@@ -274,7 +274,7 @@ pub async fn storefront_of(index: &CatalogueIndex, farmer_id: i64) -> Result<Sto
         farmer: FarmerRef { id, name },
         ward: PlaceRef { code: ward_code, name: ward_name },
         province: PlaceRef { code: province_code, name: province_name },
-        listings: rows.iter().map(|row| Listing::from(ListingRow::clone(row))).collect(),
+        listings: rows.into_iter().map(Listing::from).collect(),
     })
 }
 

@@ -11,7 +11,6 @@ use crate::domain::status::{ListingStatus, Role};
 use crate::error::AppError;
 use crate::with_conn;
 
-
 #[derive(Insertable)]
 #[diesel(table_name = media)]
 pub struct NewMedia<'a> {
@@ -130,7 +129,7 @@ pub fn insert_listings(conn: &mut Conn<'_>, rows: &[NewListing<'_>]) -> Result<u
 }
 
 /// A listing with everything shown about it.
-#[derive(Queryable, Clone)]
+#[derive(Queryable, Clone, Debug, PartialEq)]
 pub struct ListingRow {
     pub id: i64,
     pub title: String,

@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, WARD_BUON_MA_THUOT, WARD_DA_LAT, WARD_EA_KAO};
 use nongsan::config::Settings;
-use nongsan::listings::catalogue::{CatalogueQuery, filter_from};
 use nongsan::db::Conn;
 use nongsan::db::schema::listings;
 use nongsan::domain::status::ListingStatus;
+use nongsan::listings::catalogue::{CatalogueQuery, filter_from};
 use nongsan::listings::store::Sort;
 use nongsan::with_conn;
 

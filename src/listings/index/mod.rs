@@ -6,6 +6,7 @@
 //! read also catches up when the catalogue's version (bumped after every listing change, for the page
 //! cache) moved: every instance then shows a change as soon as it is answered, as the database did.
 
+mod kept;
 mod search;
 pub mod store;
 
@@ -15,11 +16,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
+use kept::{Kept, Names};
 use search::{Doc, Search};
 use store::{Change, Indexed, Subject};
 
 use super::catalogue::VERSION_KEY;
 use super::store::{After, CatalogueFilter, ListingRow, PublicFarmer, Sort};
+use crate::allocator;
 use crate::cache::Cache;
 use crate::db::Db;
 use crate::domain::status::ListingStatus;
@@ -58,8 +61,9 @@ struct Shared {
 
 #[derive(Default)]
 struct Memory {
-    /// Active listings, sold out included.
-    listings: HashMap<i64, Arc<ListingRow>>,
+    /// Active listings, sold out included (boxed: the table stays small when it grows).
+    listings: HashMap<i64, Box<Kept>>,
+    names: Names,
     /// Each farmer's active listings.
     by_farmer: HashMap<i64, BTreeSet<i64>>,
     farmers: HashMap<i64, Arc<PublicFarmer>>,
@@ -77,15 +81,15 @@ struct Follow {
 }
 
 /// In the catalogue (and searched): on sale with stock.
-fn visible(row: &ListingRow) -> bool {
-    row.status == ListingStatus::Active && row.quantity > 0
+fn visible(status: ListingStatus, quantity: i64) -> bool {
+    status == ListingStatus::Active && quantity > 0
 }
 
 /// Whether the searched fields differ (then the listing's document is replaced).
-fn searched_differently(old: &ListingRow, new: &ListingRow) -> bool {
-    visible(old) != visible(new)
-        || old.title != new.title
-        || old.category_code != new.category_code
+fn searched_differently(old: &Kept, new: &ListingRow) -> bool {
+    visible(old.status, old.quantity) != visible(new.status, new.quantity)
+        || old.title() != new.title
+        || *old.category_code != new.category_code
         || old.province_code != new.province_code
         || old.ward_code != new.ward_code
         || old.price_vnd != new.price_vnd
@@ -112,6 +116,7 @@ impl CatalogueIndex {
             }),
         };
         let (listings, farmers) = index.build().await?;
+        allocator::give_back_freed_memory();
         tracing::info!(listings, farmers, seconds = started.elapsed().as_secs_f64(), "catalogue index built");
         let follower = Arc::downgrade(&index.shared);
         tokio::spawn(follow(follower));
@@ -223,7 +228,7 @@ impl CatalogueIndex {
     }
 
     /// One page of the catalogue: up to `filter.limit` listings, in the filter's order.
-    pub async fn page(&self, filter: &CatalogueFilter) -> Result<Vec<Arc<ListingRow>>, AppError> {
+    pub async fn page(&self, filter: &CatalogueFilter) -> Result<Vec<ListingRow>, AppError> {
         self.fresh().await?;
         // The whole catalogue in order walks the sorted sets and stops when the page is full; words or a filter
         // (which a walk may have to pass thousands of listings to fill) go to the index.
@@ -238,13 +243,18 @@ impl CatalogueIndex {
         let ids = self.shared.search.page(filter)?;
         let memory = self.shared.memory.read().map_err(|_| lock_failed())?;
         // A listing that left the catalogue between the two reads is left out.
-        Ok(ids.iter().filter_map(|id| memory.listings.get(id)).filter(|row| visible(row)).cloned().collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| memory.listings.get(id))
+            .filter(|kept| visible(kept.status, kept.quantity))
+            .map(|kept| kept.row())
+            .collect())
     }
 
     /// An active listing (sold out included).
-    pub async fn listing(&self, id: i64) -> Result<Option<Arc<ListingRow>>, AppError> {
+    pub async fn listing(&self, id: i64) -> Result<Option<ListingRow>, AppError> {
         self.fresh().await?;
-        Ok(self.shared.memory.read().map_err(|_| lock_failed())?.listings.get(&id).cloned())
+        Ok(self.shared.memory.read().map_err(|_| lock_failed())?.listings.get(&id).map(|kept| kept.row()))
     }
 
     /// A farmer and up to `limit` of their listings on sale, newest first; `None` when there is no such farmer.
@@ -252,7 +262,7 @@ impl CatalogueIndex {
         &self,
         farmer_id: i64,
         limit: usize,
-    ) -> Result<Option<(Arc<PublicFarmer>, Vec<Arc<ListingRow>>)>, AppError> {
+    ) -> Result<Option<(Arc<PublicFarmer>, Vec<ListingRow>)>, AppError> {
         self.fresh().await?;
         let memory = self.shared.memory.read().map_err(|_| lock_failed())?;
         let Some(farmer) = memory.farmers.get(&farmer_id).cloned() else { return Ok(None) };
@@ -262,9 +272,9 @@ impl CatalogueIndex {
             .into_iter()
             .flat_map(|ids| ids.iter().rev())
             .filter_map(|id| memory.listings.get(id))
-            .filter(|row| visible(row))
+            .filter(|kept| visible(kept.status, kept.quantity))
             .take(limit)
-            .cloned()
+            .map(|kept| kept.row())
             .collect();
         Ok(Some((farmer, rows)))
     }
@@ -274,31 +284,31 @@ impl Shared {
     fn apply(&self, rows: Vec<Indexed>, farmers: Vec<PublicFarmer>, subjects: &[Subject]) -> Result<(), AppError> {
         let mut memory = self.memory.write().map_err(|_| lock_failed())?;
         let (mut remove, mut put) = (Vec::new(), Vec::new());
-        for (row, title_search) in &rows {
+        let present: HashSet<i64> = rows.iter().map(|(row, _)| row.id).collect();
+        for (row, title_search) in rows {
             let old = memory.take(row.id);
-            let was_searched = old.as_ref().is_some_and(|old| visible(old));
-            if visible(row) {
+            let was_searched = old.as_ref().is_some_and(|old| visible(old.status, old.quantity));
+            let shown = visible(row.status, row.quantity);
+            if shown {
                 // A change of stock alone leaves the full-text index as it is.
-                if old.is_none_or(|old| searched_differently(&old, row)) {
-                    put.push(Doc { row, title_search });
+                if old.is_none_or(|old| searched_differently(&old, &row)) {
+                    put.push(Doc::of(&row, title_search));
                 }
+                memory.by_id.insert(row.id);
+                memory.by_price.insert((row.price_vnd, row.id));
             } else if was_searched {
                 remove.push(row.id);
             }
-            if visible(row) {
-                memory.by_id.insert(row.id);
-                memory.by_price.insert((row.price_vnd, row.id));
-            }
             if row.status == ListingStatus::Active {
                 memory.by_farmer.entry(row.farmer_id).or_default().insert(row.id);
-                memory.listings.insert(row.id, Arc::new(row.clone()));
+                let kept = Kept::keep(row, &mut memory.names);
+                memory.listings.insert(kept.id, Box::new(kept));
             }
         }
-        let present: HashSet<i64> = rows.iter().map(|(row, _)| row.id).collect();
         for subject in subjects {
             match *subject {
                 Subject::Listing(id) if !present.contains(&id) => {
-                    if memory.take(id).is_some_and(|old| visible(&old)) {
+                    if memory.take(id).is_some_and(|old| visible(old.status, old.quantity)) {
                         remove.push(id);
                     }
                 }
@@ -307,6 +317,10 @@ impl Shared {
                     memory.farmers.remove(&id);
                 }
             }
+        }
+        if !farmers.is_empty() {
+            // A renamed farmer's old name, say.
+            memory.names.forget_unused();
         }
         for farmer in farmers {
             memory.farmers.insert(farmer.0, Arc::new(farmer));
@@ -318,19 +332,12 @@ impl Shared {
 }
 
 impl Memory {
-    /// A page of the catalogue without words: the listings in the page's order from its cursor on, those
-    /// that pass the filters, until the page is full.
-    fn browse(&self, filter: &CatalogueFilter) -> Vec<Arc<ListingRow>> {
-        let wanted = |row: &&Arc<ListingRow>| {
-            filter.category.as_ref().is_none_or(|category| &row.category_code == category)
-                && filter.province.is_none_or(|province| row.province_code == province)
-                && filter.ward.is_none_or(|ward| row.ward_code == ward)
-                && filter.min_price.is_none_or(|min| row.price_vnd >= min)
-                && filter.max_price.is_none_or(|max| row.price_vnd <= max)
-        };
+    /// A page of the whole catalogue (no words, no filter): the listings in the page's order from its cursor
+    /// on, until the page is full.
+    fn browse(&self, filter: &CatalogueFilter) -> Vec<ListingRow> {
         let limit = usize::try_from(filter.limit).unwrap_or(0);
-        let page = |ids: &mut dyn Iterator<Item = i64>| -> Vec<Arc<ListingRow>> {
-            ids.filter_map(|id| self.listings.get(&id)).filter(wanted).take(limit).cloned().collect()
+        let page = |ids: &mut dyn Iterator<Item = i64>| -> Vec<ListingRow> {
+            ids.filter_map(|id| self.listings.get(&id)).take(limit).map(|kept| kept.row()).collect()
         };
         match (filter.sort, filter.after) {
             (Sort::Relevance | Sort::Newest, Some(After::Id(id))) => page(&mut self.by_id.range(..id).rev().copied()),
@@ -348,7 +355,7 @@ impl Memory {
     }
 
     /// Takes a listing out of memory (not out of the full-text index), returning what was there.
-    fn take(&mut self, id: i64) -> Option<Arc<ListingRow>> {
+    fn take(&mut self, id: i64) -> Option<Box<Kept>> {
         let old = self.listings.remove(&id)?;
         self.by_id.remove(&id);
         self.by_price.remove(&(old.price_vnd, id));

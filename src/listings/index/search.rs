@@ -15,8 +15,9 @@ use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocum
 use super::super::store::{After, CatalogueFilter, ListingRow, Sort};
 use crate::error::AppError;
 
-/// The writer's memory before it writes a segment (tantivy's minimum is 15 MB).
-const WRITER_MEMORY: usize = 32 * 1024 * 1024;
+/// The writer's memory before it writes a segment: tantivy's minimum, since every update commits at once
+/// (a third of it is a table the writer keeps filled while idle).
+const WRITER_MEMORY: usize = 15_000_000;
 
 pub struct Search {
     writer: Mutex<IndexWriter>,
@@ -35,10 +36,27 @@ struct Fields {
 }
 
 /// What the index holds of a listing.
-pub struct Doc<'a> {
-    pub row: &'a ListingRow,
+pub struct Doc {
+    id: i64,
     /// `title_search` as stored: words between spaces.
-    pub title_search: &'a str,
+    title_search: String,
+    category: String,
+    province: i32,
+    ward: i32,
+    price: i64,
+}
+
+impl Doc {
+    pub fn of(row: &ListingRow, title_search: String) -> Doc {
+        Doc {
+            id: row.id,
+            title_search,
+            category: row.category_code.clone(),
+            province: row.province_code,
+            ward: row.ward_code,
+            price: row.price_vnd,
+        }
+    }
 }
 
 fn failed(error: tantivy::TantivyError) -> AppError {
@@ -79,24 +97,24 @@ impl Search {
 
     /// Replaces listings' documents: `remove` leaves the catalogue, `put` enters it or changed what is
     /// searched; then makes it all visible to searches at once.
-    pub fn update(&self, remove: &[i64], put: &[Doc<'_>]) -> Result<(), AppError> {
+    pub fn update(&self, remove: &[i64], put: &[Doc]) -> Result<(), AppError> {
         if remove.is_empty() && put.is_empty() {
             return Ok(());
         }
         let f = self.fields;
         let mut writer =
             self.writer.lock().map_err(|_| AppError::internal(anyhow::anyhow!("index writer poisoned")))?;
-        for id in remove.iter().chain(put.iter().map(|doc| &doc.row.id)) {
+        for id in remove.iter().chain(put.iter().map(|doc| &doc.id)) {
             writer.delete_term(Term::from_field_i64(f.id, *id));
         }
-        for Doc { row, title_search } in put {
+        for put in put {
             let mut doc = TantivyDocument::default();
-            doc.add_i64(f.id, row.id);
-            doc.add_text(f.title, word_starts(title_search));
-            doc.add_text(f.category, &row.category_code);
-            doc.add_i64(f.province, i64::from(row.province_code));
-            doc.add_i64(f.ward, i64::from(row.ward_code));
-            doc.add_i64(f.price, row.price_vnd);
+            doc.add_i64(f.id, put.id);
+            doc.add_text(f.title, word_starts(&put.title_search));
+            doc.add_text(f.category, &put.category);
+            doc.add_i64(f.province, i64::from(put.province));
+            doc.add_i64(f.ward, i64::from(put.ward));
+            doc.add_i64(f.price, put.price);
             writer.add_document(doc).map_err(failed)?;
         }
         writer.commit().map_err(failed)?;
