@@ -42,7 +42,8 @@ SERVER=
 start() {
     "$BIN" serve >>"$DATA/server.log" 2>&1 &
     SERVER=$!
-    for _ in $(seq 1 100); do curl -sf "$BASE/readyz" >/dev/null && return; sleep 0.1; done
+    # Up to 3 minutes: the catalogue's index is built before the service answers (~20 s at 1,000,000 listings).
+    for _ in $(seq 1 1800); do curl -sf "$BASE/readyz" >/dev/null && return; sleep 0.1; done
     echo "server did not start" >&2; tail -n 40 "$DATA/server.log" >&2; exit 1
 }
 stop() { [[ -n "$SERVER" ]] && kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }

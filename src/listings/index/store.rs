@@ -43,17 +43,21 @@ pub fn last_change(conn: &mut Conn<'_>) -> Result<i64, AppError> {
 /// Changes numbered above `above`, and (PostgreSQL) those of transactions started in the last seconds.
 pub fn changes_since(conn: &mut Conn<'_>, above: i64) -> Result<Vec<Change>, AppError> {
     let late_commits = matches!(conn, Conn::Pg(_));
-    let rows: Vec<(i32, i64, i64)> = with_conn!(conn, |c| {
-        let query = catalogue_changes::table
-            .select((catalogue_changes::kind, catalogue_changes::subject_id, catalogue_changes::seq))
-            .into_boxed();
-        let query = if late_commits {
-            query.filter(catalogue_changes::seq.gt(above).or(sql::<Bool>(LATE_COMMIT_WINDOW)))
-        } else {
-            query.filter(catalogue_changes::seq.gt(above))
-        };
-        query.load(c)
-    })?;
+    let columns = (catalogue_changes::kind, catalogue_changes::subject_id, catalogue_changes::seq);
+    let mut rows: Vec<(i32, i64, i64)> = with_conn!(conn, |c| catalogue_changes::table
+        .select(columns)
+        .filter(catalogue_changes::seq.gt(above))
+        .load(c))?;
+    if late_commits {
+        // A query of its own: with `OR` the two conditions would scan the whole table (195 ms at a million
+        // listings, every 250 ms) instead of using one index each.
+        rows.extend(with_conn!(conn, |c| catalogue_changes::table
+            .select(columns)
+            .filter(sql::<Bool>(LATE_COMMIT_WINDOW))
+            .load::<(i32, i64, i64)>(c))?);
+        rows.sort_unstable();
+        rows.dedup();
+    }
     Ok(rows
         .into_iter()
         .map(|(kind, id, seq)| Change {
