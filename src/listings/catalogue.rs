@@ -10,8 +10,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::index::CatalogueIndex;
-use super::store::{After, CatalogueFilter, ListingRow, PublicFarmer, Sort};
+use super::index::{CatalogueIndex, Kept};
+use super::store::{After, CatalogueFilter, PublicFarmer, Sort};
 use super::{FarmerRef, Listing, media_url};
 use crate::auth::rate_limit::{Throttles, client_address};
 use crate::cache::Cache;
@@ -96,7 +96,7 @@ fn parse_sort(sort: Option<&str>) -> Result<Sort, FieldError> {
     }
 }
 
-fn encode_cursor(sort: Sort, last: &ListingRow) -> String {
+fn encode_cursor(sort: Sort, last: &CatalogueItem) -> String {
     let raw = match sort {
         Sort::PriceAsc | Sort::PriceDesc => format!("p{}:{}", last.price_vnd, last.id),
         Sort::Relevance | Sort::Newest => format!("i{}", last.id),
@@ -172,19 +172,19 @@ fn page_key(version: u64, filter: &CatalogueFilter) -> String {
     )
 }
 
-impl From<&ListingRow> for CatalogueItem {
-    fn from(row: &ListingRow) -> CatalogueItem {
+impl From<&Kept> for CatalogueItem {
+    fn from(kept: &Kept) -> CatalogueItem {
         CatalogueItem {
-            id: row.id,
-            title: row.title.clone(),
-            category: row.category_code.clone(),
-            price_vnd: row.price_vnd,
-            unit: Unit::parse_code(&row.unit).unwrap_or(Unit::Kg),
-            quantity: row.quantity,
-            thumb_url: row.thumb_name.as_deref().map(media_url),
-            farmer: FarmerRef { id: row.farmer_id, name: row.farmer_name.clone() },
-            ward: PlaceRef { code: row.ward_code, name: row.ward_name.clone() },
-            province: PlaceRef { code: row.province_code, name: row.province_name.clone() },
+            id: kept.id,
+            title: kept.title().to_owned(),
+            category: kept.category_code.to_string(),
+            price_vnd: kept.price_vnd,
+            unit: Unit::parse_code(kept.unit()).unwrap_or(Unit::Kg),
+            quantity: kept.quantity,
+            thumb_url: kept.thumb_name().map(media_url),
+            farmer: FarmerRef { id: kept.farmer_id, name: kept.farmer_name().to_owned() },
+            ward: PlaceRef { code: kept.ward_code, name: kept.ward_name().to_owned() },
+            province: PlaceRef { code: kept.province_code, name: kept.province_name().to_owned() },
         }
     }
 }
@@ -192,14 +192,15 @@ impl From<&ListingRow> for CatalogueItem {
 /// One page of the catalogue, from the index.
 pub async fn load_page(index: &CatalogueIndex, filter: CatalogueFilter) -> Result<CataloguePage, AppError> {
     let (sort, limit) = (filter.sort, usize::try_from(filter.limit).unwrap_or(usize::MAX));
-    let mut rows = index.page(&CatalogueFilter { limit: filter.limit + 1, ..filter }).await?;
-    let next_cursor = if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(|last| encode_cursor(sort, last))
+    let card = |kept: &Kept| CatalogueItem::from(kept);
+    let mut items = index.page(&CatalogueFilter { limit: filter.limit + 1, ..filter }, card).await?;
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|last| encode_cursor(sort, last))
     } else {
         None
     };
-    Ok(CataloguePage { items: rows.iter().map(CatalogueItem::from).collect(), next_cursor })
+    Ok(CataloguePage { items, next_cursor })
 }
 
 /// Active listings with stock, filtered, searched and sorted.
@@ -284,35 +285,17 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_per_sort_and_refuse_the_wrong_kind() {
-        let row = ListingRow {
+        let row = CatalogueItem {
             id: 42,
             title: String::new(),
-            description: None,
-            category_code: String::new(),
-            category_name_vi: String::new(),
-            category_name_en: String::new(),
+            category: String::new(),
             price_vnd: 25_000,
-            unit: "kg".into(),
-            unit_weight_g: 1000,
+            unit: Unit::Kg,
             quantity: 1,
-            status: crate::domain::status::ListingStatus::Active,
-            farmer_id: 1,
-            farmer_name: String::new(),
-            ward_code: 1,
-            ward_name: String::new(),
-            province_code: 1,
-            province_name: String::new(),
-            photo_id: None,
-            display_name: None,
-            thumb_name: None,
-            available_from: None,
-            ocop_stars: None,
-            vietgap: false,
-            organic: false,
-            version: 1,
-            created_at: chrono::NaiveDateTime::default(),
-            updated_at: chrono::NaiveDateTime::default(),
-            hidden_reason: None,
+            thumb_url: None,
+            farmer: FarmerRef { id: 1, name: String::new() },
+            ward: PlaceRef { code: 1, name: String::new() },
+            province: PlaceRef { code: 1, name: String::new() },
         };
         let by_price = encode_cursor(Sort::PriceAsc, &row);
         assert_eq!(decode_cursor(Sort::PriceAsc, &by_price), Ok(After::PriceId(25_000, 42)));

@@ -110,6 +110,26 @@ impl Kept {
         &self.title
     }
 
+    pub fn unit(&self) -> &str {
+        &self.unit
+    }
+
+    pub fn thumb_name(&self) -> Option<&str> {
+        self.photo.as_ref().and_then(|photo| photo.thumb_name.as_deref())
+    }
+
+    pub fn farmer_name(&self) -> &str {
+        &self.farmer_name
+    }
+
+    pub fn ward_name(&self) -> &str {
+        &self.ward_name
+    }
+
+    pub fn province_name(&self) -> &str {
+        &self.province_name
+    }
+
     /// The row as the database holds it.
     pub fn row(&self) -> ListingRow {
         let text = |text: &str| text.to_owned();

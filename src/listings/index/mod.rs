@@ -10,13 +10,15 @@ mod kept;
 mod search;
 pub mod store;
 
+pub use kept::Kept;
+
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
-use kept::{Kept, Names};
+use kept::Names;
 use search::{Doc, Search};
 use store::{Change, Indexed, Subject};
 
@@ -227,8 +229,9 @@ impl CatalogueIndex {
         tokio::task::spawn_blocking(move || shared.apply(rows, farmers, &subjects)).await.map_err(AppError::internal)?
     }
 
-    /// One page of the catalogue: up to `filter.limit` listings, in the filter's order.
-    pub async fn page(&self, filter: &CatalogueFilter) -> Result<Vec<ListingRow>, AppError> {
+    /// One page of the catalogue: up to `filter.limit` listings, in the filter's order, each as `view` shows
+    /// it (read straight from the compact row: a card needs a few of its fields).
+    pub async fn page<T>(&self, filter: &CatalogueFilter, view: impl Fn(&Kept) -> T) -> Result<Vec<T>, AppError> {
         self.fresh().await?;
         // The whole catalogue in order walks the sorted sets and stops when the page is full; words or a filter
         // (which a walk may have to pass thousands of listings to fill) go to the index.
@@ -238,7 +241,7 @@ impl CatalogueIndex {
             || filter.min_price.is_some()
             || filter.max_price.is_some();
         if filter.terms.is_empty() && !filtered {
-            return Ok(self.shared.memory.read().map_err(|_| lock_failed())?.browse(filter));
+            return Ok(self.shared.memory.read().map_err(|_| lock_failed())?.browse(filter, view));
         }
         let ids = self.shared.search.page(filter)?;
         let memory = self.shared.memory.read().map_err(|_| lock_failed())?;
@@ -247,7 +250,7 @@ impl CatalogueIndex {
             .iter()
             .filter_map(|id| memory.listings.get(id))
             .filter(|kept| visible(kept.status, kept.quantity))
-            .map(|kept| kept.row())
+            .map(|kept| view(kept))
             .collect())
     }
 
@@ -334,10 +337,10 @@ impl Shared {
 impl Memory {
     /// A page of the whole catalogue (no words, no filter): the listings in the page's order from its cursor
     /// on, until the page is full.
-    fn browse(&self, filter: &CatalogueFilter) -> Vec<ListingRow> {
+    fn browse<T>(&self, filter: &CatalogueFilter, view: impl Fn(&Kept) -> T) -> Vec<T> {
         let limit = usize::try_from(filter.limit).unwrap_or(0);
-        let page = |ids: &mut dyn Iterator<Item = i64>| -> Vec<ListingRow> {
-            ids.filter_map(|id| self.listings.get(&id)).take(limit).map(|kept| kept.row()).collect()
+        let page = |ids: &mut dyn Iterator<Item = i64>| -> Vec<T> {
+            ids.filter_map(|id| self.listings.get(&id)).take(limit).map(|kept| view(kept)).collect()
         };
         match (filter.sort, filter.after) {
             (Sort::Relevance | Sort::Newest, Some(After::Id(id))) => page(&mut self.by_id.range(..id).rev().copied()),
