@@ -152,6 +152,11 @@ impl Phones {
         Ok(())
     }
 
+    /// Whether Zalo messages can be tried at all (`ZNS_URL` set).
+    pub fn has_zalo(&self) -> bool {
+        self.zns.is_some()
+    }
+
     /// Tries a Zalo template message of `kind` with `data` as its parameters.
     pub async fn send_zns(&self, client: &reqwest::Client, id: &str, to: &str, kind: &str, data: &Value) -> ZnsOutcome {
         let Some(zns) = &self.zns else { return ZnsOutcome::UseSms("ZNS not set up".into()) };

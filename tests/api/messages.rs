@@ -12,6 +12,7 @@ use crate::helpers::{
 };
 use crate::on_both_backends;
 use nongsan::db::schema::shipments;
+use nongsan::outbox::TEXTS_PER_PHONE_PER_HOUR;
 
 /// A guest's order placed.
 struct Placed {
@@ -82,6 +83,33 @@ on_both_backends! {
         assert_eq!(app.emails_to("mai@example.vn").await.len(), 1);
         app.run_outbox().await.expect("outbox runs");
         assert_eq!(sms.texts_to(&e164(&farmer.phone)).len(), 1, "sent once");
+    }
+
+    a_phone_gets_at_most_the_hourly_cap_of_texts_and_the_next_hour_starts_again(app) {
+        let (app, sms) = with_sms_gateway(app).await;
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let listing = app.listing(&farmer.token, "Bưởi da xanh", "60k/kg", "100 kg").await;
+        let cap = usize::try_from(TEXTS_PER_PHONE_PER_HOUR).expect("small");
+        let order = || async {
+            let body = guest_order(&listing["id"], 1, &fresh_phone());
+            TestApp::expect_json(app.place_order(None, &random_suffix(), &body).await, 201).await
+        };
+        for _ in 0..cap + 2 {
+            order().await;
+        }
+        // The sender takes a batch at a time.
+        while app.run_outbox().await.expect("outbox runs") > 0 {}
+        let phone = e164(&farmer.phone);
+        assert_eq!(sms.texts_to(&phone).len(), cap, "the two past the cap are dropped");
+        // The app's list is not a text: it keeps every order.
+        let listed = TestApp::expect_json(app.request("GET", "/api/v1/me/notifications", Some(&farmer.token)).send().await.expect("sent"), 200).await;
+        assert_eq!(listed["unread"], cap + 2, "{listed}");
+        app.clock.advance(Duration::minutes(61));
+        let last = order().await;
+        while app.run_outbox().await.expect("outbox runs") > 0 {}
+        let texts = sms.texts_to(&phone);
+        assert_eq!(texts.len(), cap + 1, "an hour later the phone is texted again");
+        assert!(texts[cap].contains(last["code"].as_str().expect("code")), "{texts:?}");
     }
 
     without_zalo_the_message_arrives_by_sms_instead_once(app) {

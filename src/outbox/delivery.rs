@@ -1,8 +1,5 @@
-//! The one way a message leaves the service. Emails, texts to phones (Zalo ZNS, else SMS) and partner
-//! webhook calls are written to the `outbox` table in the same transaction as the change they tell about, and
-//! a background sender delivers them with retries and backoff, one lane per channel. Rows are claimed in the
-//! database (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer), so two instances never send the
-//! same row, and a crash, a dead SMTP server, SMS gateway or partner endpoint only delays delivery.
+//! Delivery: each channel's lane claims the rows that are due, sends them one after another and records
+//! what came of each (sent, retry later, handed from Zalo to SMS, given up).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -12,18 +9,15 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 use hmac::{Hmac, Mac};
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::Sha256;
-use utoipa::ToSchema;
 
-use crate::clock::{self, Clock};
-use crate::db::schema::{notifications, outbox, partner_webhooks, partners, users};
+use crate::clock::Clock;
+use crate::db::schema::{outbox, partner_webhooks, partners};
 use crate::db::{Conn, Db};
 use crate::domain::status::{Channel, OutboxStatus, sql_literal};
 use crate::egress;
 use crate::error::{AppError, Lang};
-use crate::mail::templates::Template;
 use crate::mail::{Email, Mailer};
 use crate::sms::{Phones, ZnsOutcome};
 use crate::with_conn;
@@ -36,10 +30,6 @@ const POLL: Duration = Duration::from_millis(500);
 const YOUNG_RETRY_CAP_SECONDS: i64 = 30;
 const YOUNG_FOR_MINUTES: i64 = 10;
 const OLD_RETRY_CAP_SECONDS: i64 = 600;
-/// Texts queued to one phone in an hour beyond which more are dropped: a loop (an auto-responder answering
-/// our replies, a bug) must not run up the SMS bill or flood someone's phone.
-pub const TEXTS_PER_PHONE_PER_HOUR: i64 = 20;
-
 /// The event id of the call, also in the body: receivers drop one they have seen (retries resend it).
 pub const EVENT_ID_HEADER: &str = "X-Nongsan-Event-Id";
 /// Unix seconds when the call was sent; part of what is signed.
@@ -51,184 +41,6 @@ pub const SIGNATURE_HEADER: &str = "X-Nongsan-Signature";
 pub const WEBHOOK_ATTEMPTS: i32 = 100;
 /// A slow partner endpoint must not hold up the sender loop (and the email behind it) for long.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// One row to send: on `channel` to `recipient` (an email address, a partner's id for a webhook call, a phone
-/// in E.164 for a text), not before `next_attempt_at`.
-#[derive(Insertable)]
-#[diesel(table_name = outbox, treat_none_as_default_value = false)] // one statement for a batch on SQLite too
-struct Queued<'a> {
-    channel: Channel,
-    kind: &'a str,
-    recipient: String,
-    subject: String,
-    body: String,
-    status: OutboxStatus,
-    attempts: i32,
-    next_attempt_at: NaiveDateTime,
-    created_at: NaiveDateTime,
-}
-
-impl<'a> Queued<'a> {
-    fn pending(channel: Channel, kind: &'a str, to: String, subject: String, body: String, now: NaiveDateTime) -> Self {
-        let (status, attempts) = (OutboxStatus::Pending, 0);
-        Queued { channel, kind, recipient: to, subject, body, status, attempts, next_attempt_at: now, created_at: now }
-    }
-}
-
-/// Who a message is for, by the ways they can be reached.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Person<'a> {
-    /// Their account, if they have one: the message is also listed in the app (`/me/notifications`), and
-    /// their [`Preferences`] apply.
-    pub user_id: Option<i64>,
-    pub email: Option<&'a str>,
-    /// In E.164 (`+84…`), as accounts and orders keep it.
-    pub phone: Option<&'a str>,
-}
-
-/// How a person with an account wants to be told (`PATCH /me`). The in-app list is always kept, and a
-/// notice that protects the account (a PIN reset) ignores these.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Queryable, Serialize, ToSchema)]
-pub struct Preferences {
-    /// Emails, when the account has an address.
-    pub email: bool,
-    /// Texts to the phone at all.
-    pub texts: bool,
-    /// Texts by Zalo when the phone has it (else SMS); `false` sends plain SMS.
-    pub zalo: bool,
-}
-
-impl Preferences {
-    pub const EVERY_CHANNEL: Preferences = Preferences { email: true, texts: true, zalo: true };
-}
-
-/// What `template` says to a person, to queue with [`notify_all`].
-pub struct Notice<'a> {
-    pub to: Person<'a>,
-    /// Their choices when the caller has read them already; `None` reads them.
-    pub wants: Option<Preferences>,
-    pub template: Template,
-    pub lang: Lang,
-    pub values: &'a [(&'a str, &'a str)],
-}
-
-/// Queues the message `template` says to a person, in the transaction of the change it reports: an email if
-/// they have an address, a text to their phone (Zalo, else SMS) if they have one, each as they prefer, and a
-/// line in the app's list if they have an account.
-pub fn notify(
-    conn: &mut Conn<'_>,
-    to: Person<'_>,
-    template: Template,
-    lang: Lang,
-    values: &[(&str, &str)],
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
-    notify_all(conn, &[Notice { to, wants: None, template, lang, values }], now)
-}
-
-/// Queues several messages as [`notify`] does, in at most four statements whatever their number: the
-/// choices not given, the texts already sent to the phones (the per-phone cap), then one insert into the
-/// outbox and one into the in-app list.
-pub fn notify_all(conn: &mut Conn<'_>, notices: &[Notice<'_>], now: NaiveDateTime) -> Result<(), AppError> {
-    // Choices matter only when there is a channel to choose: the app's list is always kept.
-    let chooses = |n: &Notice<'_>| (n.to.email.is_some() || n.to.phone.is_some()) && !n.template.protects_the_account();
-    let unknown: Vec<i64> =
-        notices.iter().filter(|n| chooses(n) && n.wants.is_none()).filter_map(|n| n.to.user_id).collect();
-    let read: HashMap<i64, Preferences> = if unknown.is_empty() {
-        HashMap::new()
-    } else {
-        let query = users::table
-            .filter(users::id.eq_any(&unknown))
-            .select((users::id, (users::email_messages, users::text_messages, users::zalo_messages)));
-        with_conn!(conn, |c| query.load::<(i64, Preferences)>(c))?.into_iter().collect()
-    };
-    let mut rows = Vec::new();
-    let mut listed = Vec::new();
-    let mut texts = Vec::new();
-    for notice in notices {
-        let (to, template) = (notice.to, notice.template);
-        let wants = match (chooses(notice), notice.wants, to.user_id) {
-            (true, Some(wants), _) => wants,
-            (true, None, Some(user_id)) => read.get(&user_id).copied().unwrap_or(Preferences::EVERY_CHANNEL),
-            _ => Preferences::EVERY_CHANNEL,
-        };
-        if let Some(email) =
-            to.email.filter(|_| wants.email).and_then(|to| template.render(notice.lang, to, notice.values))
-        {
-            rows.push(Queued::pending(Channel::Email, template.kind(), email.to, email.subject, email.body, now));
-        }
-        let Some(text) = template.text(notice.lang, notice.values) else { continue };
-        if let Some(user_id) = to.user_id {
-            listed.push((
-                notifications::user_id.eq(user_id),
-                notifications::kind.eq(template.kind()),
-                notifications::text.eq(text.clone()),
-                notifications::created_at.eq(now),
-            ));
-        }
-        if let Some(phone) = to.phone.filter(|_| wants.texts) {
-            // On the Zalo lane, which sends it or hands it to the SMS lane, with what its template needs.
-            let lane = if wants.zalo { Channel::Zns } else { Channel::Sms };
-            let data: serde_json::Map<String, Value> =
-                notice.values.iter().map(|(key, value)| ((*key).to_owned(), Value::from(*value))).collect();
-            let body = json!({"text": text, "data": data}).to_string();
-            let due = if template.waits_for_daytime() { clock::after_quiet_hours(now) } else { now };
-            let queued = Queued::pending(lane, template.kind(), phone.into(), template.kind().into(), body, now);
-            texts.push(Queued { next_attempt_at: due, ..queued });
-        }
-    }
-    rows.extend(within_cap(conn, texts, now)?);
-    if !rows.is_empty() {
-        with_conn!(conn, |c| diesel::insert_into(outbox::table).values(&rows).execute(c))?;
-    }
-    if !listed.is_empty() {
-        with_conn!(conn, |c| diesel::insert_into(notifications::table).values(&listed).execute(c))?;
-    }
-    Ok(())
-}
-
-/// The texts that keep each phone under `TEXTS_PER_PHONE_PER_HOUR` (counting those queued in the last hour,
-/// and these in order); the others are dropped, counted as `capped`.
-fn within_cap<'a>(
-    conn: &mut Conn<'_>,
-    texts: Vec<Queued<'a>>,
-    now: NaiveDateTime,
-) -> Result<Vec<Queued<'a>>, AppError> {
-    if texts.is_empty() {
-        return Ok(texts);
-    }
-    let phones: Vec<&str> = texts.iter().map(|t| t.recipient.as_str()).collect();
-    let recent = outbox::table
-        .filter(outbox::recipient.eq_any(&phones))
-        .filter(outbox::created_at.gt(now - chrono::Duration::hours(1)))
-        .group_by(outbox::recipient)
-        .select((outbox::recipient, diesel::dsl::count_star()));
-    let mut sent: HashMap<String, i64> = with_conn!(conn, |c| recent.load::<(String, i64)>(c))?.into_iter().collect();
-    let mut within = |text: &Queued<'_>| {
-        let count = sent.entry(text.recipient.clone()).or_default();
-        *count += 1;
-        if *count > TEXTS_PER_PHONE_PER_HOUR {
-            tracing::warn!(kind = text.kind, "per-phone cap reached; text dropped");
-            let kind = text.kind.to_owned();
-            metrics::counter!("messages_total", "channel" => "sms", "kind" => kind, "result" => "capped").increment(1);
-        }
-        *count <= TEXTS_PER_PHONE_PER_HOUR
-    };
-    Ok(texts.into_iter().filter(|text| within(text)).collect())
-}
-
-/// Queues a call to a partner's webhook; `body` is the JSON posted and carries its `event_id`.
-pub fn enqueue_webhook(
-    conn: &mut Conn<'_>,
-    partner_id: i64,
-    kind: &str,
-    body: &str,
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
-    let row = Queued::pending(Channel::Webhook, kind, partner_id.to_string(), kind.into(), body.into(), now);
-    with_conn!(conn, |c| diesel::insert_into(outbox::table).values(&row).execute(c))?;
-    Ok(())
-}
 
 #[derive(QueryableByName)]
 struct Claimed {
@@ -384,6 +196,9 @@ pub async fn deliver_due(db: &Db, senders: &Senders, clock: &Clock, channel: Cha
     // call: past its lease another instance may claim the row and send it a second time.
     let stop_at = Instant::now() + LEASE.saturating_sub(2 * WEBHOOK_TIMEOUT);
     let now = clock.now();
+    if channel == Channel::Zns && !senders.phones.has_zalo() {
+        return db.write(move |conn| hand_zalo_lane_to_sms(conn, now)).await;
+    }
     let mut claimed = db.write(move |conn| claim(conn, channel, now)).await?.into_iter();
     let mut done = 0;
     while let Some(row) = claimed.next() {
@@ -430,6 +245,40 @@ pub async fn deliver_due(db: &Db, senders: &Senders, clock: &Clock, channel: Cha
         db.write(move |conn| finish(conn, &row, &attempt, now)).await?;
     }
     Ok(done)
+}
+
+/// Without Zalo set up every text goes by SMS: the Zalo lane hands over all it holds in one statement, due
+/// when it was due (quiet hours kept), instead of claiming and trying each row (two writes a text, and under
+/// load a backlog that every claim had to read past).
+static HAND_ZALO_LANE_TO_SMS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE outbox SET channel = {}, attempts = 0, last_error = 'ZNS not set up' \
+         WHERE status = {} AND channel = {} AND (locked_until IS NULL OR locked_until < $1) RETURNING kind",
+        sql_literal(Channel::Sms.as_str()),
+        sql_literal(OutboxStatus::Pending.as_str()),
+        sql_literal(Channel::Zns.as_str()),
+    )
+});
+
+#[derive(QueryableByName)]
+struct HandedOver {
+    #[diesel(sql_type = Text)]
+    kind: String,
+}
+
+fn hand_zalo_lane_to_sms(conn: &mut Conn<'_>, now: NaiveDateTime) -> Result<usize, AppError> {
+    let handed = with_conn!(conn, |c| diesel::sql_query(HAND_ZALO_LANE_TO_SMS.as_str())
+        .bind::<Timestamp, _>(now)
+        .load::<HandedOver>(c))?;
+    let mut by_kind: HashMap<String, u64> = HashMap::new();
+    for row in &handed {
+        *by_kind.entry(row.kind.clone()).or_default() += 1;
+    }
+    for (kind, count) in by_kind {
+        metrics::counter!("messages_total", "channel" => Channel::Zns.as_str(), "kind" => kind, "result" => "to_sms")
+            .increment(count);
+    }
+    Ok(handed.len())
 }
 
 /// Gives back rows claimed but not tried, as if never claimed, so that the next run takes them at once.
@@ -579,7 +428,7 @@ pub fn spawn_senders(db: &Db, senders: &Senders, clock: &Clock) {
         tokio::spawn(async move {
             loop {
                 match deliver_due(&db, &senders, &clock, channel).await {
-                    Ok(sent) if sent == usize::try_from(BATCH).unwrap_or(0) => continue,
+                    Ok(sent) if sent >= usize::try_from(BATCH).unwrap_or(0) => continue,
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, channel = channel.as_str(), "outbox sender"),
                 }
