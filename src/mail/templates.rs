@@ -109,6 +109,14 @@ impl Template {
         matches!(self, Template::PinReset)
     }
 
+    /// A farmer's new order (answer it before the deadline or lose it) and an order cancelled before it
+    /// ships: texts the per-phone cap never drops. Each stands for a real order on the farmer's own listing,
+    /// which buyers' throttles and the listing's stock already bound; a busy farmer gets more than the cap an
+    /// hour.
+    pub fn must_reach_the_farmer(self) -> bool {
+        matches!(self, Template::NewOrder | Template::FarmerOrderCancelled)
+    }
+
     /// Reminders and digests wait out the night; everything else tells of something that just happened and
     /// goes at once.
     pub fn waits_for_daytime(self) -> bool {

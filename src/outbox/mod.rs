@@ -22,7 +22,8 @@ use crate::mail::templates::Template;
 use crate::with_conn;
 
 /// Texts queued to one phone in an hour beyond which more are dropped: a loop (an auto-responder answering
-/// our replies, a bug) must not run up the SMS bill or flood someone's phone.
+/// our replies, a bug) must not run up the SMS bill or flood someone's phone. A farmer's order texts are never
+/// dropped (`Template::must_reach_the_farmer`).
 pub const TEXTS_PER_PHONE_PER_HOUR: i64 = 20;
 
 mod delivery;
@@ -154,7 +155,8 @@ pub fn notify_all(conn: &mut Conn<'_>, notices: &[Notice<'_>], now: NaiveDateTim
             let body = json!({"text": text, "data": data}).to_string();
             let due = if template.waits_for_daytime() { clock::after_quiet_hours(now) } else { now };
             let queued = Queued::pending(lane, template.kind(), phone.into(), template.kind().into(), body, now);
-            texts.push(Queued { next_attempt_at: due, ..queued });
+            let queued = Queued { next_attempt_at: due, ..queued };
+            if template.must_reach_the_farmer() { rows.push(queued) } else { texts.push(queued) }
         }
     }
     rows.extend(within_cap(conn, texts, now)?);
@@ -168,7 +170,8 @@ pub fn notify_all(conn: &mut Conn<'_>, notices: &[Notice<'_>], now: NaiveDateTim
 }
 
 /// The texts that keep each phone under `TEXTS_PER_PHONE_PER_HOUR` (counting those queued in the last hour,
-/// and these in order); the others are dropped, counted as `capped`.
+/// the farmers' order texts that are never dropped among them, and these in order); the others are dropped,
+/// counted as `capped`.
 fn within_cap<'a>(
     conn: &mut Conn<'_>,
     texts: Vec<Queued<'a>>,
