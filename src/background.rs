@@ -24,11 +24,12 @@ pub fn spawn_all(state: &AppState) {
     };
     outbox::spawn_senders(&state.db, &senders, &state.clock);
 
-    let (db, clock, unpaid_hours) = (state.db.clone(), state.clock.clone(), state.settings.unpaid_hours);
+    let (db, cache, clock) = (state.db.clone(), state.cache.clone(), state.clock.clone());
+    let unpaid_hours = state.settings.unpaid_hours;
     every(Duration::from_secs(30), "order expiry", move || {
-        let (db, now) = (db.clone(), clock.now());
+        let (db, cache, now) = (db.clone(), cache.clone(), clock.now());
         async move {
-            let expired = db.write(move |conn| orders::rules::expire_due(conn, now, unpaid_hours)).await?;
+            let expired = orders::answering::expire_due(&db, &cache, now, unpaid_hours).await?;
             if expired != orders::rules::Expired::default() {
                 tracing::info!(?expired, "expired orders and shipments");
             }

@@ -13,7 +13,8 @@ use super::store;
 use super::view::{Shipment, load_order};
 use crate::audit;
 use crate::auth::ActingFarmer;
-use crate::db::Conn;
+use crate::cache::Cache;
+use crate::db::{Conn, Db};
 use crate::domain::status::{AuditAction, ConsentPurpose, ShipmentStatus};
 use crate::domain::text::optional_text;
 use crate::error::{AppError, Kind, Lang, Text};
@@ -176,4 +177,20 @@ pub async fn answer(
         catalogue::invalidate(&state.cache).await;
     }
     Ok(())
+}
+
+/// Runs [`rules::expire_due`] (shipments nobody answered, transfers that never came) as the background step
+/// does and, when stock came back, makes every cached catalogue page stale: the restored listings show at
+/// once rather than when the page cache lapses.
+pub async fn expire_due(
+    db: &Db,
+    cache: &Cache,
+    now: chrono::NaiveDateTime,
+    unpaid_hours: u64,
+) -> Result<rules::Expired, AppError> {
+    let expired = db.write(move |conn| rules::expire_due(conn, now, unpaid_hours)).await?;
+    if expired != rules::Expired::default() {
+        catalogue::invalidate(cache).await;
+    }
+    Ok(expired)
 }

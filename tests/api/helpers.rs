@@ -52,6 +52,8 @@ pub struct TestApp {
     /// The app's clock: a test moves it forward to see deadlines pass.
     pub clock: Clock,
     pub reference: std::sync::Arc<Reference>,
+    /// The app's cache (pages and counters), for the background steps a test runs itself.
+    pub cache: nongsan::cache::Cache,
     handle: ServerHandle,
     _data_dir: tempfile::TempDir,
     database: Option<TestDatabase>,
@@ -157,12 +159,13 @@ impl TestApp {
         if settings.smtp_url.is_none() {
             state.mailer = Mailer::in_memory(&settings).expect("mailer");
         }
-        let (mailer, phones, db, clock, reference) = (
+        let (mailer, phones, db, clock, reference, cache) = (
             state.mailer.clone(),
             state.phones.clone(),
             state.db.clone(),
             state.clock.clone(),
             state.reference.clone(),
+            state.cache.clone(),
         );
         let app = Application::build(state).await.expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -178,6 +181,7 @@ impl TestApp {
             phones,
             clock,
             reference,
+            cache,
             handle,
             _data_dir: data_dir,
             database,

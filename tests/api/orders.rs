@@ -236,6 +236,22 @@ on_both_backends! {
         assert_eq!((row.status.as_str(), row.payment_status.as_str()), ("cancelled", "void"));
     }
 
+    an_expired_order_puts_its_listing_back_in_the_catalogue_at_once(app) {
+        let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
+        let listing = app.listing(&farmer.token, "Bưởi Năm Roi", "40k", "10 kg").await;
+        let shown = || async {
+            let page = app.get_json("/api/v1/listings?q=nam%20roi").await;
+            page["items"].as_array().expect("items").iter().any(|item| item["id"] == listing["id"])
+        };
+        assert!(shown().await);
+        TestApp::expect_json(order(&app, &random_suffix(), &guest_order(&listing["id"], 10, &fresh_phone())).await, 201).await;
+        assert!(!shown().await, "sold out: gone from the catalogue (and that page is now cached)");
+        let later = chrono::Utc::now().naive_utc() + chrono::Duration::hours(25);
+        let expired = nongsan::orders::answering::expire_due(&app.db, &app.cache, later, 24).await.expect("expiry");
+        assert_eq!(expired.shipments, 1);
+        assert!(shown().await, "the stock came back: shown at once, not when the cached page lapses");
+    }
+
     a_farmer_with_auto_accept_gets_accepted_shipments(app) {
         let farmer = app.farmer(WARD_BUON_MA_THUOT).await;
         let me = app.request("PATCH", "/api/v1/me", Some(&farmer.token)).json(&json!({"auto_accept": true})).send().await.expect("sent");
