@@ -3,6 +3,7 @@
 //! 4xx/5xx one shape.
 
 use std::cell::RefCell;
+use std::io::Write;
 use std::time::Instant;
 
 use actix_web::HttpMessage;
@@ -12,7 +13,8 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{Error, HttpResponse};
-use flate2::{Compress, Compression, Crc, FlushCompress, Status};
+use flate2::write::DeflateEncoder;
+use flate2::{Compression, Crc};
 use rand::Rng;
 use tracing::Instrument;
 
@@ -165,22 +167,19 @@ pub fn accepts_gzip(headers: &header::HeaderMap) -> bool {
 /// clear, which cost more than compressing the page (a fifth of a search's time went to the allocator).
 pub fn gzip(bytes: &[u8]) -> std::io::Result<Bytes> {
     thread_local! {
-        static DEFLATE: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), false));
+        static DEFLATE: RefCell<DeflateEncoder<Vec<u8>>> =
+            RefCell::new(DeflateEncoder::new(Vec::new(), Compression::fast()));
     }
     // RFC 1952: magic, deflate, no flags, no time, fastest, unknown system.
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 255];
     let mut out = Vec::with_capacity(HEADER.len() + bytes.len() / 3 + 64);
     out.extend_from_slice(&HEADER);
-    DEFLATE.with_borrow_mut(|deflate| -> std::io::Result<()> {
-        deflate.reset();
-        loop {
-            let read = usize::try_from(deflate.total_in()).unwrap_or(usize::MAX).min(bytes.len());
-            match deflate.compress_vec(&bytes[read..], &mut out, FlushCompress::Finish)? {
-                Status::StreamEnd => return Ok(()),
-                // Out of room: compress_vec writes into spare capacity only.
-                Status::Ok | Status::BufError => out.reserve(out.capacity().max(64)),
-            }
-        }
+    let mut out = DEFLATE.with_borrow_mut(|deflate| {
+        // Each answer leaves a fresh stream into an empty output behind; this answer's output takes its place,
+        // and `reset` finishes the stream, hands the output back and clears the state for the next.
+        *deflate.get_mut() = out;
+        deflate.write_all(bytes)?;
+        deflate.reset(Vec::new())
     })?;
     let mut crc = Crc::new();
     crc.update(bytes);

@@ -192,6 +192,7 @@ impl From<&Kept> for CatalogueItem {
 /// One page of the catalogue, from the index.
 pub async fn load_page(index: &CatalogueIndex, filter: CatalogueFilter) -> Result<CataloguePage, AppError> {
     let (sort, limit) = (filter.sort, usize::try_from(filter.limit).unwrap_or(usize::MAX));
+    // A closure: `CatalogueItem::from` names one lifetime of `&Kept`, and the index lends rows of any.
     let card = |kept: &Kept| CatalogueItem::from(kept);
     let mut items = index.page(&CatalogueFilter { limit: filter.limit + 1, ..filter }, card).await?;
     let next_cursor = if items.len() > limit {

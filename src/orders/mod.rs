@@ -3,8 +3,8 @@
 //!
 //! Routes by caller: `buyer` (guests too), `farmer` (or a helper acting for one), `operator`. Rules:
 //! `placement` (placing an order), `buying` and `answering` (what a buyer and a farmer do with an order, shared
-//! with the web app, and the expiry of what nobody answered or paid) and `rules` (what happens after). `view` builds the order as it is shown; `store` holds the
-//! queries.
+//! with the web app, and the expiry of what nobody answered or paid) and `rules` (what happens after). `view`
+//! builds the order as it is shown; `store` holds the queries.
 
 pub mod answering;
 pub mod buyer;

@@ -192,13 +192,13 @@ pub struct Senders {
 /// Delivers what is due on one channel (a lane: a slow SMS gateway never holds up email, nor the other way
 /// round); returns how many rows are done with (sent, handed to SMS, or nobody to send to).
 pub async fn deliver_due(db: &Db, senders: &Senders, clock: &Clock, channel: Channel) -> Result<usize, AppError> {
-    // Rows go out one after another, in order. No row is started unless the claim still covers one more slow
-    // call: past its lease another instance may claim the row and send it a second time.
-    let stop_at = Instant::now() + LEASE.saturating_sub(2 * WEBHOOK_TIMEOUT);
     let now = clock.now();
     if channel == Channel::Zns && !senders.phones.has_zalo() {
         return db.write(move |conn| hand_zalo_lane_to_sms(conn, now)).await;
     }
+    // Rows go out one after another, in order. No row is started unless the claim still covers one more slow
+    // call: past its lease another instance may claim the row and send it a second time.
+    let stop_at = Instant::now() + LEASE.saturating_sub(2 * WEBHOOK_TIMEOUT);
     let mut claimed = db.write(move |conn| claim(conn, channel, now)).await?.into_iter();
     let mut done = 0;
     while let Some(row) = claimed.next() {
